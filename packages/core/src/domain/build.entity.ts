@@ -1,0 +1,93 @@
+import { ValidationError } from './app.errors.js';
+import { assertTransition, Entity, type NewEntity, type StatusMachine } from './entity.js';
+import type { Service } from './service.entity.js';
+
+export const BUILD_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type BuildStatus = (typeof BUILD_STATUSES)[number];
+
+export const BUILD_TRANSITIONS: StatusMachine<BuildStatus> = {
+  queued: ['running', 'cancelled'],
+  running: ['succeeded', 'failed', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+};
+
+export const isFinishedBuild = (status: BuildStatus): boolean => BUILD_TRANSITIONS[status].length === 0;
+
+const COMMIT_SHA = /^[0-9a-f]{7,40}$/;
+/** Logs kept per build; older lines are dropped first. */
+export const MAX_BUILD_LOG_LENGTH = 256 * 1024;
+
+export function checkCommitSha(value: unknown): string {
+  if (typeof value !== 'string' || !COMMIT_SHA.test(value.toLowerCase())) {
+    throw ValidationError.field('commitSha', 'must be 7 to 40 hexadecimal characters');
+  }
+  return value.toLowerCase();
+}
+
+export class Build extends Entity {
+  serviceId!: string;
+  commitSha!: string | null;
+  branch!: string;
+  status!: BuildStatus;
+  /** How many times a worker has started this build (redeliveries included). */
+  attempt!: number;
+  logs!: string;
+  error!: string | null;
+  startedAt!: Date | null;
+  finishedAt!: Date | null;
+  /** Filled only when loaded with the `service` relation. */
+  service?: Service;
+
+  static create(ctx: NewEntity, input: { serviceId: string; branch: string; commitSha?: string | null }): Build {
+    const build = new Build();
+    build.init(ctx);
+    build.serviceId = input.serviceId;
+    build.branch = input.branch;
+    build.commitSha = input.commitSha == null ? null : checkCommitSha(input.commitSha);
+    build.status = 'queued';
+    build.attempt = 0;
+    build.logs = '';
+    build.error = null;
+    build.startedAt = null;
+    build.finishedAt = null;
+    return build;
+  }
+
+  /** A worker takes the build: `queued → running`, or a new attempt of a build already running. */
+  start(now: Date): void {
+    if (this.status !== 'running') assertTransition('build', BUILD_TRANSITIONS, this.status, 'running');
+    this.status = 'running';
+    this.attempt += 1;
+    this.startedAt = now;
+    this.touch(now);
+  }
+
+  succeed(logs: string, now: Date): void {
+    this.finish('succeeded', logs, null, now);
+  }
+
+  fail(error: string, logs: string, now: Date): void {
+    this.finish('failed', logs, error, now);
+  }
+
+  cancel(now: Date): void {
+    this.finish('cancelled', '', null, now);
+  }
+
+  private finish(status: BuildStatus, logs: string, error: string | null, now: Date): void {
+    assertTransition('build', BUILD_TRANSITIONS, this.status, status);
+    this.status = status;
+    this.error = error;
+    this.appendLogs(logs);
+    this.finishedAt = now;
+    this.touch(now);
+  }
+
+  private appendLogs(logs: string): void {
+    if (logs === '') return;
+    const all = this.logs === '' ? logs : `${this.logs}\n${logs}`;
+    this.logs = all.length > MAX_BUILD_LOG_LENGTH ? all.slice(all.length - MAX_BUILD_LOG_LENGTH) : all;
+  }
+}

@@ -1,0 +1,145 @@
+import { ValidationError } from '../domain/app.errors.js';
+import type { Principal, Role } from '../domain/role.js';
+import type { Tenant } from '../domain/tenant.entity.js';
+import type { Job } from '../jobs/job.types.js';
+import { JobHandlers } from '../jobs/job-handlers.js';
+import { type CoreDeps, type CoreSettings, DEFAULT_SETTINGS } from '../use-cases/core-deps.js';
+import { createUseCases, type UseCases } from '../use-cases/create-use-cases.js';
+import type { AuthSession } from '../use-cases/session.js';
+import { FakeEncryptor } from './fake-encryptor.js';
+import { FakePasswordHasher } from './fake-password-hasher.js';
+import { FakeTokenIssuer } from './fake-token-issuer.js';
+import { FixedClock } from './fixed-clock.js';
+import { InMemoryDatabase } from './in-memory-database.js';
+import { InMemoryTokenBlacklist } from './in-memory-token-blacklist.js';
+import { InMemoryUnitOfWork } from './in-memory-unit-of-work.js';
+import { MemoryLogger } from './memory-logger.js';
+import { RecordingJobQueue } from './recording-job-queue.js';
+import { SequentialIdGenerator } from './sequential-id-generator.js';
+import { SimulatedBuildRunner } from './simulated-build-runner.js';
+import { SimulatedDeploymentRuntime } from './simulated-deployment-runtime.js';
+
+export interface HarnessOptions {
+  clock?: FixedClock;
+  ids?: SequentialIdGenerator;
+  buildRunner?: SimulatedBuildRunner;
+  runtime?: SimulatedDeploymentRuntime;
+  settings?: Partial<CoreSettings>;
+}
+
+export interface DrainReport {
+  /** Jobs run, retries included. */
+  runs: number;
+  /** Jobs that ended failed after their retries (their `giveUp` ran). */
+  gaveUp: Job[];
+}
+
+export interface SignedUp {
+  principal: Principal;
+  session: AuthSession;
+  tenant: Tenant;
+}
+
+/**
+ * The whole core on in-memory adapters: deterministic clock and ids, a recording queue, and a
+ * simulated build runner and runtime. `drain()` plays the worker: it relays the outbox and runs
+ * queued jobs (with the platform's 3 retries) until nothing is left.
+ */
+export class TestHarness {
+  readonly db = new InMemoryDatabase();
+  readonly uow = new InMemoryUnitOfWork(this.db);
+  readonly clock: FixedClock;
+  readonly ids: SequentialIdGenerator;
+  readonly passwords = new FakePasswordHasher();
+  readonly tokens: FakeTokenIssuer;
+  readonly blacklist: InMemoryTokenBlacklist;
+  readonly encryptor = new FakeEncryptor();
+  readonly jobs = new RecordingJobQueue();
+  readonly buildRunner: SimulatedBuildRunner;
+  readonly runtime: SimulatedDeploymentRuntime;
+  readonly logger = new MemoryLogger();
+  readonly deps: CoreDeps;
+  readonly useCases: UseCases;
+  readonly handlers: JobHandlers;
+  static readonly MAX_RETRIES = 3;
+
+  constructor(options: HarnessOptions = {}) {
+    this.clock = options.clock ?? new FixedClock();
+    this.ids = options.ids ?? new SequentialIdGenerator();
+    this.tokens = new FakeTokenIssuer(this.clock, this.ids);
+    this.blacklist = new InMemoryTokenBlacklist(this.clock);
+    this.buildRunner = options.buildRunner ?? new SimulatedBuildRunner();
+    this.runtime = options.runtime ?? new SimulatedDeploymentRuntime();
+    this.deps = {
+      uow: this.uow,
+      clock: this.clock,
+      ids: this.ids,
+      passwords: this.passwords,
+      tokens: this.tokens,
+      blacklist: this.blacklist,
+      encryptor: this.encryptor,
+      jobs: this.jobs,
+      buildRunner: this.buildRunner,
+      runtime: this.runtime,
+      logger: this.logger,
+      // No polling timers in tests: cancellation is seen when the build finishes.
+      settings: { ...DEFAULT_SETTINGS, cancelCheckIntervalMs: 0, ...options.settings },
+    };
+    this.useCases = createUseCases(this.deps);
+    this.handlers = new JobHandlers(this.useCases);
+  }
+
+  /** Relays the outbox and runs every queued job until the queue is empty. */
+  async drain(): Promise<DrainReport> {
+    const report: DrainReport = { runs: 0, gaveUp: [] };
+    for (;;) {
+      await this.useCases.relayOutbox.execute({ batchSize: 1000 });
+      const jobs = this.jobs.take();
+      if (jobs.length === 0) return report;
+      for (const job of jobs) await this.runJob(job, report);
+    }
+  }
+
+  /** Runs one job as a worker would: retried on infrastructure errors, failed at once on bad payloads. */
+  async runJob(job: Job, report: DrainReport = { runs: 0, gaveUp: [] }): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      report.runs += 1;
+      try {
+        await this.handlers.run(job.name, job.payload);
+        return;
+      } catch (error) {
+        const final = error instanceof ValidationError || attempt >= TestHarness.MAX_RETRIES;
+        if (!final) continue;
+        report.gaveUp.push(job);
+        if (!(error instanceof ValidationError)) {
+          await this.handlers.giveUp(job.name, job.payload, error instanceof Error ? error.message : String(error));
+        }
+        return;
+      }
+    }
+  }
+
+  /** Registers a tenant and its owner. */
+  async signUp(input: { tenantName?: string; email?: string; password?: string } = {}): Promise<SignedUp> {
+    const n = this.ids.next().slice(-6);
+    const session = await this.useCases.register.execute({
+      tenantName: input.tenantName ?? `Tenant ${n}`,
+      email: input.email ?? `owner-${n}@example.test`,
+      password: input.password ?? 'correct horse battery',
+    });
+    const { user, tenant } = session;
+    return { principal: { userId: user.id, tenantId: tenant.id, role: user.role }, session, tenant };
+  }
+
+  /** Adds a user with `role` to the actor's tenant and returns them as a principal. */
+  async addUser(actor: Principal, role: Role, email?: string): Promise<Principal> {
+    const user = await this.useCases.createUser.execute(actor.role === 'owner' ? actor : { ...actor, role: 'owner' }, {
+      email: email ?? `${role}-${this.ids.next().slice(-6)}@example.test`,
+      password: 'correct horse battery',
+      role,
+    });
+    return { userId: user.id, tenantId: user.tenantId, role: user.role };
+  }
+}
+
+export const createTestHarness = (options?: HarnessOptions): TestHarness => new TestHarness(options);

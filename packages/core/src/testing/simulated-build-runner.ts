@@ -1,0 +1,72 @@
+import type { BuildOutcome, BuildRequest, BuildRunner } from '../ports/build-runner.port.js';
+
+export interface SimulationOptions<R> {
+  /** How long each run takes (real time). */
+  durationMs?: number;
+  /** The run's own failure: a message makes it fail, null lets it succeed. */
+  failWhen?: (request: R) => string | null;
+  /** The first N calls throw, as a broken infrastructure would (the job is then retried). */
+  infrastructureFailures?: number;
+}
+
+// A command that a shell would end with a non-zero status: `false` or `exit N` with N ≠ 0.
+const FAILING_COMMAND = /(^|[;&|]\s*|\s)(false|exit\s+[1-9]\d*)(\s*($|[;&|]))/;
+
+export const defaultBuildFailure = (request: BuildRequest): string | null =>
+  request.buildCommand !== null && FAILING_COMMAND.test(request.buildCommand)
+    ? `Build command exited with a non-zero status: ${request.buildCommand}`
+    : null;
+
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+/**
+ * A deterministic build runner: writes plausible logs, takes `durationMs`, fails a build whose
+ * command would fail (`false`, `exit 1`) or as `failWhen` says, and can simulate infrastructure
+ * failures. Honors cancellation through the abort signal.
+ */
+export class SimulatedBuildRunner implements BuildRunner {
+  /** Every request it received, in order. */
+  readonly calls: BuildRequest[] = [];
+  private remainingInfraFailures: number;
+
+  constructor(private readonly options: SimulationOptions<BuildRequest> = {}) {
+    this.remainingInfraFailures = options.infrastructureFailures ?? 0;
+  }
+
+  async run(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildOutcome> {
+    this.calls.push(request);
+    if (this.remainingInfraFailures > 0) {
+      this.remainingInfraFailures -= 1;
+      throw new Error('simulated infrastructure failure: build host unreachable');
+    }
+    log(`Cloning ${request.repoUrl} (${request.commitSha ?? request.branch})`);
+    log(`Attempt ${request.attempt}; ${Object.keys(request.env).length} env var(s) set`);
+    try {
+      await delay(this.options.durationMs ?? 0, signal);
+    } catch {
+      log('Build cancelled');
+      return { outcome: 'failed', error: 'Build cancelled' };
+    }
+    const failure = (this.options.failWhen ?? defaultBuildFailure)(request);
+    if (request.buildCommand !== null) log(`$ ${request.buildCommand}`);
+    if (failure !== null) {
+      log(failure);
+      return { outcome: 'failed', error: failure };
+    }
+    log('Build succeeded');
+    return { outcome: 'succeeded' };
+  }
+}

@@ -1,0 +1,76 @@
+import { Build, checkCommitSha } from '../domain/build.entity.js';
+import { type Principal, requireRole } from '../domain/role.js';
+import { checkBranch } from '../domain/service.entity.js';
+import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { type CoreDeps, stamp } from './core-deps.js';
+import { scheduleJob, settleServiceStatus } from './outbox.js';
+
+export interface TriggerBuildInput {
+  commitSha?: string | null;
+  /** Defaults to the service's branch. */
+  branch?: string | null;
+}
+
+/** Queues a build of a service; the build job is published once the transaction commits. */
+export class TriggerBuild {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
+
+  execute(actor: Principal, serviceId: string, input: TriggerBuildInput = {}): Promise<Build> {
+    requireRole(actor, 'member');
+    const commitSha = input.commitSha == null ? null : checkCommitSha(input.commitSha);
+    const branch = input.branch == null ? null : checkBranch('branch', input.branch);
+    return this.deps.uow.run(async (repos) => {
+      const service = await repos.services.get(actor.tenantId, serviceId);
+      const build = Build.create(stamp(this.deps), {
+        serviceId: service.id,
+        branch: branch ?? service.branch,
+        commitSha,
+      });
+      await repos.builds.add(actor.tenantId, build);
+      service.setStatus('building', this.deps.clock.now());
+      await repos.services.update(actor.tenantId, service);
+      await scheduleJob(this.deps, repos, 'build.run', { tenant_id: actor.tenantId, build_id: build.id });
+      return build;
+    });
+  }
+}
+
+export class ListBuilds {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, serviceId: string, query?: ListQueryInput): Promise<Page<Build>> {
+    requireRole(actor, 'viewer');
+    const spec = parseListQuery('build', query);
+    return this.deps.uow.run(async (repos) => {
+      await repos.services.get(actor.tenantId, serviceId);
+      return repos.builds.list(actor.tenantId, { ...spec, filters: { ...spec.filters, serviceId: [serviceId] } });
+    });
+  }
+}
+
+export class GetBuild {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, buildId: string): Promise<Build> {
+    requireRole(actor, 'viewer');
+    return this.deps.uow.run((repos) => repos.builds.get(actor.tenantId, buildId));
+  }
+}
+
+/** Cancels a queued or running build; a running one stops at its next cancellation check. */
+export class CancelBuild {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+
+  execute(actor: Principal, buildId: string): Promise<Build> {
+    requireRole(actor, 'member');
+    return this.deps.uow.run(async (repos) => {
+      const build = await repos.builds.get(actor.tenantId, buildId);
+      const now = this.deps.clock.now();
+      build.cancel(now);
+      await repos.builds.update(actor.tenantId, build);
+      const service = await repos.services.get(actor.tenantId, build.serviceId);
+      if (service.status === 'building') await settleServiceStatus(repos, actor.tenantId, service, now);
+      return build;
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import type { NewEntity } from '../domain/entity.js';
+import type { BuildRunner } from '../ports/build-runner.port.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { DeploymentRuntime } from '../ports/deployment-runtime.port.js';
+import type { Encryptor } from '../ports/encryptor.port.js';
+import type { IdGenerator } from '../ports/id-generator.port.js';
+import type { JobQueue } from '../ports/job-queue.port.js';
+import type { Logger } from '../ports/logger.port.js';
+import type { PasswordHasher } from '../ports/password-hasher.port.js';
+import type { TokenBlacklist } from '../ports/token-blacklist.port.js';
+import type { TokenIssuer } from '../ports/token-issuer.port.js';
+import type { UnitOfWork } from '../ports/unit-of-work.port.js';
+
+/** Tunables of the use cases; every one has a default. */
+export interface CoreSettings {
+  /** Shortest accepted password. */
+  passwordMinLength: number;
+  /** Cleanup deletes finished builds older than this many days... */
+  buildRetentionDays: number;
+  /** ...but always keeps this many newest builds per service. */
+  keepLatestBuilds: number;
+  /** Sent outbox messages are deleted after this many days. */
+  outboxRetentionDays: number;
+  /** How often a running build checks whether it was cancelled (0 turns it off). */
+  cancelCheckIntervalMs: number;
+}
+
+export const DEFAULT_SETTINGS: CoreSettings = {
+  passwordMinLength: 8,
+  buildRetentionDays: 30,
+  keepLatestBuilds: 10,
+  outboxRetentionDays: 7,
+  cancelCheckIntervalMs: 2000,
+};
+
+/** Every port the use cases draw on. Each use case declares the subset it needs. */
+export interface CoreDeps {
+  uow: UnitOfWork;
+  clock: Clock;
+  ids: IdGenerator;
+  passwords: PasswordHasher;
+  tokens: TokenIssuer;
+  blacklist: TokenBlacklist;
+  encryptor: Encryptor;
+  jobs: JobQueue;
+  buildRunner: BuildRunner;
+  runtime: DeploymentRuntime;
+  logger: Logger;
+  settings: CoreSettings;
+}
+
+/** An id and a timestamp for a new entity. */
+export const stamp = (deps: Pick<CoreDeps, 'clock' | 'ids'>): NewEntity => ({
+  id: deps.ids.next(),
+  now: deps.clock.now(),
+});

@@ -1,0 +1,87 @@
+import { Authenticate } from './authenticate.use-case.js';
+import { CancelBuild, GetBuild, ListBuilds, TriggerBuild } from './build.use-cases.js';
+import type { CoreDeps } from './core-deps.js';
+import { CreateDeployment, GetDeployment, ListDeployments, RollbackDeployment } from './deployment.use-cases.js';
+import { Login } from './login.use-case.js';
+import { Logout } from './logout.use-case.js';
+import { CreateProject, DeleteProject, GetProject, ListProjects, UpdateProject } from './project.use-cases.js';
+import { RefreshSession } from './refresh-session.use-case.js';
+import { Register } from './register.use-case.js';
+import { RelayOutbox } from './relay-outbox.use-case.js';
+import { RunBuild } from './run-build.use-case.js';
+import { RunCleanup } from './run-cleanup.use-case.js';
+import { RunDeployment } from './run-deployment.use-case.js';
+import { SendNotification } from './send-notification.use-case.js';
+import {
+  CreateService,
+  DeleteService,
+  GetService,
+  GetServiceEnv,
+  ListServices,
+  SetServiceEnv,
+  UpdateService,
+} from './service.use-cases.js';
+import {
+  AddTeamMember,
+  CreateTeam,
+  DeleteTeam,
+  GetTeam,
+  ListTeams,
+  RemoveTeamMember,
+  UpdateTeam,
+} from './team.use-cases.js';
+import { GetTenant, UpdateTenant } from './tenant.use-cases.js';
+import { CreateUser, DeleteUser, GetMe, GetUser, ListUsers, UpdateUser } from './user.use-cases.js';
+
+/** Every use case of the core, built once from the ports. */
+export function createUseCases(deps: CoreDeps) {
+  return {
+    register: new Register(deps),
+    login: new Login(deps),
+    refreshSession: new RefreshSession(deps),
+    logout: new Logout(deps),
+    authenticate: new Authenticate(deps),
+    getMe: new GetMe(deps),
+    getTenant: new GetTenant(deps),
+    updateTenant: new UpdateTenant(deps),
+    listUsers: new ListUsers(deps),
+    getUser: new GetUser(deps),
+    createUser: new CreateUser(deps),
+    updateUser: new UpdateUser(deps),
+    deleteUser: new DeleteUser(deps),
+    listTeams: new ListTeams(deps),
+    getTeam: new GetTeam(deps),
+    createTeam: new CreateTeam(deps),
+    updateTeam: new UpdateTeam(deps),
+    deleteTeam: new DeleteTeam(deps),
+    addTeamMember: new AddTeamMember(deps),
+    removeTeamMember: new RemoveTeamMember(deps),
+    listProjects: new ListProjects(deps),
+    getProject: new GetProject(deps),
+    createProject: new CreateProject(deps),
+    updateProject: new UpdateProject(deps),
+    deleteProject: new DeleteProject(deps),
+    listServices: new ListServices(deps),
+    getService: new GetService(deps),
+    createService: new CreateService(deps),
+    updateService: new UpdateService(deps),
+    deleteService: new DeleteService(deps),
+    setServiceEnv: new SetServiceEnv(deps),
+    getServiceEnv: new GetServiceEnv(deps),
+    triggerBuild: new TriggerBuild(deps),
+    listBuilds: new ListBuilds(deps),
+    getBuild: new GetBuild(deps),
+    cancelBuild: new CancelBuild(deps),
+    createDeployment: new CreateDeployment(deps),
+    listDeployments: new ListDeployments(deps),
+    getDeployment: new GetDeployment(deps),
+    rollbackDeployment: new RollbackDeployment(deps),
+    runBuild: new RunBuild(deps),
+    runDeployment: new RunDeployment(deps),
+    runCleanup: new RunCleanup(deps),
+    sendNotification: new SendNotification(deps),
+    relayOutbox: new RelayOutbox(deps),
+  };
+}
+
+export type UseCases = ReturnType<typeof createUseCases>;

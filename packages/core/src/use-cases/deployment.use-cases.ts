@@ -1,0 +1,95 @@
+import { ConflictError, NotFoundError } from '../domain/app.errors.js';
+import { Deployment } from '../domain/deployment.entity.js';
+import { type Principal, requireRole } from '../domain/role.js';
+import { uuid } from '../domain/validate.js';
+import type { Repositories } from '../ports/repository.port.js';
+import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { type CoreDeps, stamp } from './core-deps.js';
+import { scheduleJob } from './outbox.js';
+
+/** Creates a pending deployment of a succeeded build of the service and schedules its job. */
+export async function startDeployment(
+  deps: Pick<CoreDeps, 'clock' | 'ids'>,
+  repos: Repositories,
+  tenantId: string,
+  serviceId: string,
+  buildId: string,
+): Promise<Deployment> {
+  const service = await repos.services.get(tenantId, serviceId);
+  const build = await repos.builds.find(tenantId, buildId);
+  if (build === null || build.serviceId !== service.id) throw new NotFoundError('Build', { field: 'buildId' });
+  if (build.status !== 'succeeded') {
+    throw new ConflictError(`Only a succeeded build can be deployed; this one is ${build.status}`, {
+      field: 'buildId',
+      status: build.status,
+    });
+  }
+  const deployment = Deployment.create(stamp(deps), { serviceId: service.id, buildId: build.id });
+  await repos.deployments.add(tenantId, deployment);
+  service.setStatus('deploying', deps.clock.now());
+  await repos.services.update(tenantId, service);
+  await scheduleJob(deps, repos, 'deployment.run', { tenant_id: tenantId, deployment_id: deployment.id });
+  return deployment;
+}
+
+export class CreateDeployment {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
+
+  execute(actor: Principal, serviceId: string, input: { buildId: string }): Promise<Deployment> {
+    requireRole(actor, 'member');
+    const buildId = uuid('buildId', input.buildId);
+    return this.deps.uow.run((repos) => startDeployment(this.deps, repos, actor.tenantId, serviceId, buildId));
+  }
+}
+
+export class ListDeployments {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, serviceId: string, query?: ListQueryInput): Promise<Page<Deployment>> {
+    requireRole(actor, 'viewer');
+    const spec = parseListQuery('deployment', query);
+    return this.deps.uow.run(async (repos) => {
+      await repos.services.get(actor.tenantId, serviceId);
+      return repos.deployments.list(actor.tenantId, { ...spec, filters: { ...spec.filters, serviceId: [serviceId] } });
+    });
+  }
+}
+
+export class GetDeployment {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, deploymentId: string): Promise<Deployment> {
+    requireRole(actor, 'viewer');
+    return this.deps.uow.run((repos) => repos.deployments.get(actor.tenantId, deploymentId));
+  }
+}
+
+/**
+ * Rolls back from a deployment: deploys again the build that was live before it (the newest
+ * earlier deployment of the service that went live with another build).
+ */
+export class RollbackDeployment {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
+
+  execute(actor: Principal, deploymentId: string): Promise<Deployment> {
+    requireRole(actor, 'member');
+    return this.deps.uow.run(async (repos) => {
+      const current = await repos.deployments.get(actor.tenantId, deploymentId);
+      const history = await repos.deployments.list(
+        actor.tenantId,
+        parseListQuery('deployment', {
+          filters: { serviceId: current.serviceId, status: ['live', 'superseded'] },
+          sortBy: 'createdAt',
+          sortOrder: 'desc',
+          limit: 1000,
+        }),
+      );
+      const target = history.items.find(
+        (d) =>
+          d.createdAt.getTime() <= current.createdAt.getTime() && d.id !== current.id && d.buildId !== current.buildId,
+      );
+      if (target === undefined) throw new ConflictError('There is no earlier successful deployment to roll back to');
+      return startDeployment(this.deps, repos, actor.tenantId, current.serviceId, target.buildId);
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { OutboxMessage } from '../domain/outbox-message.entity.js';
+import type { Service, ServiceStatus } from '../domain/service.entity.js';
+import { JOB_QUEUES, type JobName, type JobPayloads } from '../jobs/job.types.js';
+import type { Repositories } from '../ports/repository.port.js';
+import { type CoreDeps, stamp } from './core-deps.js';
+
+/** Schedules a job inside the current transaction: it is published only if the transaction commits. */
+export async function scheduleJob<N extends JobName>(
+  deps: Pick<CoreDeps, 'clock' | 'ids'>,
+  repos: Repositories,
+  name: N,
+  payload: JobPayloads[N],
+): Promise<OutboxMessage> {
+  const message = OutboxMessage.create(stamp(deps), {
+    tenantId: payload.tenant_id,
+    queue: JOB_QUEUES[name],
+    name,
+    payload: { ...payload },
+  });
+  await repos.outbox.add(payload.tenant_id, message);
+  return message;
+}
+
+/** Sets a service's status when nothing is building or deploying: `live` if a deployment is live. */
+export async function settleServiceStatus(
+  repos: Repositories,
+  tenantId: string,
+  service: Service,
+  now: Date,
+  otherwise: ServiceStatus = 'idle',
+): Promise<void> {
+  const live = await repos.deployments.count(tenantId, { serviceId: [service.id], status: ['live'] });
+  service.setStatus(live > 0 ? 'live' : otherwise, now);
+  await repos.services.update(tenantId, service);
+}

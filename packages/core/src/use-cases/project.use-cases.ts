@@ -1,0 +1,67 @@
+import { Project } from '../domain/project.entity.js';
+import { type Principal, requireRole } from '../domain/role.js';
+import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { type CoreDeps, stamp } from './core-deps.js';
+
+export class ListProjects {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, query?: ListQueryInput): Promise<Page<Project>> {
+    requireRole(actor, 'viewer');
+    const spec = parseListQuery('project', query);
+    return this.deps.uow.run((repos) => repos.projects.list(actor.tenantId, spec));
+  }
+}
+
+export class GetProject {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, projectId: string): Promise<Project> {
+    requireRole(actor, 'viewer');
+    return this.deps.uow.run((repos) => repos.projects.get(actor.tenantId, projectId));
+  }
+}
+
+export interface ProjectInput {
+  name: string;
+  description?: string | null;
+  teamId?: string | null;
+}
+
+/** Members create projects; a `teamId` must name a team of the same tenant. */
+export class CreateProject {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
+
+  execute(actor: Principal, input: ProjectInput): Promise<Project> {
+    requireRole(actor, 'member');
+    const project = Project.create(stamp(this.deps), { tenantId: actor.tenantId, ...input });
+    return this.deps.uow.run(async (repos) => {
+      await repos.projects.add(actor.tenantId, project);
+      return project;
+    });
+  }
+}
+
+export class UpdateProject {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+
+  execute(actor: Principal, projectId: string, changes: Partial<ProjectInput>): Promise<Project> {
+    requireRole(actor, 'member');
+    return this.deps.uow.run(async (repos) => {
+      const project = await repos.projects.get(actor.tenantId, projectId);
+      project.update(changes, this.deps.clock.now());
+      await repos.projects.update(actor.tenantId, project);
+      return project;
+    });
+  }
+}
+
+/** Admins delete projects, and with them their services, builds and deployments. */
+export class DeleteProject {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, projectId: string): Promise<void> {
+    requireRole(actor, 'admin');
+    return this.deps.uow.run((repos) => repos.projects.remove(actor.tenantId, projectId));
+  }
+}

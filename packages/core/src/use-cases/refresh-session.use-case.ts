@@ -1,0 +1,53 @@
+import { AuthenticationError, ConflictError } from '../domain/app.errors.js';
+import type { Repositories } from '../ports/repository.port.js';
+import type { RefreshTokenClaims } from '../ports/token-issuer.port.js';
+import type { CoreDeps } from './core-deps.js';
+import { type AuthSession, openSession } from './session.js';
+
+type Outcome = { kind: 'ok'; session: AuthSession } | { kind: 'reused' } | { kind: 'invalid' };
+
+/**
+ * Exchanges a refresh token for a new pair (rotation). A token presented a second time, even by
+ * two requests racing each other, is treated as stolen: its whole family is revoked.
+ */
+export class RefreshSession {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'tokens' | 'logger'>) {}
+
+  async execute(refreshToken: string): Promise<AuthSession> {
+    const claims = await this.deps.tokens.verifyRefresh(refreshToken);
+    let outcome: Outcome;
+    try {
+      outcome = await this.deps.uow.run((repos) => this.rotate(repos, claims));
+    } catch (error) {
+      // Another request used this token between our read and our commit.
+      if (!(error instanceof ConflictError)) throw error;
+      outcome = { kind: 'reused' };
+    }
+    if (outcome.kind === 'ok') return outcome.session;
+    if (outcome.kind === 'reused') {
+      const revoked = await this.deps.uow.run((repos) =>
+        repos.refreshTokens.revokeFamily(claims.tenantId, claims.familyId, this.deps.clock.now()),
+      );
+      this.deps.logger.warn(
+        { tenant_id: claims.tenantId, user_id: claims.userId, family_id: claims.familyId, revoked },
+        'refresh token reused: its family is revoked',
+      );
+    }
+    throw new AuthenticationError('Invalid or expired refresh token');
+  }
+
+  private async rotate(repos: Repositories, claims: RefreshTokenClaims): Promise<Outcome> {
+    const now = this.deps.clock.now();
+    const stored = await repos.refreshTokens.find(claims.tenantId, claims.tokenId);
+    if (stored === null || stored.userId !== claims.userId || stored.familyId !== claims.familyId) {
+      return { kind: 'invalid' };
+    }
+    if (stored.usedAt !== null || stored.revokedAt !== null) return { kind: 'reused' };
+    if (!stored.isUsable(now)) return { kind: 'invalid' };
+    const user = await repos.users.find(claims.tenantId, claims.userId);
+    if (user === null || !user.isActive) return { kind: 'invalid' };
+    stored.markUsed(now);
+    await repos.refreshTokens.update(claims.tenantId, stored);
+    return { kind: 'ok', session: await openSession(this.deps, repos, user, stored.familyId) };
+  }
+}

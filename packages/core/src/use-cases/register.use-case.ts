@@ -1,0 +1,46 @@
+import { ConflictError } from '../domain/app.errors.js';
+import { slugify, Tenant } from '../domain/tenant.entity.js';
+import { User } from '../domain/user.entity.js';
+import { email as checkEmail, text } from '../domain/validate.js';
+import { type CoreDeps, stamp } from './core-deps.js';
+import { checkPassword } from './password-policy.js';
+import { type AuthSession, openSession } from './session.js';
+
+export interface RegisterInput {
+  tenantName: string;
+  email: string;
+  password: string;
+  fullName?: string | null;
+}
+
+/** Creates a tenant with its first user as owner, and signs that user in. */
+export class Register {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'passwords' | 'tokens' | 'settings'>) {}
+
+  async execute(input: RegisterInput): Promise<AuthSession & { tenant: Tenant }> {
+    const tenantName = text('tenantName', input.tenantName, { max: 100 });
+    const email = checkEmail('email', input.email);
+    const password = checkPassword(input.password, this.deps.settings.passwordMinLength);
+    const passwordHash = await this.deps.passwords.hash(password);
+
+    return this.deps.uow.run(async (repos) => {
+      if ((await repos.users.findByEmail(email)) !== null) {
+        throw new ConflictError('A user with this email already exists', { field: 'email' });
+      }
+      let slug = slugify(tenantName);
+      if (await repos.tenants.slugExists(slug)) slug = `${slug.slice(0, 50)}-${this.deps.ids.next().slice(0, 8)}`;
+      const tenant = Tenant.create(stamp(this.deps), { name: tenantName, slug });
+      await repos.tenants.add(tenant.id, tenant);
+      const user = User.create(stamp(this.deps), {
+        tenantId: tenant.id,
+        email,
+        role: 'owner',
+        fullName: input.fullName ?? null,
+        passwordHash,
+      });
+      await repos.users.add(tenant.id, user);
+      const session = await openSession(this.deps, repos, user, this.deps.ids.next());
+      return { ...session, tenant };
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import { type Principal, requireRole } from '../domain/role.js';
+import { checkEnvVars, Service, type ServiceSettings } from '../domain/service.entity.js';
+import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { type CoreDeps, stamp } from './core-deps.js';
+import { envContext, MASK } from './service-env.js';
+
+export class ListServices {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, projectId: string, query?: ListQueryInput): Promise<Page<Service>> {
+    requireRole(actor, 'viewer');
+    const spec = parseListQuery('service', query);
+    return this.deps.uow.run(async (repos) => {
+      await repos.projects.get(actor.tenantId, projectId);
+      return repos.services.list(actor.tenantId, { ...spec, filters: { ...spec.filters, projectId: [projectId] } });
+    });
+  }
+}
+
+export class GetService {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, serviceId: string): Promise<Service> {
+    requireRole(actor, 'viewer');
+    return this.deps.uow.run((repos) => repos.services.get(actor.tenantId, serviceId));
+  }
+}
+
+export type ServiceInput = Pick<ServiceSettings, 'name' | 'repoUrl'> & Partial<ServiceSettings>;
+
+export class CreateService {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
+
+  execute(actor: Principal, projectId: string, input: ServiceInput): Promise<Service> {
+    requireRole(actor, 'member');
+    const service = Service.create(stamp(this.deps), { ...input, projectId });
+    return this.deps.uow.run(async (repos) => {
+      await repos.projects.get(actor.tenantId, projectId);
+      await repos.services.add(actor.tenantId, service);
+      return service;
+    });
+  }
+}
+
+export class UpdateService {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+
+  execute(actor: Principal, serviceId: string, changes: Partial<ServiceSettings>): Promise<Service> {
+    requireRole(actor, 'member');
+    return this.deps.uow.run(async (repos) => {
+      const service = await repos.services.get(actor.tenantId, serviceId);
+      service.update(changes, this.deps.clock.now());
+      await repos.services.update(actor.tenantId, service);
+      return service;
+    });
+  }
+}
+
+/** Deleting a service, like a project, is for admins; its builds and deployments go with it. */
+export class DeleteService {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, serviceId: string): Promise<void> {
+    requireRole(actor, 'admin');
+    return this.deps.uow.run((repos) => repos.services.remove(actor.tenantId, serviceId));
+  }
+}
+
+/** Env var names with masked values: what the API shows. */
+export type MaskedEnv = Record<string, typeof MASK>;
+
+const mask = (env: Record<string, string>): MaskedEnv =>
+  Object.fromEntries(
+    Object.keys(env)
+      .sort()
+      .map((name) => [name, MASK]),
+  );
+
+/** Replaces a service's env vars; each value is encrypted, bound to tenant, service and name. */
+export class SetServiceEnv {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'encryptor'>) {}
+
+  async execute(actor: Principal, serviceId: string, vars: Record<string, string>): Promise<MaskedEnv> {
+    requireRole(actor, 'member');
+    const plain = checkEnvVars(vars);
+    return this.deps.uow.run(async (repos) => {
+      const service = await repos.services.get(actor.tenantId, serviceId);
+      const encrypted: Record<string, string> = {};
+      for (const [name, value] of Object.entries(plain)) {
+        encrypted[name] = await this.deps.encryptor.encrypt(value, envContext(actor.tenantId, service.id, name));
+      }
+      service.replaceEnv(encrypted, this.deps.clock.now());
+      await repos.services.update(actor.tenantId, service);
+      return mask(service.env);
+    });
+  }
+}
+
+export class GetServiceEnv {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, serviceId: string): Promise<MaskedEnv> {
+    requireRole(actor, 'member');
+    return this.deps.uow.run(async (repos) => mask((await repos.services.get(actor.tenantId, serviceId)).env));
+  }
+}

@@ -1,0 +1,101 @@
+import { NotFoundError } from '../domain/app.errors.js';
+import { type Principal, requireRole } from '../domain/role.js';
+import { Team } from '../domain/team.entity.js';
+import { TeamMember, type TeamRole } from '../domain/team-member.entity.js';
+import { type ListQueryInput, type Page, parseInclude, parseListQuery } from '../query/list-query.js';
+import { type CoreDeps, stamp } from './core-deps.js';
+
+/** Members read teams; admins manage them. */
+export class ListTeams {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, query?: ListQueryInput): Promise<Page<Team>> {
+    requireRole(actor, 'member');
+    const spec = parseListQuery('team', query);
+    return this.deps.uow.run((repos) => repos.teams.list(actor.tenantId, spec));
+  }
+}
+
+export class GetTeam {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, teamId: string, options?: { include?: string[] }): Promise<Team> {
+    requireRole(actor, 'member');
+    const include = parseInclude('team', options?.include ?? ['members']);
+    return this.deps.uow.run((repos) => repos.teams.get(actor.tenantId, teamId, { include }));
+  }
+}
+
+/** Creates a team owned by `ownerId` (a user of the tenant), or by the actor. */
+export class CreateTeam {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
+
+  execute(actor: Principal, input: { name: string; ownerId?: string }): Promise<Team> {
+    requireRole(actor, 'admin');
+    const team = Team.create(stamp(this.deps), { name: input.name, ownerId: input.ownerId ?? actor.userId });
+    return this.deps.uow.run(async (repos) => {
+      await repos.teams.add(actor.tenantId, team);
+      return team;
+    });
+  }
+}
+
+export class UpdateTeam {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+
+  execute(actor: Principal, teamId: string, changes: { name?: string; ownerId?: string }): Promise<Team> {
+    requireRole(actor, 'admin');
+    return this.deps.uow.run(async (repos) => {
+      const team = await repos.teams.get(actor.tenantId, teamId);
+      team.update(changes, this.deps.clock.now());
+      await repos.teams.update(actor.tenantId, team);
+      return team;
+    });
+  }
+}
+
+export class DeleteTeam {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, teamId: string): Promise<void> {
+    requireRole(actor, 'admin');
+    return this.deps.uow.run((repos) => repos.teams.remove(actor.tenantId, teamId));
+  }
+}
+
+/** Adds a user of the tenant to a team; adding someone twice is a `ConflictError`. */
+export class AddTeamMember {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
+
+  execute(actor: Principal, teamId: string, input: { userId: string; role?: TeamRole }): Promise<TeamMember> {
+    requireRole(actor, 'admin');
+    return this.deps.uow.run(async (repos) => {
+      await repos.teams.get(actor.tenantId, teamId);
+      const member = TeamMember.create(stamp(this.deps), {
+        teamId,
+        userId: input.userId,
+        role: input.role ?? 'member',
+      });
+      await repos.teamMembers.add(actor.tenantId, member);
+      return member;
+    });
+  }
+}
+
+export class RemoveTeamMember {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, teamId: string, userId: string): Promise<void> {
+    requireRole(actor, 'admin');
+    return this.deps.uow.run(async (repos) => {
+      await repos.teams.get(actor.tenantId, teamId);
+      const page = await repos.teamMembers.list(
+        actor.tenantId,
+        parseListQuery('teamMember', { filters: { teamId, userId }, limit: 1 }),
+      );
+      const member = page.items[0];
+      if (member === undefined) throw new NotFoundError('Team member');
+      await repos.teamMembers.remove(actor.tenantId, member.id);
+    });
+  }
+}

@@ -1,0 +1,26 @@
+import { type Principal, requireRole } from '../domain/role.js';
+import type { Tenant } from '../domain/tenant.entity.js';
+import type { CoreDeps } from './core-deps.js';
+
+export class GetTenant {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal): Promise<Tenant> {
+    return this.deps.uow.run((repos) => repos.tenants.get(actor.tenantId, actor.tenantId));
+  }
+}
+
+/** Renames the tenant or changes its slug; owners only. */
+export class UpdateTenant {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+
+  execute(actor: Principal, changes: { name?: string; slug?: string }): Promise<Tenant> {
+    requireRole(actor, 'owner');
+    return this.deps.uow.run(async (repos) => {
+      const tenant = await repos.tenants.get(actor.tenantId, actor.tenantId);
+      tenant.update(changes, this.deps.clock.now());
+      await repos.tenants.update(actor.tenantId, tenant);
+      return tenant;
+    });
+  }
+}

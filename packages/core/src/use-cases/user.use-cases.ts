@@ -1,0 +1,141 @@
+import { AuthorizationError, ConflictError } from '../domain/app.errors.js';
+import { type Principal, type Role, requireRole } from '../domain/role.js';
+import { User } from '../domain/user.entity.js';
+import type { Repositories } from '../ports/repository.port.js';
+import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { type CoreDeps, stamp } from './core-deps.js';
+import { checkPassword } from './password-policy.js';
+
+export class GetMe {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal): Promise<User> {
+    return this.deps.uow.run((repos) => repos.users.get(actor.tenantId, actor.userId));
+  }
+}
+
+export class ListUsers {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, query?: ListQueryInput): Promise<Page<User>> {
+    requireRole(actor, 'admin');
+    const spec = parseListQuery('user', query);
+    return this.deps.uow.run((repos) => repos.users.list(actor.tenantId, spec));
+  }
+}
+
+/** Any member of the tenant may read one user (to show a name next to a build, say). */
+export class GetUser {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+
+  execute(actor: Principal, userId: string): Promise<User> {
+    return this.deps.uow.run((repos) => repos.users.get(actor.tenantId, userId));
+  }
+}
+
+function assertMayGrant(actor: Principal, role: Role): void {
+  if (role === 'owner' && actor.role !== 'owner') {
+    throw new AuthorizationError('Only an owner can make someone an owner');
+  }
+}
+
+/** Counts active owners, and writes the tenant row so concurrent owner changes conflict. */
+async function activeOwners(repos: Repositories, tenantId: string, now: Date): Promise<number> {
+  const tenant = await repos.tenants.get(tenantId, tenantId);
+  tenant.lockOwnership(now);
+  await repos.tenants.update(tenantId, tenant);
+  return repos.users.count(tenantId, { role: ['owner'], isActive: [true] });
+}
+
+export interface CreateUserInput {
+  email: string;
+  password: string;
+  role: Role;
+  fullName?: string | null;
+}
+
+/** An admin adds a user to the tenant and sets the first password; only an owner adds an owner. */
+export class CreateUser {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'passwords' | 'settings'>) {}
+
+  async execute(actor: Principal, input: CreateUserInput): Promise<User> {
+    requireRole(actor, 'admin');
+    const user = User.create(stamp(this.deps), {
+      tenantId: actor.tenantId,
+      email: input.email,
+      role: input.role,
+      fullName: input.fullName ?? null,
+    });
+    assertMayGrant(actor, user.role);
+    const password = checkPassword(input.password, this.deps.settings.passwordMinLength);
+    user.passwordHash = await this.deps.passwords.hash(password);
+    return this.deps.uow.run(async (repos) => {
+      if ((await repos.users.findByEmail(user.email)) !== null) {
+        throw new ConflictError('A user with this email already exists', { field: 'email' });
+      }
+      await repos.users.add(actor.tenantId, user);
+      return user;
+    });
+  }
+}
+
+export interface UpdateUserInput {
+  fullName?: string | null;
+  role?: Role;
+  isActive?: boolean;
+}
+
+/**
+ * An admin changes a user. Only an owner changes an owner or grants the owner role; nobody
+ * demotes or deactivates the last active owner. A role change or a deactivation signs the
+ * user out everywhere (their refresh tokens are revoked).
+ */
+export class UpdateUser {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+
+  execute(actor: Principal, userId: string, changes: UpdateUserInput): Promise<User> {
+    requireRole(actor, 'admin');
+    return this.deps.uow.run(async (repos) => {
+      const user = await repos.users.get(actor.tenantId, userId);
+      if (user.role === 'owner' && actor.role !== 'owner') {
+        throw new AuthorizationError('Only an owner can change an owner');
+      }
+      if (changes.role !== undefined) assertMayGrant(actor, changes.role);
+      const wasActiveOwner = user.role === 'owner' && user.isActive;
+      const before = { role: user.role, isActive: user.isActive };
+      const now = this.deps.clock.now();
+      user.update(changes, now);
+      if (
+        wasActiveOwner &&
+        (user.role !== 'owner' || !user.isActive) &&
+        (await activeOwners(repos, actor.tenantId, now)) <= 1
+      ) {
+        throw new ConflictError('The tenant must keep at least one active owner');
+      }
+      await repos.users.update(actor.tenantId, user);
+      if (user.role !== before.role || (before.isActive && !user.isActive)) {
+        await repos.refreshTokens.revokeAllOfUser(actor.tenantId, user.id, now);
+      }
+      return user;
+    });
+  }
+}
+
+/** An admin removes a user; only an owner removes an owner, and never the last active one. */
+export class DeleteUser {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+
+  execute(actor: Principal, userId: string): Promise<void> {
+    requireRole(actor, 'admin');
+    return this.deps.uow.run(async (repos) => {
+      const user = await repos.users.get(actor.tenantId, userId);
+      if (user.role === 'owner') {
+        if (actor.role !== 'owner') throw new AuthorizationError('Only an owner can delete an owner');
+        if (user.isActive && (await activeOwners(repos, actor.tenantId, this.deps.clock.now())) <= 1) {
+          throw new ConflictError('The tenant must keep at least one active owner');
+        }
+      }
+      await repos.users.remove(actor.tenantId, user.id);
+    });
+  }
+}
