@@ -224,6 +224,21 @@ export function parseListQuery(entity: EntityName, input: ListQueryInput = {}): 
   };
 }
 
+/**
+ * Re-checks a `ListQuery` built by hand (not by `parseListQuery`): repositories call it so that
+ * no caller can sort or filter by a column outside the allow-list, or page past the limits.
+ */
+export function assertListQuery(entity: EntityName, query: ListQuery): void {
+  parseListQuery(entity, {
+    skip: query.skip,
+    limit: query.limit,
+    sortBy: query.sortBy,
+    sortOrder: query.sortOrder,
+    filters: query.filters as Record<string, unknown>,
+    include: [...query.include],
+  });
+}
+
 /** Checks eager-load names for a single-row read. */
 export function parseInclude(entity: EntityName, include: readonly string[] | undefined): readonly string[] {
   if (include === undefined || include.length === 0) return [];

@@ -27,7 +27,7 @@ import type {
   TenantRepository,
   UserRepository,
 } from '../ports/repository.port.js';
-import { type Filters, type ListQuery, type Page, parseInclude } from '../query/list-query.js';
+import { assertListQuery, type Filters, type ListQuery, type Page, parseFilters, parseInclude } from '../query/list-query.js';
 import { cloneRow, type InMemoryTransaction, type Row } from './in-memory-database.js';
 
 type Comparable = string | number | boolean | null;
@@ -127,6 +127,7 @@ export class InMemoryScopedRepository<N extends EntityName> implements ScopedRep
   }
 
   async list(tenantId: string, query: ListQuery): Promise<Page<EntityTypes[N]>> {
+    assertListQuery(this.entity, query);
     const rows = [...this.scopedRows(tenantId, query.filters)];
     rows.sort((a, b) => compareRows(a, b, query.sortBy, query.sortOrder));
     return {
@@ -138,6 +139,7 @@ export class InMemoryScopedRepository<N extends EntityName> implements ScopedRep
   }
 
   async count(tenantId: string, filters?: Filters): Promise<number> {
+    parseFilters(this.entity, filters as Record<string, unknown> | undefined);
     let total = 0;
     for (const _ of this.scopedRows(tenantId, filters)) total += 1;
     return total;

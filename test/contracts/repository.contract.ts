@@ -1,0 +1,703 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AppError,
+  Build,
+  Deployment,
+  type Entity,
+  type EntityName,
+  type EntityTypes,
+  type ListQuery,
+  OutboxMessage,
+  Project,
+  RefreshToken,
+  type Repositories,
+  type ScopedRepository,
+  Service,
+  Team,
+  TeamMember,
+  Tenant,
+  type UnitOfWork,
+  User,
+} from '@shipyard/core';
+import test from 'ava';
+import { type RepositoryFactory, type RepositorySubject, Stamps, seedTenant, seedTwoTenants, type TenantRows } from './fixtures.js';
+
+const NOT_FOUND = { code: 'not_found' } as const;
+const CONFLICT = { code: 'conflict' } as const;
+const INVALID = { code: 'validation_error' } as const;
+
+const query = (over: Partial<ListQuery> = {}): ListQuery => ({
+  skip: 0,
+  limit: 100,
+  sortBy: 'createdAt',
+  sortOrder: 'desc',
+  filters: {},
+  include: [],
+  ...over,
+});
+
+interface ScopedSubject<N extends EntityName> {
+  entity: N;
+  repo: (repos: Repositories) => ScopedRepository<EntityTypes[N]>;
+  row: (rows: TenantRows) => EntityTypes[N];
+  /** A new row of this entity under the parents of `rows` (omitted for the tenant). */
+  make?: (rows: TenantRows, stamps: Stamps) => EntityTypes[N];
+  /** Changes a field and returns the reader of that field. */
+  change: (entity: EntityTypes[N], now: Date) => (entity: EntityTypes[N]) => unknown;
+}
+
+/**
+ * The contract every scoped repository keeps, whatever the store: its own tenant's row is
+ * readable and writable; another tenant's row is `not_found` on get, update and remove and
+ * absent from lists and counts; new rows under another tenant's parent are refused.
+ */
+export function scopedRepositoryContract<N extends EntityName>(
+  label: string,
+  getUow: () => UnitOfWork,
+  subject: ScopedSubject<N>,
+): void {
+  const name = `${label} ${subject.entity} repository`;
+  const seeded = async () => {
+    const stamps = new Stamps();
+    return { stamps, ...(await seedTwoTenants(getUow(), stamps)) };
+  };
+
+  test(`${name}: get and find return the tenant's own row`, async (t) => {
+    const { a } = await seeded();
+    const mine = subject.row(a);
+    const got = await getUow().run((r) => subject.repo(r).get(a.tenant.id, mine.id));
+    t.is(got.id, mine.id);
+    t.is(got.createdAt.getTime(), mine.createdAt.getTime());
+    const found = await getUow().run((r) => subject.repo(r).find(a.tenant.id, mine.id));
+    t.is(found?.id, mine.id);
+  });
+
+  test(`${name}: a row of another tenant is not_found on get, find, update and remove`, async (t) => {
+    const { a, b } = await seeded();
+    const theirs = subject.row(b);
+    const uow = getUow();
+    await t.throwsAsync(
+      uow.run((r) => subject.repo(r).get(a.tenant.id, theirs.id)),
+      NOT_FOUND,
+    );
+    t.is(await uow.run((r) => subject.repo(r).find(a.tenant.id, theirs.id)), null);
+    const copy = await uow.run((r) => subject.repo(r).get(b.tenant.id, theirs.id));
+    const read = subject.change(copy, new Date());
+    await t.throwsAsync(
+      uow.run((r) => subject.repo(r).update(a.tenant.id, copy)),
+      NOT_FOUND,
+    );
+    await t.throwsAsync(
+      uow.run((r) => subject.repo(r).remove(a.tenant.id, theirs.id)),
+      NOT_FOUND,
+    );
+    const still = await uow.run((r) => subject.repo(r).get(b.tenant.id, theirs.id));
+    t.is(still.version, theirs.version, 'the foreign row was not written');
+    t.not(read(still), read(copy), 'the foreign row kept its value');
+  });
+
+  test(`${name}: lists and counts hold only the tenant's rows`, async (t) => {
+    const { a, b } = await seeded();
+    const page = await getUow().run((r) => subject.repo(r).list(a.tenant.id, query({ limit: 1000 })));
+    const ids = page.items.map((item) => item.id);
+    t.true(ids.includes(subject.row(a).id));
+    t.false(ids.includes(subject.row(b).id));
+    const count = await getUow().run((r) => subject.repo(r).count(a.tenant.id));
+    t.is(count, page.total);
+    t.is(page.items.length, page.total);
+    const none = await getUow().run((r) => subject.repo(r).count(randomUUID()));
+    t.is(none, 0);
+  });
+
+  test(`${name}: an id that is not a UUID is not_found`, async (t) => {
+    const { a } = await seeded();
+    await t.throwsAsync(
+      getUow().run((r) => subject.repo(r).get(a.tenant.id, 'not-a-uuid')),
+      NOT_FOUND,
+    );
+    await t.throwsAsync(
+      getUow().run((r) => subject.repo(r).remove(a.tenant.id, "1' OR '1'='1")),
+      NOT_FOUND,
+    );
+  });
+
+  test(`${name}: update writes the change and bumps the version`, async (t) => {
+    const { a } = await seeded();
+    const uow = getUow();
+    const entity = await uow.run((r) => subject.repo(r).get(a.tenant.id, subject.row(a).id));
+    const before = entity.version;
+    const read = subject.change(entity, new Date('2026-06-01T00:00:00.000Z'));
+    await uow.run((r) => subject.repo(r).update(a.tenant.id, entity));
+    const after = await uow.run((r) => subject.repo(r).get(a.tenant.id, entity.id));
+    t.deepEqual(read(after), read(entity));
+    t.true(after.version > before);
+  });
+
+  test(`${name}: a write over a stale version is a conflict`, async (t) => {
+    const { a } = await seeded();
+    const uow = getUow();
+    const first = await uow.run((r) => subject.repo(r).get(a.tenant.id, subject.row(a).id));
+    const second = await uow.run((r) => subject.repo(r).get(a.tenant.id, subject.row(a).id));
+    subject.change(first, new Date());
+    await uow.run((r) => subject.repo(r).update(a.tenant.id, first));
+    const read = subject.change(second, new Date());
+    await t.throwsAsync(
+      uow.run((r) => subject.repo(r).update(a.tenant.id, second)),
+      CONFLICT,
+    );
+    const stored = await uow.run((r) => subject.repo(r).get(a.tenant.id, first.id));
+    t.deepEqual(read(stored), read(first));
+  });
+
+  if (subject.make !== undefined) {
+    const make = subject.make;
+    test(`${name}: add stores a row and refuses a parent of another tenant`, async (t) => {
+      const { a, b, stamps } = await seeded();
+      const uow = getUow();
+      const fresh = make(a, stamps);
+      await uow.run((r) => subject.repo(r).add(a.tenant.id, fresh));
+      const got = await uow.run((r) => subject.repo(r).get(a.tenant.id, fresh.id));
+      t.is(got.id, fresh.id);
+      const smuggled = make(b, stamps);
+      await t.throwsAsync(
+        uow.run((r) => subject.repo(r).add(a.tenant.id, smuggled)),
+        NOT_FOUND,
+      );
+      t.is(await uow.run((r) => subject.repo(r).find(b.tenant.id, smuggled.id)), null);
+    });
+
+    test(`${name}: remove deletes the row`, async (t) => {
+      const { a, stamps } = await seeded();
+      const uow = getUow();
+      const fresh = make(a, stamps);
+      await uow.run((r) => subject.repo(r).add(a.tenant.id, fresh));
+      await uow.run((r) => subject.repo(r).remove(a.tenant.id, fresh.id));
+      await t.throwsAsync(
+        uow.run((r) => subject.repo(r).get(a.tenant.id, fresh.id)),
+        NOT_FOUND,
+      );
+    });
+  }
+}
+
+const touchName = <T extends Entity & { name: string; update(changes: { name: string }, now: Date): void }>(
+  entity: T,
+  now: Date,
+) => {
+  entity.update({ name: `renamed ${now.getTime()}` }, now);
+  return (e: T) => e.name;
+};
+
+/** The scoped contract for every repository of `Repositories`, one subject each. */
+export function allScopedRepositoryContracts(label: string, getUow: () => UnitOfWork): void {
+  scopedRepositoryContract(label, getUow, {
+    entity: 'tenant',
+    repo: (r) => r.tenants,
+    row: (rows) => rows.tenant,
+    change: (tenant, now) => touchName(tenant, now),
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'user',
+    repo: (r) => r.users,
+    row: (rows) => rows.member,
+    make: (rows, stamps) =>
+      User.create(stamps.next(), { tenantId: rows.tenant.id, email: `u-${randomUUID()}@example.test`, role: 'viewer' }),
+    change: (user, now) => {
+      user.update({ fullName: `Name ${now.getTime()}` }, now);
+      return (u) => u.fullName;
+    },
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'oauthAccount',
+    repo: (r) => r.oauthAccounts,
+    row: (rows) => rows.oauthAccount,
+    change: (account, now) => {
+      account.refresh({ login: `login-${now.getTime()}`, accessToken: 'other', scopes: ['repo'] }, now);
+      return (a) => a.login;
+    },
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'team',
+    repo: (r) => r.teams,
+    row: (rows) => rows.team,
+    make: (rows, stamps) => Team.create(stamps.next(), { ownerId: rows.member.id, name: 'another' }),
+    change: (team, now) => touchName(team, now),
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'teamMember',
+    repo: (r) => r.teamMembers,
+    row: (rows) => rows.teamMember,
+    make: (rows, stamps) => TeamMember.create(stamps.next(), { teamId: rows.team.id, userId: rows.owner.id }),
+    change: (member, now) => {
+      member.changeRole(member.role === 'member' ? 'maintainer' : 'member', now);
+      return (m) => m.role;
+    },
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'project',
+    repo: (r) => r.projects,
+    row: (rows) => rows.project,
+    make: (rows, stamps) => Project.create(stamps.next(), { tenantId: rows.tenant.id, name: 'another' }),
+    change: (project, now) => touchName(project, now),
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'service',
+    repo: (r) => r.services,
+    row: (rows) => rows.service,
+    make: (rows, stamps) =>
+      Service.create(stamps.next(), {
+        projectId: rows.project.id,
+        name: `svc-${randomUUID().slice(0, 8)}`,
+        repoUrl: 'git@git.example.test:acme/web.git',
+      }),
+    change: (service, now) => {
+      service.update({ branch: `release/${now.getTime()}` }, now);
+      return (s) => s.branch;
+    },
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'build',
+    repo: (r) => r.builds,
+    row: (rows) => rows.build,
+    make: (rows, stamps) => Build.create(stamps.next(), { serviceId: rows.service.id, branch: 'main' }),
+    change: (build, now) => {
+      build.start(now);
+      return (b) => `${b.status}/${b.attempt}`;
+    },
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'deployment',
+    repo: (r) => r.deployments,
+    row: (rows) => rows.deployment,
+    make: (rows, stamps) => Deployment.create(stamps.next(), { serviceId: rows.service.id, buildId: rows.build.id }),
+    change: (deployment, now) => {
+      deployment.start(now);
+      return (d) => d.status;
+    },
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'refreshToken',
+    repo: (r) => r.refreshTokens,
+    row: (rows) => rows.refreshToken,
+    make: (rows, stamps) =>
+      RefreshToken.create(stamps.next(), {
+        tenantId: rows.tenant.id,
+        userId: rows.owner.id,
+        familyId: randomUUID(),
+        expiresAt: new Date('2030-01-01T00:00:00.000Z'),
+      }),
+    change: (token, now) => {
+      token.markUsed(now);
+      return (tk) => tk.usedAt?.getTime() ?? null;
+    },
+  });
+  scopedRepositoryContract(label, getUow, {
+    entity: 'outboxMessage',
+    repo: (r) => r.outbox,
+    row: (rows) => rows.outboxMessage,
+    make: (rows, stamps) =>
+      OutboxMessage.create(stamps.next(), {
+        tenantId: rows.tenant.id,
+        queue: 'cleanup',
+        name: 'cleanup.run',
+        payload: { tenant_id: rows.tenant.id },
+      }),
+    change: (message, now) => {
+      message.recordPublishFailure(now);
+      return (m) => m.publishAttempts;
+    },
+  });
+}
+
+/** Pagination, sorting, IN filters, allow-lists and eager loading, as every store must do them. */
+export function listQueryContract(label: string, getUow: () => UnitOfWork): void {
+  const name = `${label} list queries`;
+
+  const projectsOf = async (count: number) => {
+    const stamps = new Stamps();
+    const rows = await seedTenant(getUow(), stamps, 'lists');
+    const names = ['delta', 'alpha', 'echo', 'bravo', 'charlie', 'golf', 'foxtrot', 'hotel', 'india', 'juliet'];
+    const projects: Project[] = [rows.project];
+    await getUow().run(async (r) => {
+      for (let i = 0; i < count - 1; i += 1) {
+        const project = Project.create(stamps.next(), { tenantId: rows.tenant.id, name: names[i % names.length] ?? 'x' });
+        await r.projects.add(rows.tenant.id, project);
+        projects.push(project);
+      }
+    });
+    return { rows, projects, stamps };
+  };
+
+  test(`${name}: default order is created_at descending, and pages slice it`, async (t) => {
+    const { rows, projects } = await projectsOf(7);
+    const tenantId = rows.tenant.id;
+    const all = await getUow().run((r) => r.projects.list(tenantId, query()));
+    t.is(all.total, 7);
+    t.deepEqual(
+      all.items.map((p) => p.id),
+      [...projects].reverse().map((p) => p.id),
+    );
+    const page = await getUow().run((r) => r.projects.list(tenantId, query({ skip: 2, limit: 3 })));
+    t.is(page.total, 7);
+    t.is(page.skip, 2);
+    t.is(page.limit, 3);
+    t.deepEqual(
+      page.items.map((p) => p.id),
+      all.items.slice(2, 5).map((p) => p.id),
+    );
+    const past = await getUow().run((r) => r.projects.list(tenantId, query({ skip: 50, limit: 10 })));
+    t.is(past.items.length, 0);
+    t.is(past.total, 7);
+  });
+
+  test(`${name}: sorting works both ways on an allow-listed column`, async (t) => {
+    const { rows } = await projectsOf(6);
+    const tenantId = rows.tenant.id;
+    const asc = await getUow().run((r) => r.projects.list(tenantId, query({ sortBy: 'name', sortOrder: 'asc' })));
+    const desc = await getUow().run((r) => r.projects.list(tenantId, query({ sortBy: 'name', sortOrder: 'desc' })));
+    const names = asc.items.map((p) => p.name);
+    t.deepEqual(names, [...names].sort());
+    t.deepEqual(
+      desc.items.map((p) => p.name),
+      [...names].reverse(),
+    );
+    const oldest = await getUow().run((r) => r.projects.list(tenantId, query({ sortOrder: 'asc', limit: 1 })));
+    t.is(oldest.items[0]?.id, rows.project.id);
+  });
+
+  test(`${name}: limit 1000 is accepted; 1001, 0 and a negative skip are validation errors`, async (t) => {
+    const { rows } = await projectsOf(2);
+    const tenantId = rows.tenant.id;
+    const max = await getUow().run((r) => r.projects.list(tenantId, query({ limit: 1000 })));
+    t.is(max.limit, 1000);
+    t.is(max.items.length, 2);
+    for (const bad of [{ limit: 1001 }, { limit: 0 }, { skip: -1 }]) {
+      await t.throwsAsync(
+        getUow().run((r) => r.projects.list(tenantId, query(bad))),
+        INVALID,
+      );
+    }
+  });
+
+  test(`${name}: unknown sort and filter columns are validation errors`, async (t) => {
+    const { rows } = await projectsOf(1);
+    const tenantId = rows.tenant.id;
+    await t.throwsAsync(
+      getUow().run((r) => r.users.list(tenantId, query({ sortBy: 'passwordHash' }))),
+      INVALID,
+    );
+    await t.throwsAsync(
+      getUow().run((r) => r.users.list(tenantId, query({ filters: { passwordHash: ['x'] } }))),
+      INVALID,
+    );
+    await t.throwsAsync(
+      getUow().run((r) => r.projects.count(tenantId, { tenantId: [randomUUID()] })),
+      INVALID,
+    );
+    await t.throwsAsync(
+      getUow().run((r) => r.projects.list(tenantId, query({ include: ['tenant'] }))),
+      INVALID,
+    );
+  });
+
+  test(`${name}: a repeated filter value list is an IN, and filters combine`, async (t) => {
+    const stamps = new Stamps();
+    const rows = await seedTenant(getUow(), stamps, 'filters');
+    const tenantId = rows.tenant.id;
+    await getUow().run(async (r) => {
+      for (const status of ['running', 'succeeded', 'failed', 'cancelled'] as const) {
+        const build = Build.create(stamps.next(), { serviceId: rows.service.id, branch: 'dev' });
+        if (status !== 'cancelled') build.start(stamps.now());
+        if (status === 'succeeded') build.succeed('ok', stamps.now());
+        if (status === 'failed') build.fail('boom', '', stamps.now());
+        if (status === 'cancelled') build.cancel(stamps.now());
+        await r.builds.add(tenantId, build);
+      }
+    });
+    const active = await getUow().run((r) =>
+      r.builds.list(tenantId, query({ filters: { status: ['queued', 'running'] } })),
+    );
+    t.deepEqual(active.items.map((b) => b.status).sort(), ['queued', 'running']);
+    t.is(active.total, 2);
+    const count = await getUow().run((r) => r.builds.count(tenantId, { status: ['succeeded', 'failed'] }));
+    t.is(count, 2);
+    const devRunning = await getUow().run((r) =>
+      r.builds.count(tenantId, { status: ['running', 'queued'], branch: ['dev'] }),
+    );
+    t.is(devRunning, 1);
+    const none = await getUow().run((r) => r.users.count(tenantId, { isActive: [false] }));
+    t.is(none, 0);
+  });
+
+  test(`${name}: eager loading fills the named relations`, async (t) => {
+    const stamps = new Stamps();
+    const rows = await seedTenant(getUow(), stamps, 'eager');
+    const tenantId = rows.tenant.id;
+    const team = await getUow().run((r) => r.teams.get(tenantId, rows.team.id, { include: ['members'] }));
+    t.deepEqual(
+      team.members?.map((m) => m.userId),
+      [rows.member.id],
+    );
+    const plain = await getUow().run((r) => r.teams.get(tenantId, rows.team.id));
+    t.is(plain.members, undefined);
+    const services = await getUow().run((r) => r.services.list(tenantId, query({ include: ['project'] })));
+    t.is(services.items[0]?.project?.id, rows.project.id);
+    const build = await getUow().run((r) => r.builds.get(tenantId, rows.build.id, { include: ['service'] }));
+    t.is(build.service?.name, 'api');
+    const deployment = await getUow().run((r) => r.deployments.get(tenantId, rows.deployment.id, { include: ['build'] }));
+    t.is(deployment.build?.id, rows.build.id);
+  });
+}
+
+/** The methods some repositories add to the scoped contract, and the model's keys and cascades. */
+export function repositorySpecificsContract(label: string, getUow: () => UnitOfWork): void {
+  const name = `${label} repositories`;
+
+  test(`${name}: emails and slugs are unique platform-wide; users are found by email in any case`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    const found = await getUow().run((r) => r.users.findByEmail(a.owner.email.toUpperCase()));
+    t.is(found?.id, a.owner.id);
+    t.is(await getUow().run((r) => r.users.findByEmail('nobody@example.test')), null);
+    const clash = User.create(new Stamps().next(), { tenantId: b.tenant.id, email: a.owner.email, role: 'member' });
+    const error = await t.throwsAsync<AppError>(getUow().run((r) => r.users.add(b.tenant.id, clash)), CONFLICT);
+    t.deepEqual((error?.details as { field?: string }).field, 'email');
+    t.true(await getUow().run((r) => r.tenants.slugExists(a.tenant.slug)));
+    t.false(await getUow().run((r) => r.tenants.slugExists(`free-${randomUUID().slice(0, 8)}`)));
+    const twin = Tenant.create(new Stamps().next(), { name: 'Twin', slug: a.tenant.slug });
+    await t.throwsAsync(
+      getUow().run((r) => r.tenants.add(twin.id, twin)),
+      CONFLICT,
+    );
+  });
+
+  test(`${name}: a user is in a team once; oauth accounts are found by provider id`, async (t) => {
+    const { a } = await seedTwoTenants(getUow());
+    const again = TeamMember.create(new Stamps().next(), { teamId: a.team.id, userId: a.member.id });
+    await t.throwsAsync(
+      getUow().run((r) => r.teamMembers.add(a.tenant.id, again)),
+      CONFLICT,
+    );
+    const account = await getUow().run((r) =>
+      r.oauthAccounts.findByProviderAccount('github', a.oauthAccount.providerAccountId),
+    );
+    t.is(account?.userId, a.owner.id);
+    t.is(await getUow().run((r) => r.oauthAccounts.findByProviderAccount('github', 'no-such-id')), null);
+  });
+
+  test(`${name}: a team member of another tenant's user is refused`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    const stranger = TeamMember.create(new Stamps().next(), { teamId: a.team.id, userId: b.member.id });
+    await t.throwsAsync(
+      getUow().run((r) => r.teamMembers.add(a.tenant.id, stranger)),
+      NOT_FOUND,
+    );
+    const project = Project.create(new Stamps().next(), { tenantId: a.tenant.id, name: 'x', teamId: b.team.id });
+    await t.throwsAsync(
+      getUow().run((r) => r.projects.add(a.tenant.id, project)),
+      NOT_FOUND,
+    );
+  });
+
+  test(`${name}: deleting a project deletes its services, builds and deployments`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    await getUow().run((r) => r.projects.remove(a.tenant.id, a.project.id));
+    await getUow().run(async (r) => {
+      t.is(await r.services.find(a.tenant.id, a.service.id), null);
+      t.is(await r.builds.find(a.tenant.id, a.build.id), null);
+      t.is(await r.deployments.find(a.tenant.id, a.deployment.id), null);
+      t.is(await r.builds.count(a.tenant.id), 0);
+      t.not(await r.deployments.find(b.tenant.id, b.deployment.id), null, 'the other tenant is untouched');
+      t.not(await r.teams.find(a.tenant.id, a.team.id), null, 'the team stays');
+    });
+  });
+
+  test(`${name}: deleting a team unlinks its projects; deleting a tenant deletes everything of it`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    await getUow().run((r) => r.teams.remove(a.tenant.id, a.team.id));
+    const project = await getUow().run((r) => r.projects.get(a.tenant.id, a.project.id));
+    t.is(project.teamId, null);
+    t.is(await getUow().run((r) => r.teamMembers.count(a.tenant.id)), 0);
+    await getUow().run((r) => r.tenants.remove(a.tenant.id, a.tenant.id));
+    await getUow().run(async (r) => {
+      t.is(await r.users.count(a.tenant.id), 0);
+      t.is(await r.projects.count(a.tenant.id), 0);
+      t.is(await r.users.findByEmail(a.owner.email), null);
+      t.is(await r.outbox.count(a.tenant.id), 0);
+      t.is(await r.users.count(b.tenant.id), 2);
+    });
+  });
+
+  test(`${name}: refresh-token families are revoked within their tenant only`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    const stamps = new Stamps();
+    const family = a.refreshToken.familyId;
+    const sibling = RefreshToken.create(stamps.next(), {
+      tenantId: a.tenant.id,
+      userId: a.owner.id,
+      familyId: family,
+      expiresAt: new Date('2030-01-01T00:00:00.000Z'),
+    });
+    await getUow().run((r) => r.refreshTokens.add(a.tenant.id, sibling));
+    t.is(await getUow().run((r) => r.refreshTokens.revokeFamily(b.tenant.id, family, stamps.now())), 0);
+    t.is(await getUow().run((r) => r.refreshTokens.revokeFamily(a.tenant.id, family, stamps.now())), 2);
+    t.is(await getUow().run((r) => r.refreshTokens.revokeFamily(a.tenant.id, family, stamps.now())), 0);
+    const revoked = await getUow().run((r) => r.refreshTokens.get(a.tenant.id, sibling.id));
+    t.not(revoked.revokedAt, null);
+    t.is(await getUow().run((r) => r.refreshTokens.revokeAllOfUser(a.tenant.id, b.owner.id, stamps.now())), 0);
+    const theirs = await getUow().run((r) => r.refreshTokens.get(b.tenant.id, b.refreshToken.id));
+    t.is(theirs.revokedAt, null);
+  });
+
+  test(`${name}: the outbox lists pending messages oldest first, marks them sent and prunes them`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    const later = new Date('2099-01-01T00:00:00.000Z');
+    const pending = await getUow().run((r) => r.outbox.listPending(later, 1000));
+    const ours = pending.filter((m) => m.id === a.outboxMessage.id || m.id === b.outboxMessage.id);
+    t.deepEqual(
+      ours.map((m) => m.id),
+      [a.outboxMessage.id, b.outboxMessage.id],
+    );
+    t.deepEqual(ours[0]?.payload, { tenant_id: a.tenant.id, build_id: a.build.id });
+    const early = await getUow().run((r) => r.outbox.listPending(new Date('2000-01-01T00:00:00.000Z'), 1000));
+    t.false(early.some((m) => m.id === a.outboxMessage.id), 'not yet available');
+    await getUow().run((r) => r.outbox.markSent([a.outboxMessage.id], new Date('2026-04-01T00:00:00.000Z')));
+    const after = await getUow().run((r) => r.outbox.listPending(later, 1000));
+    t.false(after.some((m) => m.id === a.outboxMessage.id));
+    t.true(after.some((m) => m.id === b.outboxMessage.id));
+    t.is(await getUow().run((r) => r.outbox.pruneSent(a.tenant.id, new Date('2026-03-01T00:00:00.000Z'))), 0);
+    t.is(await getUow().run((r) => r.outbox.pruneSent(b.tenant.id, later)), 0, 'unsent rows stay');
+    t.is(await getUow().run((r) => r.outbox.pruneSent(a.tenant.id, later)), 1);
+    t.is(await getUow().run((r) => r.outbox.find(a.tenant.id, a.outboxMessage.id)), null);
+  });
+
+  test(`${name}: prunable builds keep the newest per service and those a deployment uses`, async (t) => {
+    const stamps = new Stamps();
+    const rows = await seedTenant(getUow(), stamps, 'prune');
+    const tenantId = rows.tenant.id;
+    const builds: Build[] = [];
+    await getUow().run(async (r) => {
+      // rows.build (queued) is referenced by rows.deployment; add five finished ones.
+      for (let i = 0; i < 5; i += 1) {
+        const build = Build.create(stamps.next(), { serviceId: rows.service.id, branch: 'main' });
+        build.start(stamps.now());
+        build.succeed('', stamps.now());
+        await r.builds.add(tenantId, build);
+        builds.push(build);
+      }
+    });
+    const cutoff = new Date(stamps.now().getTime() + 1);
+    const ids = await getUow().run((r) =>
+      r.builds.findPrunable(tenantId, { finishedBefore: cutoff, keepLatest: 2, limit: 100 }),
+    );
+    t.deepEqual(
+      [...ids].sort(),
+      builds
+        .slice(0, 3)
+        .map((b) => b.id)
+        .sort(),
+    );
+    const limited = await getUow().run((r) =>
+      r.builds.findPrunable(tenantId, { finishedBefore: cutoff, keepLatest: 0, limit: 2 }),
+    );
+    t.is(limited.length, 2);
+    const old = await getUow().run((r) =>
+      r.builds.findPrunable(tenantId, { finishedBefore: new Date('2000-01-01'), keepLatest: 0, limit: 100 }),
+    );
+    t.deepEqual(old, []);
+  });
+}
+
+/** Transactions: commit, rollback, isolation and optimistic locking. */
+export function unitOfWorkContract(label: string, getUow: () => UnitOfWork): void {
+  const name = `${label} unit of work`;
+
+  test(`${name}: a throwing unit rolls every write back and rethrows the same error`, async (t) => {
+    const stamps = new Stamps();
+    const rows = await seedTenant(getUow(), stamps, 'rollback');
+    const project = Project.create(stamps.next(), { tenantId: rows.tenant.id, name: 'doomed' });
+    const boom = new Error('boom');
+    const error = await t.throwsAsync(
+      getUow().run(async (r) => {
+        await r.projects.add(rows.tenant.id, project);
+        await r.projects.remove(rows.tenant.id, rows.project.id);
+        throw boom;
+      }),
+    );
+    t.is(error, boom);
+    t.is(await getUow().run((r) => r.projects.find(rows.tenant.id, project.id)), null);
+    t.not(await getUow().run((r) => r.services.find(rows.tenant.id, rows.service.id)), null);
+  });
+
+  test(`${name}: a unit reads its own writes; others see them only after commit`, async (t) => {
+    const stamps = new Stamps();
+    const rows = await seedTenant(getUow(), stamps, 'isolation');
+    const project = Project.create(stamps.next(), { tenantId: rows.tenant.id, name: 'pending' });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let added!: () => void;
+    const wasAdded = new Promise<void>((resolve) => {
+      added = resolve;
+    });
+    const writer = getUow().run(async (r) => {
+      await r.projects.add(rows.tenant.id, project);
+      t.not(await r.projects.find(rows.tenant.id, project.id), null);
+      added();
+      await gate;
+    });
+    await wasAdded;
+    t.is(await getUow().run((r) => r.projects.find(rows.tenant.id, project.id)), null, 'no dirty read');
+    release();
+    await writer;
+    t.not(await getUow().run((r) => r.projects.find(rows.tenant.id, project.id)), null);
+  });
+
+  test(`${name}: of two units changing one row, the later commit is a conflict`, async (t) => {
+    const stamps = new Stamps();
+    const rows = await seedTenant(getUow(), stamps, 'race');
+    const tenantId = rows.tenant.id;
+    let bothRead!: () => void;
+    const reads = new Promise<void>((resolve) => {
+      bothRead = resolve;
+    });
+    let readers = 0;
+    const rename = (to: string) =>
+      getUow().run(async (r) => {
+        const project = await r.projects.get(tenantId, rows.project.id);
+        readers += 1;
+        if (readers === 2) bothRead();
+        await reads;
+        project.update({ name: to }, stamps.now());
+        await r.projects.update(tenantId, project);
+        return to;
+      });
+    const results = await Promise.allSettled([rename('left'), rename('right')]);
+    const fulfilled = results.filter((r) => r.status === 'fulfilled');
+    const rejected = results.filter((r) => r.status === 'rejected');
+    t.is(fulfilled.length, 1);
+    t.is(rejected.length, 1);
+    t.is((rejected[0] as PromiseRejectedResult).reason.code, 'conflict');
+    const stored = await getUow().run((r) => r.projects.get(tenantId, rows.project.id));
+    t.is(stored.name, (fulfilled[0] as PromiseFulfilledResult<string>).value);
+  });
+}
+
+/** Every repository contract against one implementation. Call it once per test file. */
+export function repositoryContracts(label: string, factory: RepositoryFactory): void {
+  let subject: RepositorySubject | undefined;
+  test.before(async () => {
+    subject = await factory();
+  });
+  test.after.always(async () => {
+    await subject?.close?.();
+  });
+  const getUow = () => {
+    if (subject === undefined) throw new Error('the repository factory did not run');
+    return subject.uow;
+  };
+  allScopedRepositoryContracts(label, getUow);
+  listQueryContract(label, getUow);
+  repositorySpecificsContract(label, getUow);
+  unitOfWorkContract(label, getUow);
+}
