@@ -66,7 +66,11 @@ export async function seedTenant(uow: UnitOfWork, stamps: Stamps, label = 'tenan
     const t = tenant.id;
     const owner = User.create(stamps.next(), { tenantId: t, email: `owner-${unique()}@example.test`, role: 'owner' });
     await repos.users.add(t, owner);
-    const member = User.create(stamps.next(), { tenantId: t, email: `member-${unique()}@example.test`, role: 'member' });
+    const member = User.create(stamps.next(), {
+      tenantId: t,
+      email: `member-${unique()}@example.test`,
+      role: 'member',
+    });
     await repos.users.add(t, member);
     const team = Team.create(stamps.next(), { ownerId: owner.id, name: 'Platform' });
     await repos.teams.add(t, team);
@@ -125,7 +129,10 @@ export async function seedTenant(uow: UnitOfWork, stamps: Stamps, label = 'tenan
 }
 
 /** Two tenants, A and B, each with one row of every entity. */
-export async function seedTwoTenants(uow: UnitOfWork, stamps = new Stamps()): Promise<{ a: TenantRows; b: TenantRows }> {
+export async function seedTwoTenants(
+  uow: UnitOfWork,
+  stamps = new Stamps(),
+): Promise<{ a: TenantRows; b: TenantRows }> {
   const a = await seedTenant(uow, stamps, 'alpha');
   const b = await seedTenant(uow, stamps, 'beta');
   return { a, b };

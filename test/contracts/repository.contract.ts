@@ -20,7 +20,14 @@ import {
   User,
 } from '@shipyard/core';
 import test from 'ava';
-import { type RepositoryFactory, type RepositorySubject, Stamps, seedTenant, seedTwoTenants, type TenantRows } from './fixtures.js';
+import {
+  type RepositoryFactory,
+  type RepositorySubject,
+  Stamps,
+  seedTenant,
+  seedTwoTenants,
+  type TenantRows,
+} from './fixtures.js';
 
 const NOT_FOUND = { code: 'not_found' } as const;
 const CONFLICT = { code: 'conflict' } as const;
@@ -320,7 +327,10 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
     const projects: Project[] = [rows.project];
     await getUow().run(async (r) => {
       for (let i = 0; i < count - 1; i += 1) {
-        const project = Project.create(stamps.next(), { tenantId: rows.tenant.id, name: names[i % names.length] ?? 'x' });
+        const project = Project.create(stamps.next(), {
+          tenantId: rows.tenant.id,
+          name: names[i % names.length] ?? 'x',
+        });
         await r.projects.add(rows.tenant.id, project);
         projects.push(project);
       }
@@ -444,7 +454,9 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
     t.is(services.items[0]?.project?.id, rows.project.id);
     const build = await getUow().run((r) => r.builds.get(tenantId, rows.build.id, { include: ['service'] }));
     t.is(build.service?.name, 'api');
-    const deployment = await getUow().run((r) => r.deployments.get(tenantId, rows.deployment.id, { include: ['build'] }));
+    const deployment = await getUow().run((r) =>
+      r.deployments.get(tenantId, rows.deployment.id, { include: ['build'] }),
+    );
     t.is(deployment.build?.id, rows.build.id);
   });
 }
@@ -459,7 +471,10 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     t.is(found?.id, a.owner.id);
     t.is(await getUow().run((r) => r.users.findByEmail('nobody@example.test')), null);
     const clash = User.create(new Stamps().next(), { tenantId: b.tenant.id, email: a.owner.email, role: 'member' });
-    const error = await t.throwsAsync<AppError>(getUow().run((r) => r.users.add(b.tenant.id, clash)), CONFLICT);
+    const error = await t.throwsAsync<AppError>(
+      getUow().run((r) => r.users.add(b.tenant.id, clash)),
+      CONFLICT,
+    );
     t.deepEqual((error?.details as { field?: string }).field, 'email');
     t.true(await getUow().run((r) => r.tenants.slugExists(a.tenant.slug)));
     t.false(await getUow().run((r) => r.tenants.slugExists(`free-${randomUUID().slice(0, 8)}`)));
@@ -559,7 +574,10 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     );
     t.deepEqual(ours[0]?.payload, { tenant_id: a.tenant.id, build_id: a.build.id });
     const early = await getUow().run((r) => r.outbox.listPending(new Date('2000-01-01T00:00:00.000Z'), 1000));
-    t.false(early.some((m) => m.id === a.outboxMessage.id), 'not yet available');
+    t.false(
+      early.some((m) => m.id === a.outboxMessage.id),
+      'not yet available',
+    );
     await getUow().run((r) => r.outbox.markSent([a.outboxMessage.id], new Date('2026-04-01T00:00:00.000Z')));
     const after = await getUow().run((r) => r.outbox.listPending(later, 1000));
     t.false(after.some((m) => m.id === a.outboxMessage.id));

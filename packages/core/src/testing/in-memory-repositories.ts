@@ -27,7 +27,14 @@ import type {
   TenantRepository,
   UserRepository,
 } from '../ports/repository.port.js';
-import { assertListQuery, type Filters, type ListQuery, type Page, parseFilters, parseInclude } from '../query/list-query.js';
+import {
+  assertListQuery,
+  type Filters,
+  type ListQuery,
+  type Page,
+  parseFilters,
+  parseInclude,
+} from '../query/list-query.js';
 import { cloneRow, type InMemoryTransaction, type Row } from './in-memory-database.js';
 
 type Comparable = string | number | boolean | null;
