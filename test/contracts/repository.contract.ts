@@ -475,7 +475,7 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
       getUow().run((r) => r.users.add(b.tenant.id, clash)),
       CONFLICT,
     );
-    t.deepEqual((error?.details as { field?: string }).field, 'email');
+    t.deepEqual((error?.details as { field?: string } | undefined)?.field, 'email');
     t.true(await getUow().run((r) => r.tenants.slugExists(a.tenant.slug)));
     t.false(await getUow().run((r) => r.tenants.slugExists(`free-${randomUUID().slice(0, 8)}`)));
     const twin = Tenant.create(new Stamps().next(), { name: 'Twin', slug: a.tenant.slug });
