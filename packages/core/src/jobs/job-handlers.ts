@@ -27,7 +27,7 @@ export class JobHandlers {
     };
   }
 
-  run(name: JobName, rawPayload: unknown): Promise<unknown> {
+  async run(name: JobName, rawPayload: unknown): Promise<unknown> {
     const payload = parseJobPayload(name, rawPayload);
     return (this.handlers[name] as (p: unknown) => Promise<unknown>)(payload);
   }
