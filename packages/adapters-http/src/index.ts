@@ -1,1 +1,10 @@
-export {};
+export { apiRoutes, createHttpApp, type HealthCheck, type HttpAppOptions } from './app.js';
+export { Argon2PasswordHasher } from './auth/argon2-password-hasher.js';
+export { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE } from './auth/cookies.js';
+export { JoseTokenIssuer, type JoseTokenIssuerOptions, type SigningKey } from './auth/jose-token-issuer.js';
+export { type AuthRateLimitOptions, AuthRateLimits } from './auth/rate-limits.js';
+export { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
+export { STATUS_OF } from './middleware/error.middleware.js';
+export { createRedisClient, type RedisClientOptions } from './redis-client.js';
+export { type RouteSpec, route } from './route.js';
+export type { RouteDeps } from './routes/route-deps.js';

@@ -1,0 +1,182 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
+import { Router } from '@koa/router';
+import type { UseCases } from '@shipyard/core';
+import Koa from 'koa';
+import helmet from 'koa-helmet';
+import type { Logger } from 'pino';
+import type { CookiePolicy } from './auth/cookies.js';
+import { AuthRateLimits } from './auth/rate-limits.js';
+import { accessLog } from './middleware/access-log.middleware.js';
+import { errorHandler } from './middleware/error.middleware.js';
+import { requestId } from './middleware/request-id.middleware.js';
+import { docsAssets } from './openapi/docs.js';
+import { mountRoutes, type RouteSpec } from './route.js';
+import { authRoutes } from './routes/auth.routes.js';
+import { buildRoutes } from './routes/build.routes.js';
+import { projectRoutes } from './routes/project.routes.js';
+import type { RouteDeps } from './routes/route-deps.js';
+import { serviceRoutes } from './routes/service.routes.js';
+import { teamRoutes } from './routes/team.routes.js';
+import { tenantRoutes } from './routes/tenant.routes.js';
+import { userRoutes } from './routes/user.routes.js';
+
+/** A dependency `GET /health` asks; `check` rejects (or times out) when it is down. */
+export interface HealthCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+export interface HttpAppOptions {
+  useCases: UseCases;
+  logger: Logger;
+  /** The server's own external URL (`PUBLIC_URL`). */
+  publicUrl: string;
+  /** Where browsers come from (`FRONTEND_URL`); allowed for CORS and CSRF origin checks. */
+  frontendUrl?: string;
+  corsOrigins?: readonly string[];
+  /** Turns off /docs and /openapi.json and makes cookies `Secure`. */
+  production?: boolean;
+  /** `Secure` cookies; defaults to on unless `publicUrl` is plain http outside production. */
+  secureCookies?: boolean;
+  /** Trust `X-Forwarded-*` (only behind a proxy you control). */
+  trustProxy?: boolean;
+  rateLimits?: AuthRateLimits;
+  healthChecks?: readonly HealthCheck[];
+  /** Milliseconds each health check may take. */
+  healthTimeoutMs?: number;
+  /** Extra routes (e.g. GitHub OAuth), mounted under /api/v1 like the others. */
+  extraRoutes?: (deps: RouteDeps) => RouteSpec[];
+}
+
+const origin = (url: string) => new URL(url).origin;
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Every route spec of the v1 API, for mounting and for the OpenAPI document. */
+export const apiRoutes = (deps: RouteDeps): RouteSpec[] => [
+  ...authRoutes(deps),
+  ...tenantRoutes(deps),
+  ...userRoutes(deps),
+  ...teamRoutes(deps),
+  ...projectRoutes(deps),
+  ...serviceRoutes(deps),
+  ...buildRoutes(deps),
+];
+
+/**
+ * The Koa application of the v1 API. Tests drive `app.callback()` directly; the server
+ * composition (examples/koa-server) adds `listen` and shutdown.
+ */
+export function createHttpApp(options: HttpAppOptions): Koa {
+  const app = new Koa({ proxy: options.trustProxy ?? false });
+  const logger = options.logger;
+  const production = options.production ?? false;
+  const cookies: CookiePolicy = {
+    secure: options.secureCookies ?? (production || options.publicUrl.startsWith('https:')),
+  };
+  const allowedOrigins = new Set(
+    [options.publicUrl, options.frontendUrl, ...(options.corsOrigins ?? [])]
+      .filter((u): u is string => u !== undefined && u !== '')
+      .map(origin),
+  );
+  const deps: RouteDeps = {
+    useCases: options.useCases,
+    rateLimits: options.rateLimits ?? new AuthRateLimits(),
+    cookies,
+  };
+
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registry.registerComponent('securitySchemes', 'cookie', { type: 'apiKey', in: 'cookie', name: 'access_token' });
+  const api = new Router({ prefix: '/api/v1' });
+  mountRoutes(api, registry, [...apiRoutes(deps), ...(options.extraRoutes?.(deps) ?? [])], {
+    useCases: options.useCases,
+    allowedOrigins,
+  });
+
+  const root = new Router();
+  const checks = options.healthChecks ?? [];
+  const healthTimeout = options.healthTimeoutMs ?? 2000;
+  root.get('/health', async (ctx) => {
+    const results = await Promise.all(
+      checks.map(async ({ name, check }) => {
+        try {
+          await withTimeout(check(), healthTimeout);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          logger.warn({ check: name, err: error }, 'health check failed');
+          return [name, 'down'] as const;
+        }
+      }),
+    );
+    const healthy = results.every(([, state]) => state === 'ok');
+    ctx.status = healthy ? 200 : 503;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: healthy ? 'healthy' : 'unhealthy', checks: Object.fromEntries(results) };
+  });
+  if (!production) {
+    const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info: {
+        title: 'Shipyard API',
+        version: '1.0.0',
+        description: 'Control plane of an application-deployment platform. Errors share one shape: see `Error`.',
+      },
+      servers: [{ url: options.publicUrl }],
+    });
+    const json = JSON.stringify(document);
+    root.get('/openapi.json', (ctx) => {
+      ctx.type = 'application/json';
+      ctx.body = json;
+    });
+    for (const [path, asset] of Object.entries(docsAssets())) {
+      root.get(path, (ctx) => {
+        ctx.type = asset.type;
+        ctx.set('Cache-Control', 'public, max-age=300');
+        ctx.body = asset.body;
+      });
+    }
+  }
+
+  app.use(requestId());
+  app.use(accessLog(logger));
+  app.use(errorHandler(logger));
+  app.use(helmet());
+  app.use(
+    cors({
+      origin: (ctx) => {
+        const requested = ctx.get('origin');
+        return allowedOrigins.has(requested) ? requested : '';
+      },
+      credentials: true,
+      allowHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: '1mb',
+      encoding: 'utf-8',
+      onError: (error: Error & { status?: number }) => {
+        throw error;
+      },
+    }),
+  );
+  app.use(root.routes());
+  app.use(root.allowedMethods());
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+  return app;
+}

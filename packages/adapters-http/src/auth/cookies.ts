@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import type { AuthSession } from '@shipyard/core';
+import type { Context } from 'koa';
+
+export const ACCESS_COOKIE = 'access_token';
+export const REFRESH_COOKIE = 'refresh_token';
+export const CSRF_COOKIE = 'csrf_token';
+export const CSRF_HEADER = 'x-csrf-token';
+/** The refresh cookie travels only to the auth routes. */
+const REFRESH_PATH = '/api/v1/auth';
+
+export interface CookiePolicy {
+  /** `Secure` cookies: on everywhere but development over plain http. */
+  secure: boolean;
+}
+
+/**
+ * Sets the session cookies: the access and refresh tokens httpOnly and `SameSite=Lax`, and a
+ * CSRF token readable by the page, which it echoes in the `x-csrf-token` header (double submit).
+ */
+export function setSessionCookies(ctx: Context, session: AuthSession, policy: CookiePolicy): void {
+  const common = { httpOnly: true, sameSite: 'lax' as const, secure: policy.secure, overwrite: true };
+  ctx.cookies.set(ACCESS_COOKIE, session.accessToken, {
+    ...common,
+    path: '/',
+    expires: session.accessTokenExpiresAt,
+  });
+  ctx.cookies.set(REFRESH_COOKIE, session.refreshToken, {
+    ...common,
+    path: REFRESH_PATH,
+    expires: session.refreshTokenExpiresAt,
+  });
+  ctx.cookies.set(CSRF_COOKIE, randomBytes(32).toString('base64url'), {
+    ...common,
+    httpOnly: false,
+    path: '/',
+    expires: session.refreshTokenExpiresAt,
+  });
+}
+
+export function clearSessionCookies(ctx: Context, policy: CookiePolicy): void {
+  const common = { sameSite: 'lax' as const, secure: policy.secure, overwrite: true, expires: new Date(0) };
+  ctx.cookies.set(ACCESS_COOKIE, '', { ...common, httpOnly: true, path: '/' });
+  ctx.cookies.set(REFRESH_COOKIE, '', { ...common, httpOnly: true, path: REFRESH_PATH });
+  ctx.cookies.set(CSRF_COOKIE, '', { ...common, httpOnly: false, path: '/' });
+}

@@ -1,0 +1,141 @@
+import {
+  type AccessTokenClaims,
+  AuthenticationError,
+  type Clock,
+  type IdGenerator,
+  type IssuedToken,
+  isRole,
+  isUuid,
+  type RefreshTokenClaims,
+  type TokenIssuer,
+} from '@shipyard/core';
+import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+
+export interface SigningKey {
+  /** Key id, written into each token's `kid` header. */
+  id: string;
+  /** At least 32 bytes. */
+  secret: Uint8Array;
+}
+
+export interface JoseTokenIssuerOptions {
+  /** The first key signs; all verify (so a key can be rotated without signing everyone out). */
+  keys: readonly SigningKey[];
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+const ALGORITHM = 'HS256';
+
+/**
+ * HS256 JWTs with jose. Verification pins the algorithm, issuer and audience, requires `exp`,
+ * `jti`, `sub` and `typ`, and checks the kind: an access token is never accepted as a refresh
+ * token or the other way round. Every failure is the same `AuthenticationError` to the caller.
+ */
+export class JoseTokenIssuer implements TokenIssuer {
+  readonly accessTokenTtlSeconds: number;
+  private readonly keys: Map<string, Uint8Array>;
+  private readonly signing: SigningKey;
+
+  constructor(private readonly options: JoseTokenIssuerOptions) {
+    const [first] = options.keys;
+    if (first === undefined) throw new Error('JoseTokenIssuer needs at least one signing key');
+    for (const key of options.keys) {
+      if (key.secret.byteLength < 32) throw new Error(`signing key ${key.id} is shorter than 32 bytes`);
+    }
+    this.signing = first;
+    this.keys = new Map(options.keys.map((key) => [key.id, key.secret]));
+    this.accessTokenTtlSeconds = options.accessTokenTtlSeconds;
+  }
+
+  private async sign(claims: JWTPayload, subject: string, tokenId: string, ttlSeconds: number): Promise<IssuedToken> {
+    const now = Math.floor(this.options.clock.now().getTime() / 1000);
+    const exp = now + ttlSeconds;
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: ALGORITHM, kid: this.signing.id, typ: 'JWT' })
+      .setSubject(subject)
+      .setJti(tokenId)
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .sign(this.signing.secret);
+    return { token, tokenId, expiresAt: new Date(exp * 1000) };
+  }
+
+  issueAccess(claims: Omit<AccessTokenClaims, 'tokenId' | 'expiresAt'>): Promise<IssuedToken> {
+    return this.sign(
+      { typ: 'access', tid: claims.tenantId, role: claims.role, sid: claims.sessionId },
+      claims.userId,
+      this.options.ids.next(),
+      this.accessTokenTtlSeconds,
+    );
+  }
+
+  issueRefresh(claims: Omit<RefreshTokenClaims, 'expiresAt'>): Promise<IssuedToken> {
+    return this.sign(
+      { typ: 'refresh', tid: claims.tenantId, fam: claims.familyId },
+      claims.userId,
+      claims.tokenId,
+      this.options.refreshTokenTtlSeconds,
+    );
+  }
+
+  private readonly keyFor: JWTVerifyGetKey = (header) => {
+    const key = header.kid === undefined ? undefined : this.keys.get(header.kid);
+    if (key === undefined) throw new errors.JWKSNoMatchingKey();
+    return key;
+  };
+
+  private async verify(token: string, kind: 'access' | 'refresh'): Promise<JWTPayload & { sub: string; jti: string }> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
+      throw new AuthenticationError('Invalid token');
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keyFor, {
+        algorithms: [ALGORITHM],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        requiredClaims: ['exp', 'jti', 'sub', 'typ', 'tid'],
+        currentDate: this.options.clock.now(),
+      }));
+    } catch (error) {
+      const expired = error instanceof errors.JWTExpired;
+      throw new AuthenticationError(expired ? 'Token expired' : 'Invalid token');
+    }
+    if (payload.typ !== kind || !isUuid(payload.sub) || typeof payload.jti !== 'string' || !isUuid(payload.tid)) {
+      throw new AuthenticationError('Invalid token');
+    }
+    return payload as JWTPayload & { sub: string; jti: string };
+  }
+
+  async verifyAccess(token: string): Promise<AccessTokenClaims> {
+    const payload = await this.verify(token, 'access');
+    if (!isRole(payload.role) || !isUuid(payload.sid)) throw new AuthenticationError('Invalid token');
+    return {
+      userId: payload.sub,
+      tenantId: payload.tid as string,
+      role: payload.role,
+      tokenId: payload.jti,
+      sessionId: payload.sid,
+      expiresAt: new Date((payload.exp as number) * 1000),
+    };
+  }
+
+  async verifyRefresh(token: string): Promise<RefreshTokenClaims> {
+    const payload = await this.verify(token, 'refresh');
+    if (!isUuid(payload.fam) || !isUuid(payload.jti)) throw new AuthenticationError('Invalid token');
+    return {
+      userId: payload.sub,
+      tenantId: payload.tid as string,
+      tokenId: payload.jti,
+      familyId: payload.fam,
+      expiresAt: new Date((payload.exp as number) * 1000),
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { RateLimitedError } from '@shipyard/core';
+import type { Redis } from 'ioredis';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+
+export interface AuthRateLimitOptions {
+  /** Shared store; without it the limits are per process, in memory. */
+  redis?: Redis;
+  keyPrefix?: string;
+  /** Requests per minute per IP on the auth routes. */
+  requestsPerMinute?: number;
+  /** Failed logins in a row that lock an email... */
+  maxFailedLogins?: number;
+  /** ...for this many seconds. */
+  lockoutSeconds?: number;
+}
+
+/**
+ * Brute-force protection of the auth routes: a per-IP request budget (429 with `Retry-After`)
+ * and a per-email lock after repeated failed logins. On Redis, with an in-memory insurance
+ * limiter so an outage degrades to per-process limits instead of no limits.
+ */
+export class AuthRateLimits {
+  private readonly perIp: RateLimiterAbstract;
+  private readonly failedLogins: RateLimiterAbstract;
+  private readonly maxFailedLogins: number;
+
+  constructor(options: AuthRateLimitOptions = {}) {
+    const prefix = options.keyPrefix ?? 'shipyard:rl';
+    const ipOptions = { keyPrefix: `${prefix}:ip`, points: options.requestsPerMinute ?? 30, duration: 60 };
+    this.maxFailedLogins = options.maxFailedLogins ?? 5;
+    const lockout = options.lockoutSeconds ?? 15 * 60;
+    const loginOptions = { keyPrefix: `${prefix}:login`, points: this.maxFailedLogins, duration: lockout };
+    if (options.redis === undefined) {
+      this.perIp = new RateLimiterMemory(ipOptions);
+      this.failedLogins = new RateLimiterMemory(loginOptions);
+    } else {
+      this.perIp = new RateLimiterRedis({
+        ...ipOptions,
+        storeClient: options.redis,
+        insuranceLimiter: new RateLimiterMemory(ipOptions),
+      });
+      this.failedLogins = new RateLimiterRedis({
+        ...loginOptions,
+        storeClient: options.redis,
+        insuranceLimiter: new RateLimiterMemory(loginOptions),
+      });
+    }
+  }
+
+  /** Spends one request of the IP's budget; `RateLimitedError` when it is exhausted. */
+  async consumeIp(ip: string): Promise<void> {
+    try {
+      await this.perIp.consume(ip);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) {
+        throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+      }
+      throw error;
+    }
+  }
+
+  /** Seconds the email stays locked, or 0 when it may try to sign in. */
+  async lockedFor(email: string): Promise<number> {
+    const state = await this.failedLogins.get(email.trim().toLowerCase());
+    if (state === null || state.consumedPoints < this.maxFailedLogins) return 0;
+    return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+  }
+
+  async recordFailedLogin(email: string): Promise<void> {
+    try {
+      await this.failedLogins.consume(email.trim().toLowerCase());
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+    }
+  }
+
+  async clearFailedLogins(email: string): Promise<void> {
+    await this.failedLogins.delete(email.trim().toLowerCase());
+  }
+}

@@ -1,0 +1,212 @@
+import type {
+  AuthSession,
+  Build,
+  Deployment,
+  MaskedEnv,
+  Page,
+  Project,
+  Service,
+  Team,
+  TeamMember,
+  Tenant,
+  User,
+} from '@shipyard/core';
+import { BUILD_STATUSES, DEPLOYMENT_STATUSES, ROLES, SERVICE_STATUSES, TEAM_ROLES } from '@shipyard/core';
+import { z } from './openapi/zod.js';
+
+/**
+ * The wire format: snake_case, flat, explicit allow-lists of fields (a field not listed here
+ * never leaves the server: no password hash, no env values, no version counters).
+ */
+
+const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
+const uuid = () => z.string().uuid();
+const timestamp = () => z.string().datetime();
+const base = { id: uuid(), created_at: timestamp(), updated_at: timestamp() };
+const stamps = (e: { id: string; createdAt: Date; updatedAt: Date }) => ({
+  id: e.id,
+  created_at: e.createdAt.toISOString(),
+  updated_at: e.updatedAt.toISOString(),
+});
+
+export const TenantWire = z.object({ ...base, name: z.string(), slug: z.string() }).openapi('Tenant');
+export const tenantToWire = (t: Tenant) => ({ ...stamps(t), name: t.name, slug: t.slug });
+
+export const UserWire = z
+  .object({
+    ...base,
+    tenant_id: uuid(),
+    email: z.string(),
+    full_name: z.string().nullable(),
+    role: z.enum(ROLES),
+    is_active: z.boolean(),
+    last_login_at: timestamp().nullable(),
+  })
+  .openapi('User');
+export const userToWire = (u: User) => ({
+  ...stamps(u),
+  tenant_id: u.tenantId,
+  email: u.email,
+  full_name: u.fullName,
+  role: u.role,
+  is_active: u.isActive,
+  last_login_at: iso(u.lastLoginAt),
+});
+
+export const TeamMemberWire = z
+  .object({ ...base, team_id: uuid(), user_id: uuid(), role: z.enum(TEAM_ROLES) })
+  .openapi('TeamMember');
+export const teamMemberToWire = (m: TeamMember) => ({
+  ...stamps(m),
+  team_id: m.teamId,
+  user_id: m.userId,
+  role: m.role,
+});
+
+export const TeamWire = z
+  .object({ ...base, owner_id: uuid(), name: z.string(), members: z.array(TeamMemberWire).optional() })
+  .openapi('Team');
+export const teamToWire = (t: Team) => ({
+  ...stamps(t),
+  owner_id: t.ownerId,
+  name: t.name,
+  ...(t.members === undefined ? {} : { members: t.members.map(teamMemberToWire) }),
+});
+
+export const ProjectWire = z
+  .object({
+    ...base,
+    tenant_id: uuid(),
+    team_id: uuid().nullable(),
+    name: z.string(),
+    description: z.string().nullable(),
+  })
+  .openapi('Project');
+export const projectToWire = (p: Project) => ({
+  ...stamps(p),
+  tenant_id: p.tenantId,
+  team_id: p.teamId,
+  name: p.name,
+  description: p.description,
+});
+
+export const ServiceWire = z
+  .object({
+    ...base,
+    project_id: uuid(),
+    name: z.string(),
+    repo_url: z.string(),
+    branch: z.string(),
+    build_command: z.string().nullable(),
+    start_command: z.string().nullable(),
+    port: z.number().int().nullable(),
+    auto_deploy: z.boolean(),
+    status: z.enum(SERVICE_STATUSES),
+  })
+  .openapi('Service');
+export const serviceToWire = (s: Service) => ({
+  ...stamps(s),
+  project_id: s.projectId,
+  name: s.name,
+  repo_url: s.repoUrl,
+  branch: s.branch,
+  build_command: s.buildCommand,
+  start_command: s.startCommand,
+  port: s.port,
+  auto_deploy: s.autoDeploy,
+  status: s.status,
+});
+
+export const BuildWire = z
+  .object({
+    ...base,
+    service_id: uuid(),
+    commit_sha: z.string().nullable(),
+    branch: z.string(),
+    status: z.enum(BUILD_STATUSES),
+    attempt: z.number().int(),
+    logs: z.string(),
+    error: z.string().nullable(),
+    started_at: timestamp().nullable(),
+    finished_at: timestamp().nullable(),
+  })
+  .openapi('Build');
+export const buildToWire = (b: Build) => ({
+  ...stamps(b),
+  service_id: b.serviceId,
+  commit_sha: b.commitSha,
+  branch: b.branch,
+  status: b.status,
+  attempt: b.attempt,
+  logs: b.logs,
+  error: b.error,
+  started_at: iso(b.startedAt),
+  finished_at: iso(b.finishedAt),
+});
+
+export const DeploymentWire = z
+  .object({
+    ...base,
+    service_id: uuid(),
+    build_id: uuid(),
+    status: z.enum(DEPLOYMENT_STATUSES),
+    url: z.string().nullable(),
+    error: z.string().nullable(),
+    started_at: timestamp().nullable(),
+    finished_at: timestamp().nullable(),
+  })
+  .openapi('Deployment');
+export const deploymentToWire = (d: Deployment) => ({
+  ...stamps(d),
+  service_id: d.serviceId,
+  build_id: d.buildId,
+  status: d.status,
+  url: d.url,
+  error: d.error,
+  started_at: iso(d.startedAt),
+  finished_at: iso(d.finishedAt),
+});
+
+export const EnvWire = z
+  .object({ vars: z.record(z.string(), z.literal('****')) })
+  .openapi('MaskedEnv', { description: 'Env var names; values are never returned.' });
+export const envToWire = (env: MaskedEnv) => ({ vars: env });
+
+export const TokenWire = z
+  .object({
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal('bearer'),
+    expires_in: z.number().int(),
+    user: UserWire,
+  })
+  .openapi('Tokens');
+export const RegisterWire = TokenWire.extend({ tenant: TenantWire }).openapi('Registration');
+export const sessionToWire = (s: AuthSession) => ({
+  access_token: s.accessToken,
+  refresh_token: s.refreshToken,
+  token_type: s.tokenType,
+  expires_in: s.expiresIn,
+  user: userToWire(s.user),
+});
+
+export const ErrorWire = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.unknown().nullable(),
+      request_id: z.string(),
+    }),
+  })
+  .openapi('Error');
+
+/** The list envelope of every collection route. */
+export const pageWire = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({ items: z.array(item), total: z.number().int(), skip: z.number().int(), limit: z.number().int() });
+export const pageToWire = <T, W>(page: Page<T>, toWire: (item: T) => W) => ({
+  items: page.items.map(toWire),
+  total: page.total,
+  skip: page.skip,
+  limit: page.limit,
+});
