@@ -15,7 +15,7 @@ export interface TriggerBuildInput {
 export class TriggerBuild {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
-  execute(actor: Principal, serviceId: string, input: TriggerBuildInput = {}): Promise<Build> {
+  async execute(actor: Principal, serviceId: string, input: TriggerBuildInput = {}): Promise<Build> {
     requireRole(actor, 'member');
     const commitSha = input.commitSha == null ? null : checkCommitSha(input.commitSha);
     const branch = input.branch == null ? null : checkBranch('branch', input.branch);
@@ -38,7 +38,7 @@ export class TriggerBuild {
 export class ListBuilds {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, serviceId: string, query?: ListQueryInput): Promise<Page<Build>> {
+  async execute(actor: Principal, serviceId: string, query?: ListQueryInput): Promise<Page<Build>> {
     requireRole(actor, 'viewer');
     const spec = parseListQuery('build', query);
     return this.deps.uow.run(async (repos) => {
@@ -51,7 +51,7 @@ export class ListBuilds {
 export class GetBuild {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, buildId: string): Promise<Build> {
+  async execute(actor: Principal, buildId: string): Promise<Build> {
     requireRole(actor, 'viewer');
     return this.deps.uow.run((repos) => repos.builds.get(actor.tenantId, buildId));
   }
@@ -61,7 +61,7 @@ export class GetBuild {
 export class CancelBuild {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
 
-  execute(actor: Principal, buildId: string): Promise<Build> {
+  async execute(actor: Principal, buildId: string): Promise<Build> {
     requireRole(actor, 'member');
     return this.deps.uow.run(async (repos) => {
       const build = await repos.builds.get(actor.tenantId, buildId);

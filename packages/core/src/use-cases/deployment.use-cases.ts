@@ -35,7 +35,7 @@ export async function startDeployment(
 export class CreateDeployment {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
-  execute(actor: Principal, serviceId: string, input: { buildId: string }): Promise<Deployment> {
+  async execute(actor: Principal, serviceId: string, input: { buildId: string }): Promise<Deployment> {
     requireRole(actor, 'member');
     const buildId = uuid('buildId', input.buildId);
     return this.deps.uow.run((repos) => startDeployment(this.deps, repos, actor.tenantId, serviceId, buildId));
@@ -45,7 +45,7 @@ export class CreateDeployment {
 export class ListDeployments {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, serviceId: string, query?: ListQueryInput): Promise<Page<Deployment>> {
+  async execute(actor: Principal, serviceId: string, query?: ListQueryInput): Promise<Page<Deployment>> {
     requireRole(actor, 'viewer');
     const spec = parseListQuery('deployment', query);
     return this.deps.uow.run(async (repos) => {
@@ -58,7 +58,7 @@ export class ListDeployments {
 export class GetDeployment {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, deploymentId: string): Promise<Deployment> {
+  async execute(actor: Principal, deploymentId: string): Promise<Deployment> {
     requireRole(actor, 'viewer');
     return this.deps.uow.run((repos) => repos.deployments.get(actor.tenantId, deploymentId));
   }
@@ -71,7 +71,7 @@ export class GetDeployment {
 export class RollbackDeployment {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
-  execute(actor: Principal, deploymentId: string): Promise<Deployment> {
+  async execute(actor: Principal, deploymentId: string): Promise<Deployment> {
     requireRole(actor, 'member');
     return this.deps.uow.run(async (repos) => {
       const current = await repos.deployments.get(actor.tenantId, deploymentId);

@@ -6,7 +6,7 @@ import { type CoreDeps, stamp } from './core-deps.js';
 export class ListProjects {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, query?: ListQueryInput): Promise<Page<Project>> {
+  async execute(actor: Principal, query?: ListQueryInput): Promise<Page<Project>> {
     requireRole(actor, 'viewer');
     const spec = parseListQuery('project', query);
     return this.deps.uow.run((repos) => repos.projects.list(actor.tenantId, spec));
@@ -16,7 +16,7 @@ export class ListProjects {
 export class GetProject {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, projectId: string): Promise<Project> {
+  async execute(actor: Principal, projectId: string): Promise<Project> {
     requireRole(actor, 'viewer');
     return this.deps.uow.run((repos) => repos.projects.get(actor.tenantId, projectId));
   }
@@ -32,7 +32,7 @@ export interface ProjectInput {
 export class CreateProject {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
-  execute(actor: Principal, input: ProjectInput): Promise<Project> {
+  async execute(actor: Principal, input: ProjectInput): Promise<Project> {
     requireRole(actor, 'member');
     const project = Project.create(stamp(this.deps), { tenantId: actor.tenantId, ...input });
     return this.deps.uow.run(async (repos) => {
@@ -45,7 +45,7 @@ export class CreateProject {
 export class UpdateProject {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
 
-  execute(actor: Principal, projectId: string, changes: Partial<ProjectInput>): Promise<Project> {
+  async execute(actor: Principal, projectId: string, changes: Partial<ProjectInput>): Promise<Project> {
     requireRole(actor, 'member');
     return this.deps.uow.run(async (repos) => {
       const project = await repos.projects.get(actor.tenantId, projectId);
@@ -60,7 +60,7 @@ export class UpdateProject {
 export class DeleteProject {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, projectId: string): Promise<void> {
+  async execute(actor: Principal, projectId: string): Promise<void> {
     requireRole(actor, 'admin');
     return this.deps.uow.run((repos) => repos.projects.remove(actor.tenantId, projectId));
   }

@@ -7,7 +7,7 @@ import { envContext, MASK } from './service-env.js';
 export class ListServices {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, projectId: string, query?: ListQueryInput): Promise<Page<Service>> {
+  async execute(actor: Principal, projectId: string, query?: ListQueryInput): Promise<Page<Service>> {
     requireRole(actor, 'viewer');
     const spec = parseListQuery('service', query);
     return this.deps.uow.run(async (repos) => {
@@ -20,7 +20,7 @@ export class ListServices {
 export class GetService {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, serviceId: string): Promise<Service> {
+  async execute(actor: Principal, serviceId: string): Promise<Service> {
     requireRole(actor, 'viewer');
     return this.deps.uow.run((repos) => repos.services.get(actor.tenantId, serviceId));
   }
@@ -31,7 +31,7 @@ export type ServiceInput = Pick<ServiceSettings, 'name' | 'repoUrl'> & Partial<S
 export class CreateService {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
-  execute(actor: Principal, projectId: string, input: ServiceInput): Promise<Service> {
+  async execute(actor: Principal, projectId: string, input: ServiceInput): Promise<Service> {
     requireRole(actor, 'member');
     const service = Service.create(stamp(this.deps), { ...input, projectId });
     return this.deps.uow.run(async (repos) => {
@@ -45,7 +45,7 @@ export class CreateService {
 export class UpdateService {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
 
-  execute(actor: Principal, serviceId: string, changes: Partial<ServiceSettings>): Promise<Service> {
+  async execute(actor: Principal, serviceId: string, changes: Partial<ServiceSettings>): Promise<Service> {
     requireRole(actor, 'member');
     return this.deps.uow.run(async (repos) => {
       const service = await repos.services.get(actor.tenantId, serviceId);
@@ -60,7 +60,7 @@ export class UpdateService {
 export class DeleteService {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, serviceId: string): Promise<void> {
+  async execute(actor: Principal, serviceId: string): Promise<void> {
     requireRole(actor, 'admin');
     return this.deps.uow.run((repos) => repos.services.remove(actor.tenantId, serviceId));
   }
@@ -99,7 +99,7 @@ export class SetServiceEnv {
 export class GetServiceEnv {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, serviceId: string): Promise<MaskedEnv> {
+  async execute(actor: Principal, serviceId: string): Promise<MaskedEnv> {
     requireRole(actor, 'member');
     return this.deps.uow.run(async (repos) => mask((await repos.services.get(actor.tenantId, serviceId)).env));
   }

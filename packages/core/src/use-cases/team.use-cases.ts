@@ -9,7 +9,7 @@ import { type CoreDeps, stamp } from './core-deps.js';
 export class ListTeams {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, query?: ListQueryInput): Promise<Page<Team>> {
+  async execute(actor: Principal, query?: ListQueryInput): Promise<Page<Team>> {
     requireRole(actor, 'member');
     const spec = parseListQuery('team', query);
     return this.deps.uow.run((repos) => repos.teams.list(actor.tenantId, spec));
@@ -19,7 +19,7 @@ export class ListTeams {
 export class GetTeam {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, teamId: string, options?: { include?: string[] }): Promise<Team> {
+  async execute(actor: Principal, teamId: string, options?: { include?: string[] }): Promise<Team> {
     requireRole(actor, 'member');
     const include = parseInclude('team', options?.include ?? ['members']);
     return this.deps.uow.run((repos) => repos.teams.get(actor.tenantId, teamId, { include }));
@@ -30,7 +30,7 @@ export class GetTeam {
 export class CreateTeam {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
-  execute(actor: Principal, input: { name: string; ownerId?: string }): Promise<Team> {
+  async execute(actor: Principal, input: { name: string; ownerId?: string }): Promise<Team> {
     requireRole(actor, 'admin');
     const team = Team.create(stamp(this.deps), { name: input.name, ownerId: input.ownerId ?? actor.userId });
     return this.deps.uow.run(async (repos) => {
@@ -43,7 +43,7 @@ export class CreateTeam {
 export class UpdateTeam {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
 
-  execute(actor: Principal, teamId: string, changes: { name?: string; ownerId?: string }): Promise<Team> {
+  async execute(actor: Principal, teamId: string, changes: { name?: string; ownerId?: string }): Promise<Team> {
     requireRole(actor, 'admin');
     return this.deps.uow.run(async (repos) => {
       const team = await repos.teams.get(actor.tenantId, teamId);
@@ -57,7 +57,7 @@ export class UpdateTeam {
 export class DeleteTeam {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, teamId: string): Promise<void> {
+  async execute(actor: Principal, teamId: string): Promise<void> {
     requireRole(actor, 'admin');
     return this.deps.uow.run((repos) => repos.teams.remove(actor.tenantId, teamId));
   }
@@ -67,7 +67,7 @@ export class DeleteTeam {
 export class AddTeamMember {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
-  execute(actor: Principal, teamId: string, input: { userId: string; role?: TeamRole }): Promise<TeamMember> {
+  async execute(actor: Principal, teamId: string, input: { userId: string; role?: TeamRole }): Promise<TeamMember> {
     requireRole(actor, 'admin');
     return this.deps.uow.run(async (repos) => {
       await repos.teams.get(actor.tenantId, teamId);
@@ -85,7 +85,7 @@ export class AddTeamMember {
 export class RemoveTeamMember {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, teamId: string, userId: string): Promise<void> {
+  async execute(actor: Principal, teamId: string, userId: string): Promise<void> {
     requireRole(actor, 'admin');
     return this.deps.uow.run(async (repos) => {
       await repos.teams.get(actor.tenantId, teamId);

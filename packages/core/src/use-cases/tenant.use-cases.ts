@@ -5,7 +5,7 @@ import type { CoreDeps } from './core-deps.js';
 export class GetTenant {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal): Promise<Tenant> {
+  async execute(actor: Principal): Promise<Tenant> {
     return this.deps.uow.run((repos) => repos.tenants.get(actor.tenantId, actor.tenantId));
   }
 }
@@ -14,7 +14,7 @@ export class GetTenant {
 export class UpdateTenant {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
 
-  execute(actor: Principal, changes: { name?: string; slug?: string }): Promise<Tenant> {
+  async execute(actor: Principal, changes: { name?: string; slug?: string }): Promise<Tenant> {
     requireRole(actor, 'owner');
     return this.deps.uow.run(async (repos) => {
       const tenant = await repos.tenants.get(actor.tenantId, actor.tenantId);

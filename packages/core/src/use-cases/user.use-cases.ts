@@ -9,7 +9,7 @@ import { checkPassword } from './password-policy.js';
 export class GetMe {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal): Promise<User> {
+  async execute(actor: Principal): Promise<User> {
     return this.deps.uow.run((repos) => repos.users.get(actor.tenantId, actor.userId));
   }
 }
@@ -17,7 +17,7 @@ export class GetMe {
 export class ListUsers {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, query?: ListQueryInput): Promise<Page<User>> {
+  async execute(actor: Principal, query?: ListQueryInput): Promise<Page<User>> {
     requireRole(actor, 'admin');
     const spec = parseListQuery('user', query);
     return this.deps.uow.run((repos) => repos.users.list(actor.tenantId, spec));
@@ -28,7 +28,7 @@ export class ListUsers {
 export class GetUser {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  execute(actor: Principal, userId: string): Promise<User> {
+  async execute(actor: Principal, userId: string): Promise<User> {
     return this.deps.uow.run((repos) => repos.users.get(actor.tenantId, userId));
   }
 }
@@ -93,7 +93,7 @@ export interface UpdateUserInput {
 export class UpdateUser {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
 
-  execute(actor: Principal, userId: string, changes: UpdateUserInput): Promise<User> {
+  async execute(actor: Principal, userId: string, changes: UpdateUserInput): Promise<User> {
     requireRole(actor, 'admin');
     return this.deps.uow.run(async (repos) => {
       const user = await repos.users.get(actor.tenantId, userId);
@@ -125,7 +125,7 @@ export class UpdateUser {
 export class DeleteUser {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
 
-  execute(actor: Principal, userId: string): Promise<void> {
+  async execute(actor: Principal, userId: string): Promise<void> {
     requireRole(actor, 'admin');
     return this.deps.uow.run(async (repos) => {
       const user = await repos.users.get(actor.tenantId, userId);
