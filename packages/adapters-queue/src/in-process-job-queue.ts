@@ -1,0 +1,194 @@
+import {
+  type Job,
+  type JobQueue,
+  type Logger,
+  QUEUES,
+  type QueueName,
+  ServiceUnavailableError,
+  SilentLogger,
+} from '@shipyard/core';
+import {
+  backoffDelay,
+  DEFAULT_BACKOFF_MS,
+  DEFAULT_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  type JobState,
+  type PerQueue,
+  perQueue,
+  type QueueHandlers,
+  runAttempt,
+} from './job-attempt.js';
+
+export interface InProcessJobQueueOptions {
+  /** The core's `JobHandlers`, or a function returning them (to break the cycle handlers → use cases → queue). */
+  handlers: QueueHandlers | (() => QueueHandlers);
+  logger?: Logger;
+  /** Jobs run at once per queue. Default 2. */
+  concurrency?: PerQueue<number>;
+  /** Retries after the first attempt. Default 3. */
+  retries?: number;
+  /** First retry delay; each later one doubles. Default 1000 ms. */
+  backoffMs?: number;
+  /** Per attempt. Default 10 minutes. */
+  timeoutMs?: PerQueue<number>;
+  /** How many published ids (and their states) are remembered for deduplication. Default 100 000. */
+  rememberIds?: number;
+}
+
+interface Entry {
+  job: Job;
+  attempt: number;
+}
+
+interface Lane {
+  waiting: Entry[];
+  running: number;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+/**
+ * Runs jobs inside this process with the Redis queue's semantics: one run per job id, a
+ * concurrency limit per queue, 3 retries with exponential backoff, a timeout per attempt,
+ * malformed payloads failed at once, `giveUp` after the last retry. Nothing is persisted: jobs
+ * not started when the process stops are lost (they are logged on `close()`).
+ */
+export class InProcessJobQueue implements JobQueue {
+  private readonly getHandlers: () => QueueHandlers;
+  private readonly logger: Logger;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly rememberIds: number;
+  private readonly lanes: Record<QueueName, Lane>;
+  private readonly states = new Map<string, JobState>();
+  private readonly timers = new Map<NodeJS.Timeout, Entry>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(options: InProcessJobQueueOptions) {
+    const { handlers } = options;
+    this.getHandlers = typeof handlers === 'function' ? handlers : () => handlers;
+    this.logger = options.logger ?? new SilentLogger();
+    this.retries = options.retries ?? DEFAULT_RETRIES;
+    this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.rememberIds = options.rememberIds ?? 100_000;
+    const lane = (queue: QueueName): Lane => ({
+      waiting: [],
+      running: 0,
+      concurrency: Math.max(1, perQueue(options.concurrency, queue, 2)),
+      timeoutMs: perQueue(options.timeoutMs, queue, DEFAULT_TIMEOUT_MS),
+    });
+    this.lanes = Object.fromEntries(QUEUES.map((q) => [q, lane(q)])) as Record<QueueName, Lane>;
+  }
+
+  /** Accepts a job; a job id seen before is ignored. Rejects once the queue is closed. */
+  async enqueue(job: Job): Promise<void> {
+    if (this.closed) throw new ServiceUnavailableError('The job queue is closed');
+    if (!Object.hasOwn(this.lanes, job.queue)) throw new ServiceUnavailableError(`Unknown queue ${job.queue}`);
+    if (this.states.has(job.id)) return;
+    this.remember(job.id);
+    // A copy as it would come out of Redis: later changes by the caller do not leak in.
+    const copy: Job = { ...job, payload: JSON.parse(JSON.stringify(job.payload)) };
+    const delay = job.runAt === undefined ? 0 : job.runAt.getTime() - Date.now();
+    this.schedule({ job: copy, attempt: 1 }, delay);
+  }
+
+  /** The state of a published job; `null` for an id never published (or long forgotten). */
+  async status(job: { id: string }): Promise<JobState | null> {
+    return this.states.get(job.id) ?? null;
+  }
+
+  /** Resolves when no job is waiting, delayed or running. */
+  onIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops taking jobs and waits for the running ones. Waiting and delayed jobs are dropped
+   * (and logged): an in-process queue keeps nothing across restarts.
+   */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      const dropped: Entry[] = [...this.timers.values()];
+      for (const timer of this.timers.keys()) clearTimeout(timer);
+      this.timers.clear();
+      for (const lane of Object.values(this.lanes)) dropped.push(...lane.waiting.splice(0));
+      if (dropped.length > 0) {
+        this.logger.warn(
+          { dropped: dropped.length, job_ids: dropped.map((e) => e.job.id) },
+          'job queue closed with jobs not run',
+        );
+      }
+    }
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    this.settleIdle();
+  }
+
+  private remember(id: string): void {
+    this.states.set(id, 'pending');
+    if (this.states.size > this.rememberIds) {
+      const oldest = this.states.keys().next().value;
+      if (oldest !== undefined) this.states.delete(oldest);
+    }
+  }
+
+  private schedule(entry: Entry, delayMs: number): void {
+    if (this.closed) return;
+    if (delayMs <= 0) {
+      this.lanes[entry.job.queue].waiting.push(entry);
+      this.pump(entry.job.queue);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.schedule(entry, 0);
+    }, delayMs);
+    this.timers.set(timer, entry);
+  }
+
+  private pump(queue: QueueName): void {
+    const lane = this.lanes[queue];
+    while (!this.closed && lane.running < lane.concurrency && lane.waiting.length > 0) {
+      const entry = lane.waiting.shift() as Entry;
+      lane.running += 1;
+      const run: Promise<void> = this.runEntry(entry, lane).finally(() => {
+        lane.running -= 1;
+        this.inFlight.delete(run);
+        this.pump(queue);
+        this.settleIdle();
+      });
+      this.inFlight.add(run);
+    }
+  }
+
+  private async runEntry(entry: Entry, lane: Lane): Promise<void> {
+    const { job, attempt } = entry;
+    const retryDelayMs = backoffDelay(this.backoffMs, attempt);
+    const outcome = await runAttempt(this.getHandlers(), this.logger, {
+      queue: job.queue,
+      jobId: job.id,
+      name: job.name,
+      payload: job.payload,
+      attempt,
+      final: attempt > this.retries,
+      retryDelayMs,
+      timeoutMs: lane.timeoutMs,
+    });
+    if (outcome.status === 'retry') this.schedule({ job, attempt: attempt + 1 }, retryDelayMs);
+    else if (this.states.has(job.id)) this.states.set(job.id, outcome.status === 'succeeded' ? 'succeeded' : 'failed');
+  }
+
+  private isIdle(): boolean {
+    return this.timers.size === 0 && Object.values(this.lanes).every((l) => l.running === 0 && l.waiting.length === 0);
+  }
+
+  private settleIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

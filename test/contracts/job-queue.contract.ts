@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import type { Job, JobHandlers, JobName, JobPayloads, JobQueue, Logger } from '@shipyard/core';
+import { type LogEntry, MemoryLogger } from '@shipyard/core/testing';
+import test, { type ExecutionContext } from 'ava';
+
+/** A job's state as the implementation reports it. */
+export type JobQueueState = 'pending' | 'succeeded' | 'failed';
+
+/** What the suite needs from an implementation: a queue whose jobs run on the given handlers. */
+export interface JobQueueSubject {
+  queue: JobQueue;
+  /** The job's state, `null` for a job never published. */
+  status(job: Job): Promise<JobQueueState | null>;
+  /** Resolves when no job is waiting, delayed or running. */
+  idle(): Promise<void>;
+  /** Stops the workers, releases connections and removes what the subject stored. */
+  close(): Promise<void>;
+}
+
+export interface JobQueueSubjectOptions {
+  handlers: Pick<JobHandlers, 'run' | 'giveUp'>;
+  logger: Logger;
+  /** First retry delay (then doubled). */
+  backoffMs: number;
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Jobs run at once per queue. */
+  concurrency: number;
+}
+
+/** Builds a fresh, isolated subject (its own store or key prefix) for one test. */
+export type JobQueueFactory = (options: JobQueueSubjectOptions) => Promise<JobQueueSubject>;
+
+const BACKOFF_MS = 100;
+/** Long enough that no ordinary test meets it on a loaded machine. */
+const TIMEOUT_MS = 30_000;
+/** For the timeout test only. */
+const SHORT_TIMEOUT_MS = 500;
+const CONCURRENCY = 2;
+/** Timers may fire a little early against `Date.now()`; never assert tighter than this. */
+const TIMER_SLACK_MS = 5;
+
+/** Polls `condition` until it holds; generous, so a loaded machine does not fail the suite. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+interface Run {
+  name: JobName;
+  payload: unknown;
+  at: number;
+}
+
+type Behaviour = (run: number) => Promise<void>;
+
+/**
+ * Fake handlers keyed by the payload's subject id: each test registers how its job behaves and
+ * reads back every run and every `giveUp`.
+ */
+class ScriptedHandlers {
+  readonly runs = new Map<string, Run[]>();
+  readonly gaveUp: Array<{ name: JobName; payload: unknown; reason: string }> = [];
+  readonly effects = new Map<string, number>();
+  private readonly behaviours = new Map<string, Behaviour>();
+  /** Runs in progress, and the most seen at once, per job name. */
+  readonly running = new Map<JobName, number>();
+  readonly maxRunning = new Map<JobName, number>();
+
+  on(key: string, behaviour: Behaviour): void {
+    this.behaviours.set(key, behaviour);
+  }
+
+  runsOf(key: string): Run[] {
+    return this.runs.get(key) ?? [];
+  }
+
+  /** Records the run, then plays the registered behaviour. */
+  run = async (name: JobName, payload: unknown): Promise<unknown> => {
+    const key = keyOf(payload);
+    const runs = this.runs.get(key) ?? [];
+    runs.push({ name, payload, at: Date.now() });
+    this.runs.set(key, runs);
+    const now = (this.running.get(name) ?? 0) + 1;
+    this.running.set(name, now);
+    this.maxRunning.set(name, Math.max(this.maxRunning.get(name) ?? 0, now));
+    try {
+      await this.behaviours.get(key)?.(runs.length);
+      this.effects.set(key, (this.effects.get(key) ?? 0) + 1);
+      return undefined;
+    } finally {
+      this.running.set(name, (this.running.get(name) ?? 1) - 1);
+    }
+  };
+
+  giveUp = async (name: JobName, payload: unknown, reason: string): Promise<void> => {
+    this.gaveUp.push({ name, payload, reason });
+  };
+}
+
+const keyOf = (payload: unknown): string => {
+  const p = payload as Record<string, unknown>;
+  return String(p.build_id ?? p.deployment_id ?? p.subject_id ?? p.tenant_id);
+};
+
+function buildJob(over: Partial<JobPayloads['build.run']> = {}): Job<'build.run'> {
+  return {
+    id: randomUUID(),
+    name: 'build.run',
+    queue: 'build',
+    payload: { tenant_id: randomUUID(), build_id: randomUUID(), ...over },
+  };
+}
+
+function notificationJob(): Job<'notification.send'> {
+  return {
+    id: randomUUID(),
+    name: 'notification.send',
+    queue: 'default',
+    payload: { tenant_id: randomUUID(), event: 'build.finished', subject_id: randomUUID(), status: 'succeeded' },
+  };
+}
+
+const jobLogs = (logger: MemoryLogger, job: Job): LogEntry[] =>
+  logger.entries.filter((e) => e.fields.job_id === job.id);
+
+/**
+ * The contract of every `JobQueue`: a published job reaches its handler once, a job id published
+ * twice runs once, infrastructure failures are retried 3 times with growing delays and then given
+ * up, a malformed payload fails at once, an attempt has a timeout, concurrency is per queue, and
+ * every attempt is logged with queue, job id, tenant, attempt and duration.
+ */
+export function jobQueueContract(label: string, factory: JobQueueFactory): void {
+  const withSubject = (
+    title: string,
+    body: (t: ExecutionContext, s: JobQueueSubject, h: ScriptedHandlers, logger: MemoryLogger) => Promise<void>,
+    over: Partial<Pick<JobQueueSubjectOptions, 'timeoutMs'>> = {},
+  ) =>
+    test(`${label}: ${title}`, async (t) => {
+      const handlers = new ScriptedHandlers();
+      const logger = new MemoryLogger();
+      const subject = await factory({
+        handlers,
+        logger,
+        backoffMs: BACKOFF_MS,
+        timeoutMs: TIMEOUT_MS,
+        concurrency: CONCURRENCY,
+        ...over,
+      });
+      try {
+        await body(t, subject, handlers, logger);
+      } finally {
+        await subject.close();
+      }
+    });
+
+  const settled = async (subject: JobQueueSubject, job: Job): Promise<JobQueueState | null> => {
+    let state = null as JobQueueState | null;
+    await waitFor(async () => {
+      state = await subject.status(job);
+      return state === 'succeeded' || state === 'failed';
+    }, `job ${job.id} to settle`);
+    return state;
+  };
+
+  withSubject('a published job reaches its handler once, with its payload', async (t, subject, handlers, logger) => {
+    const job = buildJob();
+    t.is(await subject.status(job), null);
+    await subject.queue.enqueue(job);
+    t.is(await settled(subject, job), 'succeeded');
+    await subject.idle();
+    const runs = handlers.runsOf(job.payload.build_id);
+    t.is(runs.length, 1);
+    t.is(runs[0]?.name, 'build.run');
+    t.deepEqual(runs[0]?.payload, job.payload);
+    t.is(handlers.gaveUp.length, 0);
+
+    const done = jobLogs(logger, job).find((e) => e.message === 'job succeeded');
+    t.like(done, {
+      level: 'info',
+      fields: { queue: 'build', job_id: job.id, job_name: 'build.run', tenant_id: job.payload.tenant_id, attempt: 1 },
+    });
+    t.is(typeof done?.fields.duration_ms, 'number');
+  });
+
+  withSubject('a job id published twice runs once', async (t, subject, handlers) => {
+    const job = buildJob();
+    await Promise.all([subject.queue.enqueue(job), subject.queue.enqueue(job)]);
+    await subject.queue.enqueue({ ...job, payload: { ...job.payload } });
+    t.is(await settled(subject, job), 'succeeded');
+    // Published again after it ran: still the same job.
+    await subject.queue.enqueue(job);
+    await subject.idle();
+    t.is(handlers.runsOf(job.payload.build_id).length, 1);
+    t.is(handlers.effects.get(job.payload.build_id), 1);
+  });
+
+  withSubject(
+    'a handler that throws twice runs three times, with growing delays, and its effect applies once',
+    async (t, subject, handlers, logger) => {
+      const job = buildJob();
+      handlers.on(job.payload.build_id, async (run) => {
+        if (run <= 2) throw new Error(`database unreachable (run ${run})`);
+      });
+      await subject.queue.enqueue(job);
+      t.is(await settled(subject, job), 'succeeded');
+      await subject.idle();
+
+      const runs = handlers.runsOf(job.payload.build_id);
+      t.is(runs.length, 3);
+      t.is(handlers.effects.get(job.payload.build_id), 1);
+      t.is(handlers.gaveUp.length, 0);
+      const [first, second, third] = runs.map((r) => r.at) as [number, number, number];
+      t.true(second - first >= BACKOFF_MS - TIMER_SLACK_MS, `first retry after ${second - first} ms`);
+      t.true(third - second >= 2 * BACKOFF_MS - TIMER_SLACK_MS, `second retry after ${third - second} ms`);
+
+      const retries = jobLogs(logger, job).filter((e) => e.message === 'job failed; will retry');
+      t.deepEqual(
+        retries.map((e) => [e.level, e.fields.attempt, e.fields.retry_in_ms]),
+        [
+          ['warn', 1, BACKOFF_MS],
+          ['warn', 2, 2 * BACKOFF_MS],
+        ],
+      );
+      t.like(
+        jobLogs(logger, job).find((e) => e.message === 'job succeeded'),
+        { fields: { attempt: 3 } },
+      );
+    },
+  );
+
+  withSubject(
+    'a handler that always throws ends failed after 3 retries, and giveUp runs once',
+    async (t, subject, handlers, logger) => {
+      const job = buildJob();
+      handlers.on(job.payload.build_id, async () => {
+        throw new Error('runner unreachable');
+      });
+      await subject.queue.enqueue(job);
+      t.is(await settled(subject, job), 'failed');
+      await subject.idle();
+
+      t.is(handlers.runsOf(job.payload.build_id).length, 4);
+      t.is(handlers.gaveUp.length, 1);
+      t.is(handlers.gaveUp[0]?.name, 'build.run');
+      t.deepEqual(handlers.gaveUp[0]?.payload, job.payload);
+      t.regex(handlers.gaveUp[0]?.reason ?? '', /runner unreachable/);
+      t.like(
+        jobLogs(logger, job).find((e) => e.message === 'job failed on its last attempt; giving up'),
+        { level: 'error', fields: { attempt: 4, tenant_id: job.payload.tenant_id } },
+      );
+    },
+  );
+
+  withSubject(
+    'a malformed payload fails at once: no run, no retry, no giveUp',
+    async (t, subject, handlers, logger) => {
+      const badTenant = buildJob({ tenant_id: 'not-a-uuid' });
+      const extraField = { ...buildJob(), payload: { ...buildJob().payload, command: 'rm -rf /' } } as Job;
+      const wrongName = { ...buildJob(), name: 'build.explode' } as unknown as Job;
+      for (const job of [badTenant, extraField, wrongName]) await subject.queue.enqueue(job);
+      for (const job of [badTenant, extraField, wrongName]) t.is(await settled(subject, job), 'failed');
+      await subject.idle();
+
+      t.is(handlers.runs.size, 0);
+      t.is(handlers.gaveUp.length, 0);
+      for (const job of [badTenant, extraField, wrongName]) {
+        const entries = jobLogs(logger, job);
+        t.is(entries.length, 1, `one log line for ${job.id}`);
+        t.like(entries[0], { level: 'error', fields: { queue: 'build', attempt: 1 } });
+      }
+    },
+  );
+
+  withSubject(
+    'an attempt that outlives the timeout is failed and retried',
+    async (t, subject, handlers) => {
+      const job = buildJob();
+      handlers.on(job.payload.build_id, async (run) => {
+        if (run === 1) await new Promise(() => {}); // hangs
+      });
+      await subject.queue.enqueue(job);
+      t.is(await settled(subject, job), 'succeeded');
+      t.is(handlers.runsOf(job.payload.build_id).length, 2);
+      t.is(handlers.gaveUp.length, 0);
+    },
+    { timeoutMs: SHORT_TIMEOUT_MS },
+  );
+
+  withSubject('concurrency is limited per queue, and queues run independently', async (t, subject, handlers) => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const builds = Array.from({ length: 3 * CONCURRENCY }, () => buildJob());
+    for (const job of builds) handlers.on(job.payload.build_id, () => gate);
+    for (const job of builds) await subject.queue.enqueue(job);
+    await waitFor(() => handlers.running.get('build.run') === CONCURRENCY, 'the build queue to fill its slots');
+
+    // The build queue is full; a job on another queue still runs.
+    const other = notificationJob();
+    await subject.queue.enqueue(other);
+    t.is(await settled(subject, other), 'succeeded');
+    t.is(handlers.running.get('build.run'), CONCURRENCY);
+
+    release();
+    for (const job of builds) t.is(await settled(subject, job), 'succeeded');
+    t.is(handlers.maxRunning.get('build.run'), CONCURRENCY);
+    t.is(handlers.runs.size, builds.length + 1);
+  });
+
+  withSubject('a job with runAt waits until then', async (t, subject, handlers) => {
+    const job: Job = { ...buildJob(), runAt: new Date(Date.now() + 300) };
+    const published = Date.now();
+    await subject.queue.enqueue(job);
+    t.is(await settled(subject, job), 'succeeded');
+    const [run] = handlers.runsOf((job.payload as JobPayloads['build.run']).build_id);
+    t.true((run?.at ?? 0) - published >= 300 - TIMER_SLACK_MS);
+  });
+}

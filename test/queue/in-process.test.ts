@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { InProcessJobQueue, startOutboxRelay } from '@shipyard/adapters-queue';
+import { type Job, type JobQueue, OutboxMessage, RelayOutbox, ServiceUnavailableError } from '@shipyard/core';
+import { MemoryLogger, SimulatedBuildRunner } from '@shipyard/core/testing';
+import test from 'ava';
+import { waitFor } from '../contracts/job-queue.contract.js';
+import { coreWorld } from './core-world.js';
+
+const job = (): Job<'cleanup.run'> => ({
+  id: randomUUID(),
+  name: 'cleanup.run',
+  queue: 'cleanup',
+  payload: { tenant_id: randomUUID() },
+});
+
+/** A queue that refuses every publish while `down` (Redis unreachable at commit time). */
+class FlakyQueue implements JobQueue {
+  down = false;
+  constructor(private readonly inner: JobQueue) {}
+  async enqueue(j: Job): Promise<void> {
+    if (this.down) throw new ServiceUnavailableError('The job queue is unavailable');
+    await this.inner.enqueue(j);
+  }
+}
+
+async function world(options: { infrastructureFailures?: number } = {}) {
+  const logger = new MemoryLogger();
+  const holder: { flaky?: FlakyQueue } = {};
+  const w = await coreWorld(() => holder.flaky as FlakyQueue, {
+    buildRunner: new SimulatedBuildRunner({ infrastructureFailures: options.infrastructureFailures ?? 0 }),
+  });
+  const queue = new InProcessJobQueue({ handlers: w.handlers, logger, backoffMs: 5 });
+  const flaky = new FlakyQueue(queue);
+  holder.flaky = flaky;
+  const relay = new RelayOutbox({ ...w.deps, jobs: flaky });
+  return { ...w, queue, flaky, relay, logger };
+}
+
+test('a build triggered through the outbox runs on the in-process queue and notifies', async (t) => {
+  const w = await world();
+  const build = await w.useCases.triggerBuild.execute(w.owner, w.service.id);
+  const handle = startOutboxRelay({ relay: w.relay, intervalMs: 10, logger: w.logger });
+  try {
+    await waitFor(async () => (await w.useCases.getBuild.execute(w.owner, build.id)).status === 'succeeded', 'build');
+    await waitFor(
+      () => w.logger.entries.some((e) => e.fields.job_name === 'notification.send' && e.message === 'job succeeded'),
+      'the notification job',
+    );
+  } finally {
+    await handle.stop();
+    await w.queue.close();
+  }
+  const done = w.logger.entries.find((e) => e.fields.job_name === 'build.run' && e.message === 'job succeeded');
+  t.like(done?.fields, { queue: 'build', tenant_id: w.owner.tenantId, attempt: 1 });
+});
+
+test('infrastructure failures are retried; after the last retry the build is given up', async (t) => {
+  const flaky = await world({ infrastructureFailures: 2 });
+  const retried = await flaky.useCases.triggerBuild.execute(flaky.owner, flaky.service.id);
+  await flaky.relay.execute();
+  await flaky.queue.onIdle();
+  t.is((await flaky.useCases.getBuild.execute(flaky.owner, retried.id)).status, 'succeeded');
+
+  const broken = await world({ infrastructureFailures: 100 });
+  const failed = await broken.useCases.triggerBuild.execute(broken.owner, broken.service.id);
+  await broken.relay.execute();
+  await broken.queue.onIdle();
+  const after = await broken.useCases.getBuild.execute(broken.owner, failed.id);
+  t.is(after.status, 'failed');
+  t.regex(after.error ?? '', /Gave up/);
+  t.is(broken.harness.buildRunner.calls.length, 4);
+  await Promise.all([flaky.queue.close(), broken.queue.close()]);
+});
+
+test('a rolled-back transaction enqueues nothing', async (t) => {
+  const w = await world();
+  await t.throwsAsync(
+    w.harness.uow.run(async (repos) => {
+      const message = OutboxMessage.create(
+        { id: randomUUID(), now: w.harness.clock.now() },
+        { tenantId: w.owner.tenantId, queue: 'cleanup', name: 'cleanup.run', payload: { tenant_id: w.owner.tenantId } },
+      );
+      await repos.outbox.add(w.owner.tenantId, message);
+      throw new Error('request failed after scheduling');
+    }),
+  );
+  t.deepEqual(await w.relay.execute(), { published: 0, blocked: false });
+  await w.queue.onIdle();
+  t.false(w.logger.entries.some((e) => e.fields.job_id !== undefined));
+  await w.queue.close();
+});
+
+test('a queue outage at commit loses nothing: the outbox keeps the job until the queue is back', async (t) => {
+  const w = await world();
+  w.flaky.down = true;
+  const build = await w.useCases.triggerBuild.execute(w.owner, w.service.id);
+  t.deepEqual(await w.relay.execute(), { published: 0, blocked: true });
+  await w.queue.onIdle();
+  t.is((await w.useCases.getBuild.execute(w.owner, build.id)).status, 'queued');
+
+  w.flaky.down = false;
+  t.deepEqual(await w.relay.execute(), { published: 1, blocked: false });
+  await waitFor(async () => (await w.useCases.getBuild.execute(w.owner, build.id)).status === 'succeeded', 'build');
+  await w.queue.close();
+});
+
+test('close() waits for running jobs, then enqueue is refused', async (t) => {
+  let started = false;
+  let finished = false;
+  const queue = new InProcessJobQueue({
+    handlers: {
+      run: async () => {
+        started = true;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        finished = true;
+      },
+      giveUp: async () => {},
+    },
+  });
+  const first = job();
+  await queue.enqueue(first);
+  await waitFor(() => started, 'the job to start');
+  await queue.close();
+  t.true(finished);
+  t.is(await queue.status(first), 'succeeded');
+  await t.throwsAsync(queue.enqueue(job()), { code: 'service_unavailable' });
+});
+
+test('close() drops jobs not started and logs them', async (t) => {
+  const logger = new MemoryLogger();
+  const queue = new InProcessJobQueue({
+    handlers: { run: () => new Promise((resolve) => setTimeout(resolve, 50)), giveUp: async () => {} },
+    logger,
+    concurrency: 1,
+  });
+  const jobs = [job(), job(), { ...job(), runAt: new Date(Date.now() + 60_000) }];
+  for (const j of jobs) await queue.enqueue(j);
+  await queue.close();
+  const dropped = logger.entries.find((e) => e.message === 'job queue closed with jobs not run');
+  t.like(dropped, { level: 'warn', fields: { dropped: 2 } });
+  t.deepEqual([...((dropped?.fields.job_ids ?? []) as string[])].sort(), [jobs[1]?.id, jobs[2]?.id].sort());
+  await queue.onIdle();
+});
+
+test('onIdle() resolves at once when nothing is queued, and after the last job otherwise', async (t) => {
+  const ran: string[] = [];
+  const queue = new InProcessJobQueue({
+    handlers: {
+      run: async (_name, payload) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        ran.push((payload as { tenant_id: string }).tenant_id);
+      },
+      giveUp: async () => {},
+    },
+  });
+  await queue.onIdle();
+  const jobs = [job(), job(), job()];
+  for (const j of jobs) await queue.enqueue(j);
+  await queue.onIdle();
+  t.is(ran.length, 3);
+  await queue.close();
+});
+
+test('handlers may be given lazily, to break the cycle handlers → use cases → queue', async (t) => {
+  let calls = 0;
+  const queue = new InProcessJobQueue({
+    handlers: () => ({
+      run: async () => {
+        calls += 1;
+      },
+      giveUp: async () => {},
+    }),
+  });
+  await queue.enqueue(job());
+  await queue.onIdle();
+  t.is(calls, 1);
+  await queue.close();
+});
