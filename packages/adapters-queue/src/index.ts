@@ -1,3 +1,11 @@
+export {
+  BeeQueueJobQueue,
+  type BeeQueueJobQueueOptions,
+  DEFAULT_PREFIX,
+  type JobEnvelope,
+  type QueueCounts,
+  TIMEOUT_GRACE_MS,
+} from './bee-queue-job-queue.js';
 export { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-job-queue.js';
 export {
   backoffDelay,
@@ -10,3 +18,6 @@ export {
   type QueueHandlers,
 } from './job-attempt.js';
 export { type OutboxRelayHandle, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.js';
+export { type ClosableJobQueue, QUEUE_TOKENS, type QueueModuleOptions, queueModule } from './queue.module.js';
+export { parseRedisUrl, type RedisConnectionOptions } from './redis-connection.js';
+export { runWorkerProcess, startWorker, type Worker, type WorkerOptions, type WorkerProcessOptions } from './worker.js';

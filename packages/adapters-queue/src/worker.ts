@@ -1,0 +1,180 @@
+import { type Logger, QUEUES, type QueueName, SilentLogger } from '@shipyard/core';
+import BeeQueue from 'bee-queue';
+import { DEFAULT_PREFIX, type JobEnvelope } from './bee-queue-job-queue.js';
+import { DEFAULT_TIMEOUT_MS, type PerQueue, perQueue, type QueueHandlers, runAttempt } from './job-attempt.js';
+import { nodeRedisSettings, type RedisConnectionOptions, toConnectionOptions } from './redis-connection.js';
+
+export interface WorkerOptions {
+  /** A `redis://` URL or connection options. */
+  redis: string | RedisConnectionOptions;
+  /** Key prefix, the same as the publisher's. Default `shipyard`. */
+  prefix?: string;
+  /** The core's `JobHandlers` (or the same two methods). */
+  handlers: QueueHandlers;
+  /** Jobs run at once per queue. Default 2. */
+  concurrency?: PerQueue<number>;
+  /** Which queues this worker takes. Default all four. */
+  queues?: readonly QueueName[];
+  /**
+   * A running job proves it is alive every half of this; a job silent for longer (its worker
+   * died) is run again by another worker. Default 5000 ms.
+   */
+  stallInterval?: number;
+  /** How long `close()` waits for running jobs before releasing them. Default 10 000 ms. */
+  closeTimeoutMs?: number;
+  /** Drop a succeeded job's record. Off by default: the record is what makes a re-publish a no-op. */
+  removeOnSuccess?: boolean;
+  logger?: Logger;
+}
+
+export interface Worker {
+  readonly queues: readonly QueueName[];
+  /**
+   * Stops taking jobs and waits for the running ones (up to `closeTimeoutMs`). Jobs still running
+   * then are released: their record stays active and stall detection hands them to another
+   * worker.
+   */
+  close(): Promise<void>;
+}
+
+interface ReceivedJob {
+  id: string;
+  data: unknown;
+  options: { retries?: number; backoff?: { delay?: number }; timeout?: number };
+}
+
+const envelopeOf = (data: unknown): Partial<JobEnvelope> =>
+  typeof data === 'object' && data !== null ? (data as Partial<JobEnvelope>) : {};
+
+/**
+ * Processes the platform's queues with the core's handlers: validates each payload on receipt
+ * (a malformed one is failed at once, never retried), retries infrastructure failures with the
+ * job's backoff, calls `giveUp` when the last retry fails, and checks for stalled jobs so that
+ * a job whose worker died runs again. Resolves once every queue is connected.
+ */
+export async function startWorker(options: WorkerOptions): Promise<Worker> {
+  const connection = toConnectionOptions(options.redis);
+  const logger = options.logger ?? new SilentLogger();
+  const names = options.queues ?? QUEUES;
+  const stallInterval = options.stallInterval ?? 5_000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+
+  const queues = names.map((name) => {
+    const bq = new BeeQueue(name, {
+      prefix: options.prefix ?? DEFAULT_PREFIX,
+      // Commands wait for a lost connection to come back rather than fail.
+      redis: nodeRedisSettings(connection, { offlineQueue: true }),
+      isWorker: true,
+      getEvents: false,
+      sendEvents: false,
+      storeJobs: false,
+      activateDelayedJobs: true,
+      removeOnSuccess: options.removeOnSuccess ?? false,
+      stallInterval,
+    });
+    bq.on('error', (error) => logger.error({ err: error, queue: name }, 'job queue error'));
+    bq.on('stalled', (jobId) =>
+      logger.warn({ queue: name, job_id: jobId }, 'stalled job put back in the queue (its worker stopped)'),
+    );
+    return { name, bq };
+  });
+
+  const closeAll = () => Promise.allSettled(queues.map(({ bq }) => bq.close(closeTimeoutMs)));
+  try {
+    await Promise.all(queues.map(({ bq }) => bq.ready()));
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+
+  for (const { name, bq } of queues) {
+    const concurrency = Math.max(1, perQueue(options.concurrency, name, 2));
+    bq.process(concurrency, (job) => processJob(name, job as unknown as ReceivedJob));
+    // Every worker checks; Redis lets one check through per stall interval.
+    bq.checkStalledJobs(Math.max(1, Math.floor(stallInterval / 2)));
+  }
+  logger.info({ queues: names, stall_interval_ms: stallInterval }, 'worker started');
+
+  async function processJob(queue: QueueName, job: ReceivedJob): Promise<void> {
+    const envelope = envelopeOf(job.data);
+    const retriesLeft = job.options.retries ?? 0;
+    const granted = typeof envelope.retries === 'number' ? envelope.retries : retriesLeft;
+    const outcome = await runAttempt(options.handlers, logger, {
+      queue,
+      jobId: job.id,
+      name: envelope.name,
+      payload: envelope.payload,
+      attempt: granted - retriesLeft + 1,
+      final: retriesLeft <= 0,
+      retryDelayMs: job.options.backoff?.delay ?? 0,
+      timeoutMs: typeof envelope.timeoutMs === 'number' ? envelope.timeoutMs : DEFAULT_TIMEOUT_MS,
+    });
+    if (outcome.status === 'succeeded') return;
+    // bee-queue retries any failure while retries are left: none for a job that can never succeed.
+    if (outcome.status === 'invalid') job.options.retries = 0;
+    throw outcome.error;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    queues: names,
+    close() {
+      closing ??= (async () => {
+        const results = await closeAll();
+        const released = results.filter((r) => r.status === 'rejected');
+        if (released.length > 0) {
+          logger.warn(
+            { queues: released.length, timeout_ms: closeTimeoutMs },
+            'worker closed with jobs still running; stall detection will run them again',
+          );
+        }
+        logger.info({ queues: names }, 'worker stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+export interface WorkerProcessOptions extends WorkerOptions {
+  /** Signals that stop the worker. Default SIGTERM and SIGINT. */
+  signals?: readonly NodeJS.Signals[];
+  /** Called after the worker stopped on a signal. Default: `process.exit(0)` (1 on a second signal). */
+  exit?: (code: number) => void;
+}
+
+/**
+ * Starts a worker for a worker process: on SIGTERM (or SIGINT) it stops taking jobs, lets the
+ * running ones finish (or releases them after `closeTimeoutMs`), then exits. A second signal
+ * exits at once.
+ */
+export async function runWorkerProcess(options: WorkerProcessOptions): Promise<Worker> {
+  const logger = options.logger ?? new SilentLogger();
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const worker = await startWorker(options);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal; exiting now');
+      exit(1);
+      return;
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping the worker');
+    worker
+      .close()
+      .then(
+        () => 0,
+        (error: unknown) => {
+          logger.error({ err: error }, 'worker did not stop cleanly');
+          return 1;
+        },
+      )
+      .then((code) => {
+        for (const s of signals) process.off(s, onSignal);
+        exit(code);
+      });
+  };
+  for (const signal of signals) process.on(signal, onSignal);
+  return worker;
+}
