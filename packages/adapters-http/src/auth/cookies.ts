@@ -15,10 +15,20 @@ export interface CookiePolicy {
 }
 
 /**
+ * The `Secure` flag follows the configuration (`PUBLIC_URL`, production), not the socket: the
+ * server speaks plain http behind a TLS proxy, and the cookies library refuses a `Secure`
+ * cookie on a connection it does not see as encrypted.
+ */
+function allowSecure(ctx: Context, policy: CookiePolicy): void {
+  if (policy.secure) ctx.cookies.secure = true;
+}
+
+/**
  * Sets the session cookies: the access and refresh tokens httpOnly and `SameSite=Lax`, and a
  * CSRF token readable by the page, which it echoes in the `x-csrf-token` header (double submit).
  */
 export function setSessionCookies(ctx: Context, session: AuthSession, policy: CookiePolicy): void {
+  allowSecure(ctx, policy);
   const common = { httpOnly: true, sameSite: 'lax' as const, secure: policy.secure, overwrite: true };
   ctx.cookies.set(ACCESS_COOKIE, session.accessToken, {
     ...common,
@@ -39,6 +49,7 @@ export function setSessionCookies(ctx: Context, session: AuthSession, policy: Co
 }
 
 export function clearSessionCookies(ctx: Context, policy: CookiePolicy): void {
+  allowSecure(ctx, policy);
   const common = { sameSite: 'lax' as const, secure: policy.secure, overwrite: true, expires: new Date(0) };
   ctx.cookies.set(ACCESS_COOKIE, '', { ...common, httpOnly: true, path: '/' });
   ctx.cookies.set(REFRESH_COOKIE, '', { ...common, httpOnly: true, path: REFRESH_PATH });

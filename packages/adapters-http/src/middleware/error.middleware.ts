@@ -61,6 +61,10 @@ export function errorHandler(logger: Logger): Middleware {
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
         ctx.body = body(ctx, 'not_found', `No route for ${ctx.method} ${ctx.path}`, null);
+      } else if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        // Set by the routers' allowedMethods (with an `Allow` header), without a body.
+        const code = ctx.status === 405 ? 'method_not_allowed' : 'not_implemented';
+        ctx.body = body(ctx, code, `Method ${ctx.method} is not allowed on ${ctx.path}`, null);
       }
     } catch (caught) {
       const log = { req_id: ctx.state.requestId, method: ctx.method, path: ctx.path };

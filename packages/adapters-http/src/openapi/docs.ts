@@ -18,7 +18,9 @@ export function docsAssets(): Record<string, { type: string; body: string | Buff
   <script src="/docs/init.js"></script>
 </body>
 </html>`;
-  const init = "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', deepLinking: true });\n";
+  // validatorUrl: null, or Swagger UI sends the document's URL to validator.swagger.io for a badge.
+  const init =
+    "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', deepLinking: true, validatorUrl: null });\n";
   return {
     '/docs': { type: 'text/html; charset=utf-8', body: page },
     '/docs/init.js': { type: 'application/javascript; charset=utf-8', body: init },
