@@ -27,8 +27,10 @@ export class Register {
       if ((await repos.users.findByEmail(email)) !== null) {
         throw new ConflictError('A user with this email already exists', { field: 'email' });
       }
-      let slug = slugify(tenantName);
-      if (await repos.tenants.slugExists(slug)) slug = `${slug.slice(0, 50)}-${this.deps.ids.next().slice(0, 8)}`;
+      const base = slugify(tenantName);
+      let slug = base;
+      // The suffix is the tail of a fresh id: random with UUID v4, distinct with sequential ids.
+      while (await repos.tenants.slugExists(slug)) slug = `${base.slice(0, 50)}-${this.deps.ids.next().slice(-8)}`;
       const tenant = Tenant.create(stamp(this.deps), { name: tenantName, slug });
       await repos.tenants.add(tenant.id, tenant);
       const user = User.create(stamp(this.deps), {
