@@ -4,6 +4,7 @@ export { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE } from './auth/
 export { JoseTokenIssuer, type JoseTokenIssuerOptions, type SigningKey } from './auth/jose-token-issuer.js';
 export { type AuthRateLimitOptions, AuthRateLimits } from './auth/rate-limits.js';
 export { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
+export { HTTP_TOKENS, type HttpModuleOptions, httpModule } from './http.module.js';
 export { STATUS_OF } from './middleware/error.middleware.js';
 export { createRedisClient, type RedisClientOptions } from './redis-client.js';
 export { type RouteSpec, route } from './route.js';

@@ -10,8 +10,9 @@ import {
   ValidationError,
 } from '@shipyard/core';
 import type { Context } from 'koa';
-import type { ZodType, z } from 'zod';
+import type { ZodType } from 'zod';
 import { authenticate } from './middleware/auth.middleware.js';
+import { z } from './openapi/zod.js';
 import { ErrorWire } from './wire.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -99,6 +100,8 @@ const ERROR_RESPONSES = {
   503: 'A dependency is unavailable',
 } as const;
 
+const NO_FIELDS = z.strictObject({});
+
 /** Registers routes on the router (validation, auth, status) and in the OpenAPI registry. */
 export function mountRoutes(router: Router, registry: OpenAPIRegistry, specs: RouteSpec[], context: RouteContext) {
   for (const spec of specs) {
@@ -111,9 +114,10 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, specs: Ro
         if (!isUuid(value)) throw new NotFoundError(spec.resource ?? 'Resource');
       }
       const params = spec.params === undefined ? {} : parse(spec.params, rawParams);
-      const query = spec.query === undefined ? {} : parse(spec.query, ctx.query);
-      const requestBody = (ctx.request as { body?: unknown }).body;
-      const body = spec.body === undefined ? undefined : parse(spec.body, requestBody === undefined ? {} : requestBody);
+      // A route that takes no query or no body still rejects unknown fields there.
+      const query = parse(spec.query ?? NO_FIELDS, ctx.query);
+      const requestBody = (ctx.request as { body?: unknown }).body ?? {};
+      const body = spec.body === undefined ? void parse(NO_FIELDS, requestBody) : parse(spec.body, requestBody);
       const input = { params, query, body, ctx };
       const result =
         auth === undefined

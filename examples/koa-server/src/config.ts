@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Why the process cannot start: every bad variable, by name. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** `"15m"` → 900. Bare numbers are seconds. */
+export function parseDuration(value: string): number | null {
+  const match = DURATION.exec(value.trim());
+  if (match === null) return null;
+  const seconds = Number(match[1]) * UNIT_SECONDS[(match[2] ?? 's') as keyof typeof UNIT_SECONDS];
+  return seconds > 0 ? seconds : null;
+}
+
+const flag = z
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', '']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const seconds = parseDuration(v);
+      if (seconds === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration like 900, 15m, 12h or 7d' });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
+  .transform((u) => u.replace(/\/+$/, ''));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: httpUrl.optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+  JWT_SECRET: z.string().optional(),
+  ACCESS_TOKEN_TTL: duration('15m'),
+  REFRESH_TOKEN_TTL: duration('7d'),
+  ENCRYPTION_KEYS: z.string().optional(),
+  GITHUB_CLIENT_ID: z.string().optional(),
+  GITHUB_CLIENT_SECRET: z.string().optional(),
+  GITHUB_OAUTH_URL: httpUrl.default('https://github.com'),
+  GITHUB_API_URL: httpUrl.default('https://api.github.com'),
+  FRONTEND_URL: httpUrl.default('http://localhost:3000'),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .pipe(z.array(httpUrl)),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEBUG: flag.default(false),
+  TRUST_PROXY: flag.default(false),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(1).default(1000),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  production: boolean;
+  port: number;
+  host: string;
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  redisUrl: string | undefined;
+  jwt: { keys: { id: string; secret: Uint8Array }[]; accessTtlSeconds: number; refreshTtlSeconds: number };
+  encryptionKeys: { id: string; key: Uint8Array }[];
+  github: { clientId: string; clientSecret: string; oauthUrl: string; apiUrl: string } | undefined;
+  frontendUrl: string;
+  corsOrigins: string[];
+  logLevel: string;
+  debug: boolean;
+  trustProxy: boolean;
+  jobs: { backoffMs: number; concurrency: number };
+  /** Things the operator should know at start (generated development secrets). */
+  warnings: string[];
+}
+
+function parseEncryptionKeys(value: string): { id: string; key: Uint8Array }[] | string {
+  const keys = [];
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const [id, material, ...rest] = entry.split(':');
+    if (id === undefined || material === undefined || rest.length > 0 || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
+      return 'must be a comma-separated list of kid:base64key';
+    }
+    const key = Buffer.from(material, 'base64');
+    if (key.length !== 32) return `key "${id}" must be 32 bytes, base64-encoded`;
+    keys.push({ id, key: new Uint8Array(key) });
+  }
+  return keys.length > 0 ? keys : 'must list at least one key';
+}
+
+/**
+ * Development secrets made once and kept in DATA_DIR, so tokens and encrypted env vars survive
+ * a restart of `npm start`. Never used in production, which requires real secrets.
+ */
+function developmentSecrets(dataDir: string): { jwtSecret: string; encryptionKey: string } {
+  const file = join(resolve(dataDir), 'development-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = {
+    jwtSecret: randomBytes(48).toString('base64url'),
+    encryptionKey: randomBytes(32).toString('base64'),
+  };
+  mkdirSync(resolve(dataDir), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secrets;
+}
+
+/** Reads and checks the environment; throws `ConfigError` naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const c = parsed.data;
+  const production = c.NODE_ENV === 'production';
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  let dev: { jwtSecret: string; encryptionKey: string } | undefined;
+  const devSecrets = () => {
+    dev ??= developmentSecrets(c.DATA_DIR);
+    return dev;
+  };
+
+  let jwtSecret = c.JWT_SECRET;
+  if (jwtSecret === undefined) {
+    if (production) problems.push('JWT_SECRET: required in production (at least 32 bytes)');
+    else {
+      jwtSecret = devSecrets().jwtSecret;
+      warnings.push(`JWT_SECRET is not set: using a development secret kept in ${c.DATA_DIR}`);
+    }
+  } else if (Buffer.byteLength(jwtSecret, 'utf8') < 32) {
+    problems.push('JWT_SECRET: must be at least 32 bytes');
+  }
+
+  let encryptionKeys: { id: string; key: Uint8Array }[] = [];
+  if (c.ENCRYPTION_KEYS === undefined) {
+    if (production) problems.push('ENCRYPTION_KEYS: required in production (kid:base64key of 32 bytes)');
+    else {
+      encryptionKeys = [{ id: 'dev', key: new Uint8Array(Buffer.from(devSecrets().encryptionKey, 'base64')) }];
+      warnings.push(`ENCRYPTION_KEYS is not set: using a development key kept in ${c.DATA_DIR}`);
+    }
+  } else {
+    const keys = parseEncryptionKeys(c.ENCRYPTION_KEYS);
+    if (typeof keys === 'string') problems.push(`ENCRYPTION_KEYS: ${keys}`);
+    else encryptionKeys = keys;
+  }
+
+  const hasId = c.GITHUB_CLIENT_ID !== undefined;
+  const hasSecret = c.GITHUB_CLIENT_SECRET !== undefined;
+  if (hasId !== hasSecret) problems.push('GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither');
+  if (c.DEBUG && production) problems.push('DEBUG: must be false in production');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: c.NODE_ENV,
+    production,
+    port: c.PORT,
+    host: c.HOST,
+    publicUrl: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
+    databaseUrl: c.DATABASE_URL,
+    dataDir: resolve(c.DATA_DIR),
+    redisUrl: c.REDIS_URL,
+    jwt: {
+      keys: [{ id: 'k1', secret: new Uint8Array(Buffer.from(jwtSecret ?? '', 'utf8')) }],
+      accessTtlSeconds: c.ACCESS_TOKEN_TTL,
+      refreshTtlSeconds: c.REFRESH_TOKEN_TTL,
+    },
+    encryptionKeys,
+    github:
+      hasId && hasSecret
+        ? {
+            clientId: c.GITHUB_CLIENT_ID as string,
+            clientSecret: c.GITHUB_CLIENT_SECRET as string,
+            oauthUrl: c.GITHUB_OAUTH_URL,
+            apiUrl: c.GITHUB_API_URL,
+          }
+        : undefined,
+    frontendUrl: c.FRONTEND_URL,
+    corsOrigins: c.CORS_ORIGINS,
+    logLevel: c.LOG_LEVEL,
+    debug: c.DEBUG,
+    trustProxy: c.TRUST_PROXY,
+    jobs: { backoffMs: c.JOB_BACKOFF_MS, concurrency: c.JOB_CONCURRENCY },
+    warnings,
+  };
+}

@@ -1,0 +1,73 @@
+import {
+  AesGcmEncryptor,
+  type CoreDeps,
+  type CoreSettings,
+  createUseCases,
+  DEFAULT_SETTINGS,
+  JobHandlers,
+  type Logger,
+  RandomIdGenerator,
+  SystemClock,
+  TOKENS,
+  type UseCases,
+} from '@shipyard/core';
+import { SimulatedBuildRunner, SimulatedDeploymentRuntime } from '@shipyard/core/testing';
+import { ContainerModule } from 'inversify';
+import type { Config } from './config.js';
+
+/**
+ * The core's own bindings: system clock and ids, the AES-GCM encryptor, the simulated build
+ * runner and runtime (the first executors; real ones plug into the same ports), the settings,
+ * and the use cases built from whatever the adapter modules bound to the ports.
+ */
+export const coreModule = (config: Config, logger: Logger, settings: Partial<CoreSettings> = {}) =>
+  new ContainerModule(({ bind }) => {
+    bind(TOKENS.Clock).toConstantValue(new SystemClock());
+    bind(TOKENS.IdGenerator).toConstantValue(new RandomIdGenerator());
+    bind(TOKENS.Logger).toConstantValue(logger);
+    bind(TOKENS.CoreSettings).toConstantValue({ ...DEFAULT_SETTINGS, ...settings });
+    bind(TOKENS.Encryptor).toConstantValue(new AesGcmEncryptor(config.encryptionKeys));
+    bind(TOKENS.BuildRunner).toConstantValue(new SimulatedBuildRunner({ durationMs: 1500 }));
+    bind(TOKENS.DeploymentRuntime).toConstantValue(new SimulatedDeploymentRuntime({ durationMs: 500 }));
+    bind(TOKENS.CoreDeps)
+      .toResolvedValue(
+        (...ports: unknown[]): CoreDeps => {
+          const [uow, clock, ids, passwords, tokens, blacklist, encryptor, jobs, buildRunner, runtime, log, s] = ports;
+          return {
+            uow,
+            clock,
+            ids,
+            passwords,
+            tokens,
+            blacklist,
+            encryptor,
+            jobs,
+            buildRunner,
+            runtime,
+            logger: log,
+            settings: s,
+          } as CoreDeps;
+        },
+        [
+          TOKENS.UnitOfWork,
+          TOKENS.Clock,
+          TOKENS.IdGenerator,
+          TOKENS.PasswordHasher,
+          TOKENS.TokenIssuer,
+          TOKENS.TokenBlacklist,
+          TOKENS.Encryptor,
+          TOKENS.JobQueue,
+          TOKENS.BuildRunner,
+          TOKENS.DeploymentRuntime,
+          TOKENS.Logger,
+          TOKENS.CoreSettings,
+        ],
+      )
+      .inSingletonScope();
+    bind(TOKENS.UseCases)
+      .toResolvedValue((deps: CoreDeps) => createUseCases(deps), [TOKENS.CoreDeps])
+      .inSingletonScope();
+    bind(TOKENS.JobHandlers)
+      .toResolvedValue((useCases: UseCases) => new JobHandlers(useCases), [TOKENS.UseCases])
+      .inSingletonScope();
+  });

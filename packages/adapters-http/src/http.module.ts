@@ -1,0 +1,66 @@
+import { type Clock, type IdGenerator, TOKENS } from '@shipyard/core';
+import { InMemoryTokenBlacklist } from '@shipyard/core/testing';
+import { ContainerModule } from 'inversify';
+import type { Redis } from 'ioredis';
+import { Argon2PasswordHasher } from './auth/argon2-password-hasher.js';
+import { JoseTokenIssuer, type SigningKey } from './auth/jose-token-issuer.js';
+import { AuthRateLimits } from './auth/rate-limits.js';
+import { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
+
+/** Tokens of what this adapter adds beyond the core's ports. */
+export const HTTP_TOKENS = {
+  AuthRateLimits: Symbol.for('shipyard.http.AuthRateLimits'),
+} as const;
+
+export interface HttpModuleOptions {
+  jwt: {
+    keys: readonly SigningKey[];
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
+  /** Redis for the blacklist and the rate limits (create it with `createRedisClient`); omitted: in process. */
+  redis?: Redis;
+  keyPrefix?: string;
+}
+
+/**
+ * Binds the ports this adapter implements: `TokenIssuer` (jose), `PasswordHasher` (argon2id),
+ * `TokenBlacklist` (Redis, or in process without Redis), and the auth rate limits.
+ */
+export const httpModule = (options: HttpModuleOptions): ContainerModule =>
+  new ContainerModule(({ bind }) => {
+    const prefix = options.keyPrefix ?? 'shipyard';
+    bind(TOKENS.TokenIssuer)
+      .toResolvedValue(
+        (clock: Clock, ids: IdGenerator) =>
+          new JoseTokenIssuer({
+            keys: options.jwt.keys,
+            issuer: options.jwt.issuer,
+            audience: options.jwt.audience,
+            accessTokenTtlSeconds: options.jwt.accessTtlSeconds,
+            refreshTokenTtlSeconds: options.jwt.refreshTtlSeconds,
+            clock,
+            ids,
+          }),
+        [TOKENS.Clock, TOKENS.IdGenerator],
+      )
+      .inSingletonScope();
+    bind(TOKENS.PasswordHasher).toConstantValue(new Argon2PasswordHasher());
+    bind(TOKENS.TokenBlacklist)
+      .toResolvedValue(
+        (clock: Clock) =>
+          options.redis === undefined
+            ? new InMemoryTokenBlacklist(clock)
+            : new RedisTokenBlacklist(options.redis, clock, `${prefix}:blacklist:`),
+        [TOKENS.Clock],
+      )
+      .inSingletonScope();
+    bind(HTTP_TOKENS.AuthRateLimits).toConstantValue(
+      new AuthRateLimits({
+        ...(options.redis === undefined ? {} : { redis: options.redis }),
+        keyPrefix: `${prefix}:rl`,
+      }),
+    );
+  });
