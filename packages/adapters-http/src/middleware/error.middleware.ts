@@ -26,14 +26,14 @@ const HTTP_CODES: Readonly<Record<number, string>> = {
 
 const camelToSnake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-/** Field names in details are reported in the wire's snake_case. */
+/**
+ * Field names in details are reported in the wire's snake_case; an env var's name
+ * (`vars.API_KEY`) is data, not a field, and stays as it was sent.
+ */
 function wireDetails(error: AppError): unknown {
   if (error.code !== 'validation_error' || !Array.isArray(error.details)) return error.details;
   return (error.details as { field: string; message: string }[]).map((issue) => ({
-    field: issue.field
-      .split('.')
-      .map((part, i) => (i > 0 && part.startsWith('vars') ? part : camelToSnake(part)))
-      .join('.'),
+    field: issue.field.startsWith('vars.') ? issue.field : issue.field.split('.').map(camelToSnake).join('.'),
     message: issue.message,
   }));
 }
