@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { BeeQueueJobQueue, startWorker } from '@shipyard/adapters-queue';
+import { type Job, RelayOutbox } from '@shipyard/core';
+import { MemoryLogger } from '@shipyard/core/testing';
+import test from 'ava';
+import { waitFor } from '../contracts/job-queue.contract.js';
+import { coreWorld } from './core-world.js';
+import { REDIS_URL, randomPrefix, removeKeys } from './redis-support.js';
+
+const prefix = randomPrefix();
+const cleanups: Array<() => Promise<unknown>> = [];
+test.after.always(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  await removeKeys(prefix);
+});
+let counter = 0;
+const subPrefix = () => `${prefix}:${++counter}`;
+
+function publisher(redis: string, p: string): BeeQueueJobQueue {
+  const queue = new BeeQueueJobQueue({ redis, prefix: p, backoffMs: 50, publishTimeoutMs: 3_000 });
+  cleanups.push(() => queue.close());
+  return queue;
+}
+
+const cleanupJob = (): Job<'cleanup.run'> => ({
+  id: randomUUID(),
+  name: 'cleanup.run',
+  queue: 'cleanup',
+  payload: { tenant_id: randomUUID() },
+});
+
+/** A port nothing listens on: Redis "down" without stopping the shared Redis. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A TCP proxy to Redis that can be cut and restored, to lose the connection of a running queue. */
+async function redisProxy() {
+  const target = new URL(REDIS_URL);
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  const start = async () => {
+    server = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 6379), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as net.AddressInfo).port;
+  };
+  const stop = async () => {
+    const closed = new Promise((resolve) => server?.close(resolve));
+    for (const s of sockets) s.destroy();
+    await closed;
+  };
+  await start();
+  cleanups.push(stop);
+  return { url: () => `redis://127.0.0.1:${port}`, start, stop };
+}
+
+test('while Redis cannot be reached, enqueue is refused and the outbox keeps the job; then it is published and run', async (t) => {
+  const p = subPrefix();
+  const down = publisher(`redis://127.0.0.1:${await closedPort()}`, p);
+  const up = publisher(REDIS_URL, p);
+  const world = await coreWorld(() => up);
+  const logger = new MemoryLogger();
+
+  const build = await world.useCases.triggerBuild.execute(world.owner, world.service.id);
+  const blockedRelay = new RelayOutbox({ ...world.deps, jobs: down, logger });
+  t.deepEqual(await blockedRelay.execute(), { published: 0, blocked: true });
+  t.deepEqual(await blockedRelay.execute(), { published: 0, blocked: true });
+  t.like(
+    logger.entries.find((e) => e.message === 'cannot publish outbox message; will retry'),
+    { level: 'warn' },
+  );
+  await t.throwsAsync(down.enqueue(cleanupJob()), { code: 'service_unavailable' });
+
+  const relay = new RelayOutbox({ ...world.deps, jobs: up, logger });
+  t.deepEqual(await relay.execute(), { published: 1, blocked: false });
+  t.deepEqual(await relay.execute(), { published: 0, blocked: false });
+
+  const worker = await startWorker({ redis: REDIS_URL, prefix: p, handlers: world.handlers, logger });
+  cleanups.push(() => worker.close());
+  await waitFor(
+    async () => (await world.useCases.getBuild.execute(world.owner, build.id)).status === 'succeeded',
+    'the build to succeed on the worker',
+  );
+  const done = logger.entries.find((e) => e.fields.job_name === 'build.run' && e.message === 'job succeeded');
+  t.like(done?.fields, { queue: 'build', tenant_id: world.owner.tenantId, attempt: 1 });
+});
+
+test('a publisher that loses its connection refuses jobs, then publishes again once Redis is back', async (t) => {
+  const p = subPrefix();
+  const proxy = await redisProxy();
+  const queue = publisher(proxy.url(), p);
+  const direct = publisher(REDIS_URL, p);
+
+  const before = cleanupJob();
+  await queue.enqueue(before);
+  await proxy.stop();
+  const during = cleanupJob();
+  await t.throwsAsync(queue.enqueue(during), { code: 'service_unavailable' });
+  await t.throwsAsync(queue.enqueue(during), { code: 'service_unavailable' });
+  t.is(await direct.status(during), null);
+
+  await proxy.start();
+  await queue.enqueue(during);
+  t.is(await direct.status(before), 'pending');
+  t.is(await direct.status(during), 'pending');
+});
+
+test('a job id published by two publishers (a relay replayed after a crash) is one job', async (t) => {
+  const p = subPrefix();
+  const first = publisher(REDIS_URL, p);
+  const second = publisher(REDIS_URL, p);
+  const job = cleanupJob();
+  await first.enqueue(job);
+  await second.enqueue(job);
+  await second.enqueue({ ...job, payload: { tenant_id: randomUUID() } });
+  t.like((await first.counts()).cleanup, { waiting: 1, delayed: 0 });
+});
+
+test('a worker that cannot reach Redis at start fails to start', async (t) => {
+  const redis = `redis://127.0.0.1:${await closedPort()}`;
+  await t.throwsAsync(
+    startWorker({ redis, prefix: subPrefix(), handlers: { run: async () => {}, giveUp: async () => {} } }),
+  );
+});
+
+test('a publisher after close() refuses jobs', async (t) => {
+  const queue = publisher(REDIS_URL, subPrefix());
+  await queue.enqueue(cleanupJob());
+  await queue.close();
+  await t.throwsAsync(queue.enqueue(cleanupJob()), { code: 'service_unavailable' });
+});

@@ -1,0 +1,217 @@
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { BeeQueueJobQueue, startWorker, type Worker } from '@shipyard/adapters-queue';
+import type { Job, JobName } from '@shipyard/core';
+import { MemoryLogger } from '@shipyard/core/testing';
+import test from 'ava';
+import { waitFor } from '../contracts/job-queue.contract.js';
+import { REDIS_URL, randomPrefix, removeKeys } from './redis-support.js';
+
+const prefix = randomPrefix();
+const cleanups: Array<() => Promise<unknown>> = [];
+test.after.always(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  await removeKeys(prefix);
+});
+
+// Each test uses its own queue of the file's prefix... through a sub-prefix, so tests in this file
+// running at once never take each other's jobs.
+let counter = 0;
+const subPrefix = () => `${prefix}:${++counter}`;
+
+const buildJob = (): Job<'build.run'> => ({
+  id: randomUUID(),
+  name: 'build.run',
+  queue: 'build',
+  payload: { tenant_id: randomUUID(), build_id: randomUUID() },
+});
+
+function publisher(p: string, timeoutMs = 60_000): BeeQueueJobQueue {
+  const queue = new BeeQueueJobQueue({ redis: REDIS_URL, prefix: p, timeoutMs, backoffMs: 50 });
+  cleanups.push(() => queue.close());
+  return queue;
+}
+
+async function worker(options: Parameters<typeof startWorker>[0]): Promise<Worker> {
+  const w = await startWorker(options);
+  cleanups.push(() => w.close());
+  return w;
+}
+
+interface ChildMessage {
+  type: 'ready' | 'started' | 'finished';
+  payload?: { build_id: string };
+}
+
+function forkWorker(p: string, mode: 'hang' | 'slow', stallInterval: number) {
+  const script = fileURLToPath(new URL('./fixtures/worker-child.js', import.meta.url));
+  const child = fork(script, [], {
+    env: {
+      ...process.env,
+      REDIS_URL,
+      QUEUE_PREFIX: p,
+      CHILD_MODE: mode,
+      STALL_INTERVAL: String(stallInterval),
+      SLOW_MS: '1500',
+    },
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const messages: ChildMessage[] = [];
+  child.on('message', (m) => messages.push(m as ChildMessage));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  const received = (type: ChildMessage['type']) =>
+    waitFor(() => messages.some((m) => m.type === type), `the child to report ${type}`);
+  return { child, messages, exited, received };
+}
+
+test('two workers on one queue run 1,000 jobs: none twice, none lost', async (t) => {
+  const p = subPrefix();
+  const queue = publisher(p);
+  const runs = new Map<string, number>();
+  const byWorker = { a: 0, b: 0 };
+  const handlers = (label: 'a' | 'b') => ({
+    async run(_name: JobName, payload: unknown) {
+      const id = (payload as { build_id: string }).build_id;
+      runs.set(id, (runs.get(id) ?? 0) + 1);
+      byWorker[label] += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    async giveUp() {},
+  });
+  await worker({ redis: REDIS_URL, prefix: p, queues: ['build'], concurrency: 4, handlers: handlers('a') });
+  await worker({ redis: REDIS_URL, prefix: p, queues: ['build'], concurrency: 4, handlers: handlers('b') });
+
+  const jobs = Array.from({ length: 1000 }, buildJob);
+  for (let i = 0; i < jobs.length; i += 100) await Promise.all(jobs.slice(i, i + 100).map((j) => queue.enqueue(j)));
+  await waitFor(async () => (await queue.counts()).build.succeeded === jobs.length, '1,000 jobs to succeed', 60_000);
+
+  const counts = await queue.counts();
+  t.like(counts.build, { waiting: 0, active: 0, delayed: 0, failed: 0, succeeded: 1000 });
+  t.is(runs.size, 1000);
+  t.true(
+    [...runs.values()].every((n) => n === 1),
+    'no job ran twice',
+  );
+  t.true(
+    jobs.every((j) => runs.get(j.payload.build_id) === 1),
+    'every job ran',
+  );
+  t.true(byWorker.a > 0 && byWorker.b > 0, `both workers took jobs (${byWorker.a} / ${byWorker.b})`);
+});
+
+test('a worker killed mid-job: another worker runs the job after stall detection', async (t) => {
+  const p = subPrefix();
+  const stallInterval = 1_000;
+  const queue = publisher(p);
+  const doomed = forkWorker(p, 'hang', stallInterval);
+  await doomed.received('ready');
+
+  const job = buildJob();
+  await queue.enqueue(job);
+  await doomed.received('started');
+  doomed.child.kill('SIGKILL');
+  const [, signal] = await doomed.exited;
+  t.is(signal, 'SIGKILL');
+  t.is(await queue.status(job), 'pending');
+
+  const logger = new MemoryLogger();
+  const ran: unknown[] = [];
+  await worker({
+    redis: REDIS_URL,
+    prefix: p,
+    queues: ['build'],
+    stallInterval,
+    logger,
+    handlers: {
+      run: async (_name, payload) => {
+        ran.push(payload);
+      },
+      giveUp: async () => {},
+    },
+  });
+  await waitFor(async () => (await queue.status(job)) === 'succeeded', 'the stalled job to succeed');
+  t.deepEqual(ran, [job.payload]);
+  t.true(
+    logger.entries.some((e) => e.level === 'warn' && e.fields.job_id === job.id && /stalled/.test(e.message ?? '')),
+    'the stall is logged',
+  );
+  const done = logger.entries.find((e) => e.fields.job_id === job.id && e.message === 'job succeeded');
+  // A stalled job goes back without using a retry.
+  t.is(done?.fields.attempt, 1);
+});
+
+test('SIGTERM lets the running job finish, takes no new job, and exits 0', async (t) => {
+  const p = subPrefix();
+  const queue = publisher(p);
+  const worker = forkWorker(p, 'slow', 5_000);
+  await worker.received('ready');
+
+  const running = buildJob();
+  await queue.enqueue(running);
+  await worker.received('started');
+  worker.child.kill('SIGTERM');
+  const later = buildJob();
+  await queue.enqueue(later);
+
+  const [code] = await worker.exited;
+  t.is(code, 0);
+  t.is(await queue.status(running), 'succeeded');
+  t.is(await queue.status(later), 'pending');
+  t.is(worker.messages.filter((m) => m.type === 'started').length, 1);
+});
+
+test('close() that outlasts its timeout releases the running job, and another worker runs it', async (t) => {
+  const p = subPrefix();
+  const stallInterval = 1_000;
+  const queue = publisher(p);
+  const logger = new MemoryLogger();
+  let started = false;
+  const stuck = await startWorker({
+    redis: REDIS_URL,
+    prefix: p,
+    queues: ['build'],
+    stallInterval,
+    closeTimeoutMs: 200,
+    logger,
+    handlers: {
+      run: async () => {
+        started = true;
+        await new Promise(() => {});
+      },
+      giveUp: async () => {},
+    },
+  });
+  const job = buildJob();
+  await queue.enqueue(job);
+  await waitFor(() => started, 'the job to start');
+  await stuck.close();
+  t.like(
+    logger.entries.find(
+      (e) => e.message === 'worker closed with jobs still running; stall detection will run them again',
+    ),
+    { level: 'warn' },
+  );
+
+  const ran: unknown[] = [];
+  await worker({
+    redis: REDIS_URL,
+    prefix: p,
+    queues: ['build'],
+    stallInterval,
+    handlers: {
+      run: async (_name, payload) => {
+        ran.push(payload);
+      },
+      giveUp: async () => {},
+    },
+  });
+  await waitFor(async () => (await queue.status(job)) === 'succeeded', 'the released job to succeed');
+  t.deepEqual(ran, [job.payload]);
+});
