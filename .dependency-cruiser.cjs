@@ -56,8 +56,10 @@ module.exports = {
     },
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)dist/' },
+    // Compiled output is never a starting point, and a dependency into it (a workspace package's
+    // `dist`, a library's `dist`) is recorded, so the rules see it, but not followed further.
+    doNotFollow: { path: '(^|/)(node_modules|dist)/' },
+    exclude: { path: '^test/dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.base.json' },
     enhancedResolveOptions: {
