@@ -26,14 +26,17 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
   logger.info(
     {
+      port,
       url: config.publicUrl,
       docs: config.production ? undefined : `${config.publicUrl}/docs`,
       env: config.env,
       ...composition.describe,
     },
-    `Shipyard API listening on ${config.host}:${config.port}`,
+    `Shipyard API listening on ${config.host}:${port}`,
   );
 
   let stopping = false;

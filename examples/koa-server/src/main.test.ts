@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+/** Starts the real server process on a free port with a throwaway DATA_DIR. */
+async function start(env: Record<string, string> = {}): Promise<Started> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'shipyard-main-'));
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      rmSync(dataDir, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (chunk) => {
+      buffer += String(chunk);
+      let newline = buffer.indexOf('\n');
+      while (newline >= 0) {
+        const line = JSON.parse(buffer.slice(0, newline)) as Record<string, unknown>;
+        lines.push(line);
+        if (typeof line.port === 'number' && line.port > 0) resolve(line.port);
+        buffer = buffer.slice(newline + 1);
+        newline = buffer.indexOf('\n');
+      }
+    });
+    void exited.then((code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+  });
+  return { child, port, lines, exited };
+}
+
+test('the server starts with no configuration, answers /health, and stops cleanly on SIGTERM', async (t) => {
+  const server = await start();
+  const base = `http://127.0.0.1:${server.port}`;
+  const health = await fetch(`${base}/health`);
+  t.is(health.status, 200);
+  t.is(((await health.json()) as { status: string }).status, 'healthy');
+  const listening = server.lines.find((l) => typeof l.port === 'number');
+  t.truthy(listening?.database, 'the start-up log says which database is used');
+  t.truthy(listening?.queue, 'the start-up log says which queue is used');
+  t.regex(String(listening?.docs), /\/docs$/);
+  t.true(
+    server.lines.some((l) => String(l.msg).includes('JWT_SECRET is not set')),
+    'generated secrets are warned about',
+  );
+
+  server.child.kill('SIGTERM');
+  t.is(await server.exited, 0);
+  t.true(server.lines.some((l) => l.msg === 'stopped'));
+});
+
+test('a bad variable stops the process with a message naming it', async (t) => {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', PORT: 'eighty', ACCESS_TOKEN_TTL: 'soon' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.is(code, 1);
+  t.regex(stderr, /PORT/);
+  t.regex(stderr, /ACCESS_TOKEN_TTL/);
+});
+
+test('production refuses to start without JWT_SECRET and ENCRYPTION_KEYS', async (t) => {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.is(code, 1);
+  t.regex(stderr, /JWT_SECRET/);
+  t.regex(stderr, /ENCRYPTION_KEYS/);
+});
