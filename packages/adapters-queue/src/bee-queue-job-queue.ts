@@ -125,7 +125,7 @@ export class BeeQueueJobQueue implements JobQueue {
 
   /** The state of a published job; `null` when Redis has no such job. */
   async status(job: { id: string; queue: QueueName }): Promise<JobState | null> {
-    const found = await (await this.connectionFor(job.queue).ready).getJob(job.id);
+    const found = await this.using(job.queue, (bq) => bq.getJob(job.id));
     if (found === null || found === undefined) return null;
     if (found.status === 'succeeded' || found.status === 'failed') return found.status;
     return 'pending';
@@ -134,7 +134,7 @@ export class BeeQueueJobQueue implements JobQueue {
   /** Waiting, active, delayed, succeeded and failed counts of every queue (for health checks). */
   async counts(): Promise<QueueCounts> {
     const entries = await Promise.all(
-      QUEUES.map(async (name) => [name, await (await this.connectionFor(name).ready).checkHealth()] as const),
+      QUEUES.map(async (name) => [name, await this.using(name, (bq) => bq.checkHealth())] as const),
     );
     return Object.fromEntries(entries) as QueueCounts;
   }
@@ -144,6 +144,18 @@ export class BeeQueueJobQueue implements JobQueue {
     this.closed = true;
     for (const connection of this.connections.values()) this.drop(connection);
     while (this.disposing.size > 0) await Promise.all(this.disposing);
+  }
+
+  /** Runs a command; a failure drops the connection so the next call reconnects. */
+  private async using<T>(name: QueueName, command: (bq: BeeQueue) => Promise<T>): Promise<T> {
+    if (this.closed) throw new ServiceUnavailableError('The job queue is closed');
+    const connection = this.connectionFor(name);
+    try {
+      return await withTimeout(command(await connection.ready), this.publishTimeoutMs, 'a Redis command');
+    } catch (error) {
+      this.drop(connection);
+      throw new ServiceUnavailableError('The job queue is unavailable', { cause: error });
+    }
   }
 
   private connectionFor(name: QueueName): Connection {

@@ -85,7 +85,7 @@ export class InProcessJobQueue implements JobQueue {
   /** Accepts a job; a job id seen before is ignored. Rejects once the queue is closed. */
   async enqueue(job: Job): Promise<void> {
     if (this.closed) throw new ServiceUnavailableError('The job queue is closed');
-    if (!Object.hasOwn(this.lanes, job.queue)) throw new ServiceUnavailableError(`Unknown queue ${job.queue}`);
+    if (!Object.hasOwn(this.lanes, job.queue)) throw new TypeError(`Unknown queue ${String(job.queue)}`);
     if (this.states.has(job.id)) return;
     this.remember(job.id);
     // A copy as it would come out of Redis: later changes by the caller do not leak in.
