@@ -12,6 +12,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   bad_request: 400,
   rate_limited: 429,
   service_unavailable: 503,
+  bad_gateway: 502,
   internal_error: 500,
 };
 
@@ -74,7 +75,10 @@ export function errorHandler(logger: Logger): Middleware {
         if (caught instanceof RateLimitedError) ctx.set('Retry-After', String(caught.retryAfterSeconds));
         if (status >= 500) {
           logger.error({ ...log, err: caught, code: caught.code }, 'request failed');
-          const message = caught.code === 'service_unavailable' ? caught.message : 'Internal server error';
+          const message =
+            caught.code === 'service_unavailable' || caught.code === 'bad_gateway'
+              ? caught.message
+              : 'Internal server error';
           ctx.body = body(ctx, caught.code, message, null);
         } else {
           logger.info({ ...log, code: caught.code, status }, caught.message);

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'bad_request'
   | 'rate_limited'
   | 'service_unavailable'
+  | 'bad_gateway'
   | 'internal_error';
 
 /** One problem with one input field, as carried in `ValidationError.details`. */
@@ -99,6 +100,14 @@ export class RateLimitedError extends AppError {
 export class ServiceUnavailableError extends AppError {
   readonly code = 'service_unavailable' as const;
   constructor(message = 'A dependency is unavailable', options?: { cause?: unknown }) {
+    super(message, null, options);
+  }
+}
+
+/** An upstream service (an OAuth provider, say) failed or did not answer in time. */
+export class BadGatewayError extends AppError {
+  readonly code = 'bad_gateway' as const;
+  constructor(message = 'An upstream service failed', options?: { cause?: unknown }) {
     super(message, null, options);
   }
 }
