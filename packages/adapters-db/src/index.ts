@@ -1,1 +1,7 @@
-export {};
+/**
+ * PostgreSQL (or embedded PGlite) persistence for the Shipyard core, on MikroORM: every
+ * repository port and the unit of work, tenant-scoped by the core's isolation policy, with the
+ * schema migrations.
+ */
+export { createDatabase, type Database, type DatabaseOptions, type PoolOptions } from './database.js';
+export { DATABASE, dbModule } from './db.module.js';

@@ -1,0 +1,156 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { MikroORM, type Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { type Logger, SilentLogger, type UnitOfWork } from '@shipyard/core';
+import { PGliteDriver } from 'mikro-orm-pglite';
+import { MIGRATIONS } from './migrations/index.js';
+import { MikroOrmUnitOfWork } from './mikro-orm-unit-of-work.js';
+import { OrmLogger } from './orm-logger.js';
+import { SCHEMAS } from './schemas/index.js';
+
+export interface PoolOptions {
+  /** Connections kept open when idle (default 0). */
+  min?: number;
+  /** Most connections at once (default 10). */
+  max?: number;
+  /** How long an idle connection stays open (default 30 s). */
+  idleTimeoutMs?: number;
+  /** How long a request waits for a free connection before failing (default 10 s). */
+  acquireTimeoutMs?: number;
+}
+
+export interface DatabaseOptions {
+  /** `postgres://user:password@host:port/database`. Unset: embedded PGlite. */
+  url?: string;
+  /** PGlite's directory when `url` is unset (created if missing); in memory when omitted. */
+  dataDir?: string;
+  /** Connection pool of a PostgreSQL server (PGlite has a single connection). */
+  pool?: PoolOptions;
+  /** Logs every query (with its parameters) at debug level. */
+  debug?: boolean;
+  logger?: Logger;
+}
+
+/** A database with the repositories and unit of work of the core, and its schema migrations. */
+export interface Database {
+  /** `postgres` for a server, `pglite` for the embedded engine. */
+  readonly kind: 'postgres' | 'pglite';
+  readonly uow: UnitOfWork;
+  /** Applies the pending migrations; returns their names. */
+  migrate(): Promise<string[]>;
+  /** Names of the migrations not applied yet (a production server refuses to start with any). */
+  pendingMigrations(): Promise<string[]>;
+  /** Whether the database answers. */
+  ping(): Promise<boolean>;
+  /** Closes the connections (and the embedded engine). */
+  close(): Promise<void>;
+}
+
+const DEFAULT_POOL = { min: 0, max: 10, idleTimeoutMs: 30_000, acquireTimeoutMs: 10_000 } as const;
+
+/** @internal The ORM configuration shared by both engines. */
+export function ormOptions(options: DatabaseOptions): Options {
+  const logger = options.logger ?? new SilentLogger();
+  return {
+    entities: Object.values(SCHEMAS),
+    discovery: { disableDynamicFileAccess: true },
+    extensions: [Migrator],
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      migrationsList: MIGRATIONS,
+      snapshot: false,
+      silent: true,
+      transactional: true,
+      allOrNothing: true,
+      emit: 'ts',
+    },
+    ensureDatabase: false,
+    allowGlobalContext: false,
+    propagationOnPrototype: false,
+    forceUndefined: false,
+    debug: options.debug === true ? ['query', 'query-params', 'info'] : false,
+    colors: false,
+    loggerFactory: (loggerOptions) => new OrmLogger(loggerOptions, logger.child({ component: 'database' })),
+  };
+}
+
+/**
+ * Opens the database: a PostgreSQL server when `url` is set, else embedded PGlite (in `dataDir`,
+ * or in memory). Both use the same mappings and migrations; call `migrate()` before use.
+ */
+export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  const pool = { ...DEFAULT_POOL, ...options.pool };
+  const tarn = {
+    min: pool.min,
+    max: pool.max,
+    idleTimeoutMillis: pool.idleTimeoutMs,
+    acquireTimeoutMillis: pool.acquireTimeoutMs,
+  };
+  let pglite: PGlite | undefined;
+  let orm: MikroORM;
+  if (options.url !== undefined && options.url !== '') {
+    orm = await MikroORM.init({
+      ...ormOptions(options),
+      driver: PostgreSqlDriver,
+      clientUrl: options.url,
+      pool: tarn,
+    });
+  } else {
+    if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
+    const engine = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
+    pglite = engine;
+    try {
+      orm = await MikroORM.init({
+        ...ormOptions(options),
+        driver: PGliteDriver,
+        dbName: 'postgres',
+        // One engine, one session: units of work take turns on it.
+        pool: { ...tarn, min: 1, max: 1 },
+        driverOptions: { connection: { pglite: () => engine } },
+      });
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+  }
+  return new MikroOrmDatabase(orm, pglite, options.logger);
+}
+
+class MikroOrmDatabase implements Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly uow: UnitOfWork;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly pglite: PGlite | undefined,
+    logger: Logger | undefined,
+  ) {
+    this.kind = pglite === undefined ? 'postgres' : 'pglite';
+    this.uow = new MikroOrmUnitOfWork(orm, { lazyTransactions: pglite !== undefined, logger });
+  }
+
+  async migrate(): Promise<string[]> {
+    const applied = await this.orm.migrator.up();
+    return applied.map((migration) => migration.name);
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const pending = await this.orm.migrator.getPendingMigrations();
+    return pending.map((migration) => migration.name);
+  }
+
+  async ping(): Promise<boolean> {
+    const status = await this.orm.checkConnection();
+    return status.ok;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.orm.close(true);
+    } finally {
+      await this.pglite?.close();
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import {
+  DeadlockException,
+  DriverException,
+  ForeignKeyConstraintViolationException,
+  LockWaitTimeoutException,
+  OptimisticLockError,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
+import {
+  ConflictError,
+  ENTITY_LABELS,
+  type EntityName,
+  InternalServerError,
+  isAppError,
+  MODEL,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@shipyard/core';
+import { foreignKeyConstraintName, uniqueConstraintName } from './schemas/constraint-names.js';
+import { ENTITY_CLASSES } from './schemas/define-schema.js';
+
+const entities = Object.keys(MODEL) as EntityName[];
+
+const UNIQUES = new Map<string, { entity: EntityName; field: string }>();
+const FOREIGN_KEYS = new Map<string, { references: EntityName; field: string }>();
+for (const entity of entities) {
+  UNIQUES.set(`${MODEL[entity].table}_pkey`, { entity, field: 'id' });
+  for (const unique of MODEL[entity].uniques) {
+    UNIQUES.set(uniqueConstraintName(entity, unique.name), { entity, field: unique.name });
+  }
+  for (const fk of MODEL[entity].foreignKeys) {
+    FOREIGN_KEYS.set(foreignKeyConstraintName(entity, fk.field), { references: fk.references, field: fk.field });
+  }
+}
+
+const entityOf = (value: unknown): EntityName | undefined =>
+  entities.find((name) => value instanceof ENTITY_CLASSES[name]);
+
+// SQLSTATE classes and client codes that mean the connection, not the statement, failed.
+const CONNECTION_STATES = /^(08|57P0[1-3]|53300)/;
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Whether an error says the database could not be reached (as opposed to refusing a statement). */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && (CONNECTION_STATES.test(code) || CONNECTION_CODES.has(code))) return true;
+  if (name === 'KnexTimeoutError') return true;
+  return typeof message === 'string' && /Connection terminated|connection is closed|not queryable/i.test(message);
+}
+
+/**
+ * Turns what the ORM or the driver threw into the core's errors, so nothing of the driver (SQL,
+ * constraint names, values) reaches a message. Errors that are not from the database pass through
+ * unchanged (the same object), as do the core's own errors.
+ */
+export function translateError(error: unknown): unknown {
+  if (isAppError(error)) return error;
+  if (error instanceof OptimisticLockError) {
+    const entity = entityOf(error.entity);
+    const label = entity === undefined ? 'The row' : ENTITY_LABELS[entity];
+    return new ConflictError(`${label} was changed by someone else; reload and try again`, {
+      reason: 'stale_version',
+    });
+  }
+  const constraint = (error as { constraint?: unknown } | null)?.constraint;
+  if (error instanceof UniqueConstraintViolationException) {
+    const unique = typeof constraint === 'string' ? UNIQUES.get(constraint) : undefined;
+    if (unique === undefined) return new ConflictError('A row with these values already exists', null);
+    return new ConflictError(`${ENTITY_LABELS[unique.entity]} with this ${unique.field} already exists`, {
+      field: unique.field,
+    });
+  }
+  if (error instanceof ForeignKeyConstraintViolationException) {
+    const fk = typeof constraint === 'string' ? FOREIGN_KEYS.get(constraint) : undefined;
+    if (fk === undefined) return new NotFoundError('Referenced row');
+    return new NotFoundError(ENTITY_LABELS[fk.references], { field: fk.field });
+  }
+  if (error instanceof DeadlockException || error instanceof LockWaitTimeoutException) {
+    return new ConflictError('The change collided with another one; try again', { reason: 'concurrent_update' });
+  }
+  if (isConnectionError(error)) {
+    return new ServiceUnavailableError('The database is unavailable', { cause: error });
+  }
+  if (error instanceof DriverException) return new InternalServerError('Database error', { cause: error });
+  return error;
+}

@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261127065500_initial } from './Migration20261127065500_initial.js';
+
+/** Every migration, oldest first. `migrate:create` adds new ones here. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261127065500_initial', class: Migration20261127065500_initial },
+];

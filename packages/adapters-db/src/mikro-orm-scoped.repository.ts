@@ -1,0 +1,233 @@
+import type { EntityClass, EntityManager, FilterQuery, FindOptions, QueryOrderMap } from '@mikro-orm/core';
+import {
+  assertListQuery,
+  ConflictError,
+  ENTITY_LABELS,
+  type EntityName,
+  type EntityTypes,
+  type Filters,
+  type GetOptions,
+  isUuid,
+  type ListQuery,
+  MODEL,
+  NotFoundError,
+  type Page,
+  parseFilters,
+  parseInclude,
+  RELATIONS,
+  type RelationModel,
+  type ScopedRepository,
+  TENANT_ISOLATION,
+} from '@shipyard/core';
+import { translateError } from './driver-errors.js';
+import { assignFields, copyEntity } from './entity-copy.js';
+import { ENTITY_CLASSES } from './schemas/define-schema.js';
+import { scoped } from './tenant-scope.js';
+import type { UnitContext } from './unit-context.js';
+
+type Row = Record<string, unknown>;
+type Where = FilterQuery<object>;
+
+/** Filters of a list request as a MikroORM condition: one value is equality, several are IN. */
+export function filterCondition(filters: Filters): Row {
+  const where: Row = {};
+  for (const [column, values] of Object.entries(filters)) {
+    where[column] = values.length === 1 ? values[0] : { $in: [...values] };
+  }
+  return where;
+}
+
+/**
+ * A repository over one unit of work's EntityManager, scoped by TENANT_ISOLATION: every read,
+ * count, update and delete carries the tenant condition in its own query. Callers get copies of
+ * the rows; the managed instances stay in the unit, which flushes and commits them. Repositories
+ * never flush or commit: with the unit's `FlushMode.ALWAYS`, MikroORM writes pending changes
+ * inside the transaction before each query, so a unit reads its own writes.
+ */
+export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRepository<EntityTypes[N]> {
+  constructor(
+    protected readonly unit: UnitContext,
+    protected readonly entity: N,
+  ) {}
+
+  protected get em(): EntityManager {
+    return this.unit.em;
+  }
+
+  protected get entityClass(): EntityClass<object> {
+    return ENTITY_CLASSES[this.entity];
+  }
+
+  /** Managed rows matching `where` (typed loosely for MikroORM, whose types know no core entity). */
+  protected async rows(where: Where, options: FindOptions<object> = {}): Promise<EntityTypes[N][]> {
+    return (await this.em.find(this.entityClass, where, options)) as EntityTypes[N][];
+  }
+
+  protected notFound(): NotFoundError {
+    return new NotFoundError(ENTITY_LABELS[this.entity]);
+  }
+
+  /** Runs a repository operation, turning database errors into the core's. */
+  protected async guard<R>(operation: () => Promise<R>): Promise<R> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  protected where(tenantId: string, condition: Row = {}): Where | null {
+    return scoped(this.entity, tenantId, condition);
+  }
+
+  /** The managed row, when it exists and belongs to the tenant. */
+  protected async managed(tenantId: string, id: unknown): Promise<EntityTypes[N] | null> {
+    if (!isUuid(id)) return null;
+    const where = this.where(tenantId, { id: id.toLowerCase() });
+    if (where === null) return null;
+    return (await this.em.findOne(this.entityClass, where)) as EntityTypes[N] | null;
+  }
+
+  /** Copies of managed rows for the caller, with the requested relations loaded (scoped too). */
+  protected async output(
+    tenantId: string,
+    rows: EntityTypes[N][],
+    include: readonly string[],
+  ): Promise<EntityTypes[N][]> {
+    const copies = rows.map((row) => copyEntity(this.entity, row));
+    const relations: Readonly<Record<string, RelationModel>> = RELATIONS[this.entity] ?? {};
+    for (const name of include) {
+      const relation = relations[name];
+      if (relation === undefined || rows.length === 0) continue;
+      const related = new MikroOrmScopedRepository(this.unit, relation.entity);
+      if (relation.kind === 'one') {
+        const ids = [...new Set(rows.map((row) => (row as unknown as Row)[relation.field]).filter(isUuid))];
+        const targets = await related.managedWhere(tenantId, { id: { $in: ids } });
+        const byId = new Map(targets.map((target) => [target.id, target]));
+        copies.forEach((copy, index) => {
+          const target = byId.get((rows[index] as unknown as Row)[relation.field] as string);
+          (copy as unknown as Row)[name] = target === undefined ? undefined : copyEntity(relation.entity, target);
+        });
+      } else {
+        const children = await related.managedWhere(
+          tenantId,
+          { [relation.field]: { $in: rows.map((row) => row.id) } },
+          [{ createdAt: 'asc' }, { id: 'asc' }],
+        );
+        copies.forEach((copy) => {
+          (copy as unknown as Row)[name] = children
+            .filter((child) => (child as unknown as Row)[relation.field] === copy.id)
+            .map((child) => copyEntity(relation.entity, child));
+        });
+      }
+    }
+    return copies;
+  }
+
+  /** Managed rows of the tenant matching `condition`. */
+  protected async managedWhere(
+    tenantId: string,
+    condition: Row,
+    orderBy?: QueryOrderMap<object>[],
+  ): Promise<EntityTypes[N][]> {
+    const where = this.where(tenantId, condition);
+    if (where === null) return [];
+    return this.rows(where, orderBy === undefined ? {} : { orderBy });
+  }
+
+  find(tenantId: string, id: string, options?: GetOptions): Promise<EntityTypes[N] | null> {
+    return this.guard(async () => {
+      const include = parseInclude(this.entity, options?.include);
+      const row = await this.managed(tenantId, id);
+      if (row === null) return null;
+      const [copy] = await this.output(tenantId, [row], include);
+      return copy ?? null;
+    });
+  }
+
+  async get(tenantId: string, id: string, options?: GetOptions): Promise<EntityTypes[N]> {
+    const found = await this.find(tenantId, id, options);
+    if (found === null) throw this.notFound();
+    return found;
+  }
+
+  list(tenantId: string, query: ListQuery): Promise<Page<EntityTypes[N]>> {
+    return this.guard(async () => {
+      assertListQuery(this.entity, query);
+      const filters = parseFilters(this.entity, query.filters as Record<string, unknown>);
+      const page = { skip: query.skip, limit: query.limit };
+      const where = this.where(tenantId, filterCondition(filters));
+      if (where === null) return { items: [], total: 0, ...page };
+      // PostgreSQL puts NULLs last ascending and first descending, as the in-memory store does;
+      // the id breaks ties so that pages never overlap.
+      const orderBy = [{ [query.sortBy]: query.sortOrder }, { id: query.sortOrder }] as QueryOrderMap<object>[];
+      const rows = await this.rows(where, { orderBy, limit: query.limit, offset: query.skip });
+      const total = await this.em.count(this.entityClass, where);
+      return { items: await this.output(tenantId, rows, query.include), total, ...page };
+    });
+  }
+
+  count(tenantId: string, filters?: Filters): Promise<number> {
+    return this.guard(async () => {
+      const parsed = parseFilters(this.entity, filters as Record<string, unknown> | undefined);
+      const where = this.where(tenantId, filterCondition(parsed));
+      return where === null ? 0 : this.em.count(this.entityClass, where);
+    });
+  }
+
+  /** Every foreign key of a written row must point to a row of the writer's tenant. */
+  protected async checkReferences(tenantId: string, row: Row): Promise<void> {
+    for (const fk of MODEL[this.entity].foreignKeys) {
+      const value = row[fk.field];
+      if (value === null || value === undefined) continue;
+      const where = isUuid(value) ? scoped(fk.references, tenantId, { id: value.toLowerCase() }) : null;
+      if (where === null || (await this.em.count(ENTITY_CLASSES[fk.references], where)) === 0) {
+        throw new NotFoundError(ENTITY_LABELS[fk.references], { field: fk.field });
+      }
+    }
+  }
+
+  add(tenantId: string, entity: EntityTypes[N]): Promise<void> {
+    return this.guard(async () => {
+      if (TENANT_ISOLATION[this.entity].strategy === 'tenant') {
+        if (entity.id !== tenantId) throw this.notFound();
+      } else {
+        await this.checkReferences(tenantId, entity as unknown as Row);
+      }
+      await this.unit.beforeWrite();
+      this.em.persist(copyEntity(this.entity, entity));
+    });
+  }
+
+  update(tenantId: string, entity: EntityTypes[N]): Promise<void> {
+    return this.guard(async () => {
+      // The query first writes what the unit changed before, so `current.version` is the stored one.
+      const current = await this.managed(tenantId, entity.id);
+      if (current === null) throw this.notFound();
+      await this.checkReferences(tenantId, entity as unknown as Row);
+      if (current.version !== entity.version) throw staleError(this.entity);
+      await this.unit.beforeWrite();
+      const before = this.em.getUnitOfWork().getOriginalEntityData(current) ?? {};
+      assignFields(this.entity, current, entity);
+      const comparator = this.em.getComparator();
+      const changes = comparator.diffEntities(this.entityClass.name, before, comparator.prepareEntity(current));
+      // The flush writes `version = version + 1 where version = <read>`; the caller's copy follows.
+      if (Object.keys(changes).length > 0) entity.version = current.version + 1;
+    });
+  }
+
+  remove(tenantId: string, id: string): Promise<void> {
+    return this.guard(async () => {
+      const current = await this.managed(tenantId, id);
+      if (current === null) throw this.notFound();
+      await this.unit.beforeWrite();
+      // The database applies the model's ON DELETE rules to the rows that reference it.
+      this.em.remove(current);
+    });
+  }
+}
+
+export const staleError = (entity: EntityName): ConflictError =>
+  new ConflictError(`${ENTITY_LABELS[entity]} was changed by someone else; reload and try again`, {
+    reason: 'stale_version',
+  });

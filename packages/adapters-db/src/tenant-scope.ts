@@ -1,0 +1,25 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import { type EntityName, isUuid, TENANT_ISOLATION } from '@shipyard/core';
+
+type Where = Record<string, unknown>;
+
+/**
+ * The condition that keeps a query inside one tenant, derived from the core's TENANT_ISOLATION:
+ * a nested where along the policy's path (`build` → `{ serviceId: { projectId: { tenantId } } }`),
+ * which MikroORM turns into inner joins. Relations are mapped under the foreign-key names, so
+ * each hop's `field` is the property to follow. Null when the tenant id cannot match any row.
+ */
+export function tenantScope(entity: EntityName, tenantId: string): Where | null {
+  if (!isUuid(tenantId)) return null;
+  const rule = TENANT_ISOLATION[entity];
+  let where: Where = { [rule.tenantField]: tenantId.toLowerCase() };
+  for (const hop of [...rule.path].reverse()) where = { [hop.field]: where };
+  return where;
+}
+
+/** `condition` inside the tenant, or null when the tenant id cannot match any row. */
+export function scoped(entity: EntityName, tenantId: string, condition: Where): FilterQuery<object> | null {
+  const scope = tenantScope(entity, tenantId);
+  // `$and` keeps a primary-key condition from being answered by the identity map alone.
+  return scope === null ? null : { $and: [condition, scope] };
+}

@@ -1,0 +1,5 @@
+/**
+ * Helpers for test suites that need a real PostgreSQL: a scratch database per suite, created on
+ * the server and dropped afterwards. Not for production code.
+ */
+export { createScratchPostgres, type ScratchPostgres, type ScratchPostgresOptions } from './scratch-postgres.js';
