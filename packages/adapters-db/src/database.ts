@@ -50,10 +50,22 @@ export interface Database {
 
 const DEFAULT_POOL = { min: 0, max: 10, idleTimeoutMs: 30_000, acquireTimeoutMs: 10_000 } as const;
 
+/** The query builder's own warnings (a dropped connection, ...), sent to the core's logger. */
+function knexLog(logger: Logger): Record<string, (message: unknown) => void> {
+  const text = (message: unknown) => (message instanceof Error ? message.message : String(message));
+  return {
+    warn: (message) => logger.warn({ component: 'database' }, text(message)),
+    error: (message) => logger.error({ component: 'database' }, text(message)),
+    deprecate: (message) => logger.debug({ component: 'database' }, text(message)),
+    debug: (message) => logger.debug({ component: 'database' }, text(message)),
+  };
+}
+
 /** @internal The ORM configuration shared by both engines. */
 export function ormOptions(options: DatabaseOptions): Options {
   const logger = options.logger ?? new SilentLogger();
   return {
+    driverOptions: { log: knexLog(logger) },
     entities: Object.values(SCHEMAS),
     discovery: { disableDynamicFileAccess: true },
     extensions: [Migrator],
@@ -101,14 +113,15 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
     const engine = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
     pglite = engine;
+    const base = ormOptions(options);
     try {
       orm = await MikroORM.init({
-        ...ormOptions(options),
+        ...base,
         driver: PGliteDriver,
         dbName: 'postgres',
         // One engine, one session: units of work take turns on it.
         pool: { ...tarn, min: 1, max: 1 },
-        driverOptions: { connection: { pglite: () => engine } },
+        driverOptions: { ...base.driverOptions, connection: { pglite: () => engine } },
       });
     } catch (error) {
       await engine.close();

@@ -46,7 +46,13 @@ export function isConnectionError(error: unknown): boolean {
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && (CONNECTION_STATES.test(code) || CONNECTION_CODES.has(code))) return true;
   if (name === 'KnexTimeoutError') return true;
-  return typeof message === 'string' && /Connection terminated|connection is closed|not queryable/i.test(message);
+  // knex reports a transaction whose connection died under it as already complete.
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|Connection ended|connection is closed|not queryable|Transaction query already complete/i.test(
+      message,
+    )
+  );
 }
 
 /**

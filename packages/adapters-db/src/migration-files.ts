@@ -18,7 +18,7 @@ export async function createMigrationFile(directory: string, name?: string): Pro
     driver: PGliteDriver,
     dbName: 'postgres',
     pool: { min: 1, max: 1 },
-    driverOptions: { connection: { pglite: () => engine } },
+    driverOptions: { ...base.driverOptions, connection: { pglite: () => engine } },
     migrations: { ...base.migrations, path: directory, pathTs: directory },
   });
   try {

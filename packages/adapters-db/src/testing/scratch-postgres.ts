@@ -36,11 +36,22 @@ export async function createScratchPostgres(options: ScratchPostgresOptions = {}
   await connection.execute(`create database "${name}"`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
+  const sessions = async (): Promise<number> => {
+    const rows = await connection.execute<{ count: string }[]>(
+      'select count(*) as count from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
+      [name],
+    );
+    return Number(rows[0]?.count ?? 0);
+  };
   const terminateConnections = async (): Promise<number> => {
     const rows = await connection.execute<{ pid: number }[]>(
       'select pg_terminate_backend(pid) as pid from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
       [name],
     );
+    // pg_terminate_backend only signals: wait until the sessions are gone, as after a restart.
+    for (let waited = 0; waited < 5000 && (await sessions()) > 0; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     return rows.length;
   };
   return {

@@ -1,0 +1,72 @@
+import { createDatabase } from '@shipyard/adapters-db';
+import { Project } from '@shipyard/core';
+import test from 'ava';
+import { Stamps, seedTenant } from '../contracts/fixtures.js';
+import { temporaryDirectory } from './helpers.js';
+
+test('PGlite keeps its data in dataDir across close and reopen', async (t) => {
+  const directory = await temporaryDirectory();
+  try {
+    const first = await createDatabase({ dataDir: directory.path });
+    t.is(first.kind, 'pglite');
+    const pending = await first.pendingMigrations();
+    t.true(pending.length > 0);
+    t.deepEqual(await first.migrate(), pending);
+    t.deepEqual(await first.pendingMigrations(), []);
+    const stamps = new Stamps();
+    const rows = await seedTenant(first.uow, stamps, 'durable');
+    await first.close();
+
+    const second = await createDatabase({ dataDir: directory.path });
+    try {
+      t.deepEqual(await second.pendingMigrations(), [], 'the migrations are remembered');
+      const service = await second.uow.run((r) => r.services.get(rows.tenant.id, rows.service.id));
+      t.is(service.name, 'api');
+      t.is(service.createdAt.getTime(), rows.service.createdAt.getTime());
+      const user = await second.uow.run((r) => r.users.findByEmail(rows.owner.email));
+      t.is(user?.id, rows.owner.id);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    await directory.remove();
+  }
+});
+
+test('PGlite without dataDir lives in memory', async (t) => {
+  const stamps = new Stamps();
+  const first = await createDatabase();
+  await first.migrate();
+  const rows = await seedTenant(first.uow, stamps, 'memory');
+  t.true(await first.ping());
+  await first.close();
+  const second = await createDatabase();
+  try {
+    await second.migrate();
+    t.is(await second.uow.run((r) => r.tenants.find(rows.tenant.id, rows.tenant.id)), null);
+  } finally {
+    await second.close();
+  }
+});
+
+test('on PGlite a unit that only reads does not hold the engine for others', async (t) => {
+  const database = await createDatabase();
+  try {
+    await database.migrate();
+    const stamps = new Stamps();
+    const rows = await seedTenant(database.uow, stamps, 'readers');
+    const tenantId = rows.tenant.id;
+    // The outer unit reads, then waits for a second unit that writes and commits.
+    const names = await database.uow.run(async (r) => {
+      const before = await r.projects.count(tenantId);
+      await database.uow.run((inner) =>
+        inner.projects.add(tenantId, Project.create(stamps.next(), { tenantId, name: 'inner' })),
+      );
+      const after = await r.projects.count(tenantId);
+      return [before, after];
+    });
+    t.deepEqual(names, [1, 2]);
+  } finally {
+    await database.close();
+  }
+});

@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto';
+import { createDatabase, DATABASE, type Database, dbModule } from '@shipyard/adapters-db';
+import { createScratchPostgres } from '@shipyard/adapters-db/testing';
+import {
+  type AppError,
+  OAuthAccount,
+  Project,
+  parseListQuery,
+  Service,
+  TeamMember,
+  Tenant,
+  TOKENS,
+  type UnitOfWork,
+  User,
+} from '@shipyard/core';
+import test from 'ava';
+import { Container } from 'inversify';
+import { Stamps, seedTenant } from '../contracts/fixtures.js';
+import { openPostgres, type PostgresSubject } from './helpers.js';
+
+let subject: PostgresSubject | undefined;
+test.before(async () => {
+  subject = await openPostgres({ pool: { min: 1, max: 4 } });
+});
+test.after.always(async () => {
+  await subject?.close();
+});
+const shared = (): PostgresSubject => {
+  if (subject === undefined) throw new Error('the database did not open');
+  return subject;
+};
+const uow = (): UnitOfWork => shared().database.uow;
+
+/** Nothing of the driver (SQL, constraint or table names, values) may reach a message. */
+const DRIVER_WORDS = /insert|update|delete|select|constraint|violat|duplicate|_unique|_foreign|_pkey|sql|\bkey\b/i;
+
+function assertCleanMessage(t: { false(value: boolean, message?: string): void }, error: AppError | undefined): void {
+  t.false(DRIVER_WORDS.test(error?.message ?? ''), `message: ${error?.message}`);
+  t.false(DRIVER_WORDS.test(JSON.stringify(error?.toJSON() ?? {})), 'serialized error');
+}
+
+test.serial('migrations apply on an empty database, and none is pending afterwards', async (t) => {
+  const scratch = await createScratchPostgres({ prefix: 'shipyard_db_migrations' });
+  let database: Database | undefined;
+  try {
+    database = await createDatabase({ url: scratch.url });
+    const pending = await database.pendingMigrations();
+    t.true(pending.length > 0);
+    t.deepEqual(await database.migrate(), pending);
+    t.deepEqual(await database.pendingMigrations(), []);
+    t.deepEqual(await database.migrate(), [], 'a second run applies nothing');
+    const stamps = new Stamps();
+    const rows = await seedTenant(database.uow, stamps, 'migrated');
+    t.is((await database.uow.run((r) => r.services.get(rows.tenant.id, rows.service.id))).name, 'api');
+  } finally {
+    await database?.close();
+    await scratch.drop();
+  }
+});
+
+test('a unit of work that fails after its writes leaves nothing written', async (t) => {
+  const stamps = new Stamps();
+  const rows = await seedTenant(uow(), stamps, 'atomic');
+  const tenantId = rows.tenant.id;
+  const project = Project.create(stamps.next(), { tenantId, name: 'never' });
+  const error = new Error('after the writes');
+  const thrown = await t.throwsAsync(
+    uow().run(async (r) => {
+      await r.projects.add(tenantId, project);
+      const tenant = await r.tenants.get(tenantId, tenantId);
+      tenant.update({ name: 'Renamed' }, stamps.now());
+      await r.tenants.update(tenantId, tenant);
+      await r.users.remove(tenantId, rows.member.id);
+      await r.refreshTokens.revokeAllOfUser(tenantId, rows.owner.id, stamps.now());
+      // The writes above are already in the transaction: the unit sees them.
+      t.not(await r.projects.find(tenantId, project.id), null);
+      t.is(await r.users.find(tenantId, rows.member.id), null);
+      throw error;
+    }),
+  );
+  t.is(thrown, error, 'the same error is rethrown');
+  await uow().run(async (r) => {
+    t.is(await r.projects.find(tenantId, project.id), null);
+    t.is((await r.tenants.get(tenantId, tenantId)).name, rows.tenant.name);
+    t.not(await r.users.find(tenantId, rows.member.id), null);
+    t.not(await r.teamMembers.find(tenantId, rows.teamMember.id), null, 'the cascade was rolled back too');
+    t.is((await r.refreshTokens.get(tenantId, rows.refreshToken.id)).revokedAt, null);
+  });
+});
+
+test('a conflict found at commit rolls back the writes before it', async (t) => {
+  const stamps = new Stamps();
+  const rows = await seedTenant(uow(), stamps, 'commit');
+  const tenantId = rows.tenant.id;
+  const project = Project.create(stamps.next(), { tenantId, name: 'lost' });
+  const twin = User.create(stamps.next(), { tenantId, email: rows.owner.email, role: 'member' });
+  const error = await t.throwsAsync<AppError>(
+    uow().run(async (r) => {
+      await r.projects.add(tenantId, project);
+      await r.users.add(tenantId, twin);
+    }),
+    { code: 'conflict' },
+  );
+  t.deepEqual(error?.details, { field: 'email' });
+  t.is(await uow().run((r) => r.projects.find(tenantId, project.id)), null);
+});
+
+test('unique violations are conflicts naming the unique key of the model', async (t) => {
+  const stamps = new Stamps();
+  const rows = await seedTenant(uow(), stamps, 'uniques');
+  const tenantId = rows.tenant.id;
+  const cases: { field: string; write: Parameters<UnitOfWork['run']>[0] }[] = [
+    {
+      field: 'slug',
+      write: (r) => {
+        const twin = Tenant.create(stamps.next(), { name: 'Twin', slug: rows.tenant.slug });
+        return r.tenants.add(twin.id, twin);
+      },
+    },
+    {
+      field: 'email',
+      write: (r) =>
+        r.users.add(tenantId, User.create(stamps.next(), { tenantId, email: rows.member.email, role: 'viewer' })),
+    },
+    {
+      field: 'name',
+      write: (r) =>
+        r.services.add(
+          tenantId,
+          Service.create(stamps.next(), { projectId: rows.project.id, name: 'api', repoUrl: 'https://git.test/x.git' }),
+        ),
+    },
+    {
+      field: 'user_id',
+      write: (r) =>
+        r.teamMembers.add(tenantId, TeamMember.create(stamps.next(), { teamId: rows.team.id, userId: rows.member.id })),
+    },
+    {
+      field: 'provider_account_id',
+      write: (r) =>
+        r.oauthAccounts.add(
+          tenantId,
+          OAuthAccount.create(stamps.next(), {
+            userId: rows.member.id,
+            provider: 'github',
+            providerAccountId: rows.oauthAccount.providerAccountId,
+            login: 'someone',
+            accessToken: 'x',
+            scopes: [],
+          }),
+        ),
+    },
+    {
+      field: 'provider',
+      write: (r) =>
+        r.oauthAccounts.add(
+          tenantId,
+          OAuthAccount.create(stamps.next(), {
+            userId: rows.owner.id,
+            provider: 'github',
+            providerAccountId: randomUUID(),
+            login: 'again',
+            accessToken: 'x',
+            scopes: [],
+          }),
+        ),
+    },
+    {
+      field: 'id',
+      write: (r) => {
+        const copy = Project.create({ id: rows.project.id, now: stamps.now() }, { tenantId, name: 'same id' });
+        return r.projects.add(tenantId, copy);
+      },
+    },
+  ];
+  for (const { field, write } of cases) {
+    const error = await t.throwsAsync<AppError>(uow().run(write), { code: 'conflict' }, field);
+    t.deepEqual(error?.details, { field }, field);
+    assertCleanMessage(t, error);
+  }
+});
+
+test('a foreign key violated at commit is not_found naming the referenced entity', async (t) => {
+  const stamps = new Stamps();
+  const rows = await seedTenant(uow(), stamps, 'foreign');
+  const tenantId = rows.tenant.id;
+  const project = Project.create(stamps.next(), { tenantId, name: 'short-lived' });
+  await uow().run((r) => r.projects.add(tenantId, project));
+  const service = Service.create(stamps.next(), {
+    projectId: project.id,
+    name: 'orphan',
+    repoUrl: 'https://git.test/orphan.git',
+  });
+  let checked!: () => void;
+  const referenceChecked = new Promise<void>((resolve) => {
+    checked = resolve;
+  });
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  // The project exists when the service is added, and is deleted before the service's unit commits.
+  const adding = uow().run(async (r) => {
+    await r.services.add(tenantId, service);
+    checked();
+    await gate;
+  });
+  await referenceChecked;
+  await uow().run((r) => r.projects.remove(tenantId, project.id));
+  release();
+  const error = await t.throwsAsync<AppError>(adding, { code: 'not_found' });
+  t.is(error?.message, 'Project not found');
+  t.deepEqual(error?.details, { field: 'projectId' });
+  assertCleanMessage(t, error);
+  t.is(await uow().run((r) => r.services.find(tenantId, service.id)), null);
+});
+
+test('tenant ids that are not UUIDs match nothing instead of failing in the driver', async (t) => {
+  const stamps = new Stamps();
+  await seedTenant(uow(), stamps, 'badtenant');
+  await uow().run(async (r) => {
+    const page = await r.projects.list('not-a-uuid', parseListQuery('project'));
+    t.deepEqual(page.items, []);
+    t.is(page.total, 0);
+    t.is(await r.builds.count("'; drop table builds; --"), 0);
+    t.is(await r.users.find('x', randomUUID()), null);
+  });
+});
+
+test.serial('after PostgreSQL drops the connections, the next unit of work succeeds', async (t) => {
+  const { database, scratch } = shared();
+  const stamps = new Stamps();
+  const rows = await seedTenant(database.uow, stamps, 'reconnect');
+  await Promise.all([1, 2, 3].map(() => database.uow.run((r) => r.projects.count(rows.tenant.id))));
+  const terminated = await scratch.terminateConnections();
+  t.true(terminated > 0, 'the pool had connections to end');
+  t.is(await database.uow.run((r) => r.projects.count(rows.tenant.id)), 1);
+  const counts = await Promise.all([1, 2, 3, 4].map(() => database.uow.run((r) => r.services.count(rows.tenant.id))));
+  t.deepEqual(counts, [1, 1, 1, 1]);
+  t.true(await database.ping());
+});
+
+test.serial('the pool size and acquire timeout come from the options', async (t) => {
+  const { scratch } = shared();
+  const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 1, acquireTimeoutMs: 300 } });
+  try {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const holder = database.uow.run(async () => {
+      opened();
+      await gate;
+    });
+    await isOpen;
+    const started = Date.now();
+    const error = await t.throwsAsync<AppError>(
+      database.uow.run((r) => r.tenants.slugExists('any')),
+      { code: 'service_unavailable' },
+    );
+    t.true(Date.now() - started < 5000);
+    assertCleanMessage(t, error);
+    release();
+    await holder;
+    t.false(await database.uow.run((r) => r.tenants.slugExists(`free-${randomUUID()}`)));
+  } finally {
+    await database.close();
+  }
+});
+
+test('ping answers whether the database is reachable', async (t) => {
+  t.true(await shared().database.ping());
+  const unreachable = await createDatabase({
+    url: 'postgres://postgres@127.0.0.1:1/nowhere',
+    pool: { acquireTimeoutMs: 2000 },
+  });
+  try {
+    t.false(await unreachable.ping());
+    await t.throwsAsync(
+      unreachable.uow.run((r) => r.tenants.slugExists('any')),
+      { code: 'service_unavailable' },
+    );
+  } finally {
+    await unreachable.close();
+  }
+});
+
+test('dbModule binds the unit of work and the database for the container', async (t) => {
+  const { database } = shared();
+  const container = new Container();
+  container.load(dbModule(database));
+  t.is(container.get<UnitOfWork>(TOKENS.UnitOfWork), database.uow);
+  t.is(container.get<Database>(DATABASE), database);
+
+  const lazy = new Container();
+  lazy.load(dbModule({}));
+  const embedded = await lazy.getAsync<Database>(DATABASE);
+  t.is(embedded.kind, 'pglite');
+  t.is(await lazy.getAsync<UnitOfWork>(TOKENS.UnitOfWork), embedded.uow);
+  await embedded.migrate();
+  t.false(await embedded.uow.run((r) => r.tenants.slugExists('anything')));
+  await lazy.unbindAllAsync();
+});
