@@ -2,8 +2,10 @@ import { Migration } from '@mikro-orm/migrations';
 
 export class Migration20261127065500_initial extends Migration {
   override async up(): Promise<void> {
+    // Checked by hand. Sortable text columns use the "C" collation: lists sort by code point, as the
+    // in-memory store does, whatever the server's default locale.
     this.addSql(
-      `create table "tenants" ("id" uuid not null, "name" text not null, "slug" text not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "tenants_pkey" primary key ("id"));`,
+      `create table "tenants" ("id" uuid not null, "name" text collate "C" not null, "slug" text collate "C" not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "tenants_pkey" primary key ("id"));`,
     );
     this.addSql(`alter table "tenants" add constraint "tenants_slug_unique" unique ("slug");`);
 
@@ -18,18 +20,18 @@ export class Migration20261127065500_initial extends Migration {
     );
 
     this.addSql(
-      `create table "users" ("id" uuid not null, "tenant_id" uuid not null, "email" text not null, "full_name" text null, "role" text check ("role" in ('viewer', 'member', 'admin', 'owner')) not null, "is_active" boolean not null, "password_hash" text null, "last_login_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "users_pkey" primary key ("id"));`,
+      `create table "users" ("id" uuid not null, "tenant_id" uuid not null, "email" text collate "C" not null, "full_name" text collate "C" null, "role" text collate "C" check ("role" in ('viewer', 'member', 'admin', 'owner')) not null, "is_active" boolean not null, "password_hash" text null, "last_login_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "users_pkey" primary key ("id"));`,
     );
     this.addSql(`create index "users_tenant_id_created_at_index" on "users" ("tenant_id", "created_at");`);
     this.addSql(`create unique index "users_email_unique" on "users" (lower("email"));`);
 
     this.addSql(
-      `create table "teams" ("id" uuid not null, "owner_id" uuid not null, "name" text not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "teams_pkey" primary key ("id"));`,
+      `create table "teams" ("id" uuid not null, "owner_id" uuid not null, "name" text collate "C" not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "teams_pkey" primary key ("id"));`,
     );
     this.addSql(`create index "teams_owner_id_created_at_index" on "teams" ("owner_id", "created_at");`);
 
     this.addSql(
-      `create table "team_members" ("id" uuid not null, "team_id" uuid not null, "user_id" uuid not null, "role" text check ("role" in ('maintainer', 'member')) not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "team_members_pkey" primary key ("id"));`,
+      `create table "team_members" ("id" uuid not null, "team_id" uuid not null, "user_id" uuid not null, "role" text collate "C" check ("role" in ('maintainer', 'member')) not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "team_members_pkey" primary key ("id"));`,
     );
     this.addSql(`create index "team_members_user_id_index" on "team_members" ("user_id");`);
     this.addSql(
@@ -37,24 +39,24 @@ export class Migration20261127065500_initial extends Migration {
     );
 
     this.addSql(
-      `create table "projects" ("id" uuid not null, "tenant_id" uuid not null, "team_id" uuid null, "name" text not null, "description" text null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "projects_pkey" primary key ("id"));`,
+      `create table "projects" ("id" uuid not null, "tenant_id" uuid not null, "team_id" uuid null, "name" text collate "C" not null, "description" text null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "projects_pkey" primary key ("id"));`,
     );
     this.addSql(`create index "projects_tenant_id_created_at_index" on "projects" ("tenant_id", "created_at");`);
     this.addSql(`create index "projects_team_id_index" on "projects" ("team_id");`);
 
     this.addSql(
-      `create table "services" ("id" uuid not null, "project_id" uuid not null, "name" text not null, "repo_url" text not null, "branch" text not null, "build_command" text null, "start_command" text null, "port" int null, "auto_deploy" boolean not null, "env" jsonb not null, "status" text check ("status" in ('idle', 'building', 'deploying', 'live', 'failed')) not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "services_pkey" primary key ("id"));`,
+      `create table "services" ("id" uuid not null, "project_id" uuid not null, "name" text collate "C" not null, "repo_url" text not null, "branch" text not null, "build_command" text null, "start_command" text null, "port" int null, "auto_deploy" boolean not null, "env" jsonb not null, "status" text collate "C" check ("status" in ('idle', 'building', 'deploying', 'live', 'failed')) not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "services_pkey" primary key ("id"));`,
     );
     this.addSql(`create index "services_project_id_created_at_index" on "services" ("project_id", "created_at");`);
     this.addSql(`alter table "services" add constraint "services_name_unique" unique ("project_id", "name");`);
 
     this.addSql(
-      `create table "builds" ("id" uuid not null, "service_id" uuid not null, "commit_sha" text null, "branch" text not null, "status" text check ("status" in ('queued', 'running', 'succeeded', 'failed', 'cancelled')) not null, "attempt" int not null, "logs" text not null, "error" text null, "started_at" timestamptz null, "finished_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "builds_pkey" primary key ("id"));`,
+      `create table "builds" ("id" uuid not null, "service_id" uuid not null, "commit_sha" text null, "branch" text not null, "status" text collate "C" check ("status" in ('queued', 'running', 'succeeded', 'failed', 'cancelled')) not null, "attempt" int not null, "logs" text not null, "error" text null, "started_at" timestamptz null, "finished_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "builds_pkey" primary key ("id"));`,
     );
     this.addSql(`create index "builds_service_id_created_at_index" on "builds" ("service_id", "created_at");`);
 
     this.addSql(
-      `create table "deployments" ("id" uuid not null, "service_id" uuid not null, "build_id" uuid not null, "status" text check ("status" in ('pending', 'deploying', 'live', 'failed', 'superseded')) not null, "url" text null, "error" text null, "started_at" timestamptz null, "finished_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "deployments_pkey" primary key ("id"));`,
+      `create table "deployments" ("id" uuid not null, "service_id" uuid not null, "build_id" uuid not null, "status" text collate "C" check ("status" in ('pending', 'deploying', 'live', 'failed', 'superseded')) not null, "url" text null, "error" text null, "started_at" timestamptz null, "finished_at" timestamptz null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "deployments_pkey" primary key ("id"));`,
     );
     this.addSql(
       `create index "deployments_service_id_created_at_index" on "deployments" ("service_id", "created_at");`,
@@ -71,7 +73,7 @@ export class Migration20261127065500_initial extends Migration {
     this.addSql(`create index "refresh_tokens_family_id_index" on "refresh_tokens" ("family_id");`);
 
     this.addSql(
-      `create table "oauth_accounts" ("id" uuid not null, "user_id" uuid not null, "provider" text check ("provider" in ('github')) not null, "provider_account_id" text not null, "login" text not null, "access_token" text not null, "scopes" text[] not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "oauth_accounts_pkey" primary key ("id"));`,
+      `create table "oauth_accounts" ("id" uuid not null, "user_id" uuid not null, "provider" text collate "C" check ("provider" in ('github')) not null, "provider_account_id" text not null, "login" text collate "C" not null, "access_token" text not null, "scopes" text[] not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "version" int not null default 1, constraint "oauth_accounts_pkey" primary key ("id"));`,
     );
     this.addSql(
       `alter table "oauth_accounts" add constraint "oauth_accounts_provider_account_id_unique" unique ("provider", "provider_account_id");`,
