@@ -477,6 +477,15 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     );
     t.deepEqual((error?.details as { field?: string } | undefined)?.field, 'email');
     t.true(await getUow().run((r) => r.tenants.slugExists(a.tenant.slug)));
+    const ids: string[] = [];
+    for (let after: string | null = null; ; ) {
+      const batch: string[] = await getUow().run((r) => r.tenants.listIds(after, 1));
+      if (batch.length === 0) break;
+      ids.push(...batch);
+      after = batch[batch.length - 1] ?? null;
+    }
+    t.true(ids.includes(a.tenant.id) && ids.includes(b.tenant.id), 'every tenant is listed, a page at a time');
+    t.deepEqual(ids, [...ids].sort(), 'in id order');
     t.false(await getUow().run((r) => r.tenants.slugExists(`free-${randomUUID().slice(0, 8)}`)));
     const twin = Tenant.create(new Stamps().next(), { name: 'Twin', slug: a.tenant.slug });
     await t.throwsAsync(
@@ -492,10 +501,11 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
       getUow().run((r) => r.teamMembers.add(a.tenant.id, again)),
       CONFLICT,
     );
-    const account = await getUow().run((r) =>
+    const found = await getUow().run((r) =>
       r.oauthAccounts.findByProviderAccount('github', a.oauthAccount.providerAccountId),
     );
-    t.is(account?.userId, a.owner.id);
+    t.is(found?.account.userId, a.owner.id);
+    t.is(found?.tenantId, a.tenant.id);
     t.is(await getUow().run((r) => r.oauthAccounts.findByProviderAccount('github', 'no-such-id')), null);
   });
 

@@ -24,6 +24,17 @@ export class MikroOrmTenantRepository extends MikroOrmScopedRepository<'tenant'>
   slugExists(slug: string): Promise<boolean> {
     return this.guard(async () => (await this.em.count(ENTITY_CLASSES.tenant, { slug })) > 0);
   }
+
+  listIds(afterId: string | null, limit: number): Promise<string[]> {
+    return this.guard(async () => {
+      const rows = await this.em.find(ENTITY_CLASSES.tenant, afterId === null ? {} : { id: { $gt: afterId } }, {
+        fields: ['id'],
+        orderBy: { id: 'asc' },
+        limit,
+      });
+      return rows.map((row) => row.id);
+    });
+  }
 }
 
 export class MikroOrmUserRepository extends MikroOrmScopedRepository<'user'> implements UserRepository {
@@ -40,10 +51,15 @@ export class MikroOrmOAuthAccountRepository
   extends MikroOrmScopedRepository<'oauthAccount'>
   implements OAuthAccountRepository
 {
-  findByProviderAccount(provider: OAuthProviderName, providerAccountId: string): Promise<OAuthAccount | null> {
+  findByProviderAccount(
+    provider: OAuthProviderName,
+    providerAccountId: string,
+  ): Promise<{ account: OAuthAccount; tenantId: string } | null> {
     return this.guard(async () => {
       const account = await this.em.findOne(ENTITY_CLASSES.oauthAccount, { provider, providerAccountId });
-      return account === null ? null : copyEntity('oauthAccount', account);
+      if (account === null) return null;
+      const owner = await this.em.findOne(ENTITY_CLASSES.user, { id: account.userId }, { fields: ['tenantId'] });
+      return owner === null ? null : { account: copyEntity('oauthAccount', account), tenantId: owner.tenantId };
     });
   }
 }

@@ -6,4 +6,6 @@
 export interface Encryptor {
   encrypt(plaintext: string, context: string): Promise<string>;
   decrypt(ciphertext: string, context: string): Promise<string>;
+  /** Whether a stored ciphertext was made with another key than the current one. */
+  needsRotation(ciphertext: string): boolean;
 }

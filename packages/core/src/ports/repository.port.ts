@@ -46,6 +46,8 @@ export interface ScopedRepository<T extends Entity> {
 export interface TenantRepository extends ScopedRepository<Tenant> {
   /** Platform-wide: whether a tenant already uses this slug. */
   slugExists(slug: string): Promise<boolean>;
+  /** Platform-wide, for maintenance (secret rotation): tenant ids after `afterId`, in id order. */
+  listIds(afterId: string | null, limit: number): Promise<string[]>;
 }
 
 export interface UserRepository extends ScopedRepository<User> {
@@ -54,8 +56,11 @@ export interface UserRepository extends ScopedRepository<User> {
 }
 
 export interface OAuthAccountRepository extends ScopedRepository<OAuthAccount> {
-  /** Platform-wide lookup for OAuth sign-in. */
-  findByProviderAccount(provider: OAuthProviderName, providerAccountId: string): Promise<OAuthAccount | null>;
+  /** Platform-wide lookup for OAuth sign-in: the linked account and the tenant of its user. */
+  findByProviderAccount(
+    provider: OAuthProviderName,
+    providerAccountId: string,
+  ): Promise<{ account: OAuthAccount; tenantId: string } | null>;
 }
 
 export type TeamRepository = ScopedRepository<Team>;

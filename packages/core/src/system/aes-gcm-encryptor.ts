@@ -46,6 +46,10 @@ export class AesGcmEncryptor implements Encryptor {
     return parts.length === 4 && parts[0] === VERSION ? (parts[1] ?? null) : null;
   }
 
+  needsRotation(ciphertext: string): boolean {
+    return AesGcmEncryptor.keyIdOf(ciphertext) !== this.current.id;
+  }
+
   async encrypt(plaintext: string, context: string): Promise<string> {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, nonce);

@@ -12,6 +12,10 @@ export class FakeEncryptor implements Encryptor {
     return `fake:${b64(context)}:${b64(plaintext)}`;
   }
 
+  needsRotation(ciphertext: string): boolean {
+    return !ciphertext.startsWith('fake:');
+  }
+
   async decrypt(ciphertext: string, context: string): Promise<string> {
     const [scheme, boundContext, value, ...rest] = ciphertext.split(':');
     if (scheme !== 'fake' || boundContext !== b64(context) || value === undefined || rest.length > 0) {

@@ -25,6 +25,7 @@ export interface HarnessOptions {
   buildRunner?: SimulatedBuildRunner;
   runtime?: SimulatedDeploymentRuntime;
   settings?: Partial<CoreSettings>;
+  oauthProviders?: CoreDeps['oauthProviders'];
 }
 
 export interface DrainReport {
@@ -84,6 +85,7 @@ export class TestHarness {
       logger: this.logger,
       // No polling timers in tests: cancellation is seen when the build finishes.
       settings: { ...DEFAULT_SETTINGS, cancelCheckIntervalMs: 0, ...options.settings },
+      oauthProviders: options.oauthProviders ?? {},
     };
     this.useCases = createUseCases(this.deps);
     this.handlers = new JobHandlers(this.useCases);

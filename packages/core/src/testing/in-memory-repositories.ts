@@ -200,6 +200,14 @@ export class InMemoryTenantRepository extends InMemoryScopedRepository<'tenant'>
     for (const row of this.allRows()) if ((row as unknown as Tenant).slug === slug) return true;
     return false;
   }
+
+  async listIds(afterId: string | null, limit: number): Promise<string[]> {
+    return [...this.allRows()]
+      .map((row) => row.id)
+      .filter((id) => afterId === null || id > afterId)
+      .sort()
+      .slice(0, limit);
+  }
 }
 
 export class InMemoryUserRepository extends InMemoryScopedRepository<'user'> implements UserRepository {
@@ -214,9 +222,15 @@ export class InMemoryOAuthAccountRepository
   extends InMemoryScopedRepository<'oauthAccount'>
   implements OAuthAccountRepository
 {
-  async findByProviderAccount(provider: OAuthProviderName, providerAccountId: string): Promise<OAuthAccount | null> {
+  async findByProviderAccount(
+    provider: OAuthProviderName,
+    providerAccountId: string,
+  ): Promise<{ account: OAuthAccount; tenantId: string } | null> {
     for (const row of this.allRows()) {
-      if (row.provider === provider && row.providerAccountId === providerAccountId) return this.output(row, []);
+      if (row.provider !== provider || row.providerAccountId !== providerAccountId) continue;
+      const tenantId = this.tenantOf(row);
+      if (tenantId === undefined) return null;
+      return { account: this.output(row, []), tenantId };
     }
     return null;
   }

@@ -1,4 +1,5 @@
 import type { NewEntity } from '../domain/entity.js';
+import type { OAuthProviderName } from '../domain/oauth-account.entity.js';
 import type { BuildRunner } from '../ports/build-runner.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { DeploymentRuntime } from '../ports/deployment-runtime.port.js';
@@ -6,6 +7,7 @@ import type { Encryptor } from '../ports/encryptor.port.js';
 import type { IdGenerator } from '../ports/id-generator.port.js';
 import type { JobQueue } from '../ports/job-queue.port.js';
 import type { Logger } from '../ports/logger.port.js';
+import type { OAuthProvider } from '../ports/oauth-provider.port.js';
 import type { PasswordHasher } from '../ports/password-hasher.port.js';
 import type { TokenBlacklist } from '../ports/token-blacklist.port.js';
 import type { TokenIssuer } from '../ports/token-issuer.port.js';
@@ -47,6 +49,8 @@ export interface CoreDeps {
   runtime: DeploymentRuntime;
   logger: Logger;
   settings: CoreSettings;
+  /** Configured sign-in providers; sign-in with one that is absent is `not_found`. */
+  oauthProviders: Partial<Record<OAuthProviderName, OAuthProvider>>;
 }
 
 /** An id and a timestamp for a new entity. */

@@ -4,10 +4,12 @@ import type { CoreDeps } from './core-deps.js';
 import { CreateDeployment, GetDeployment, ListDeployments, RollbackDeployment } from './deployment.use-cases.js';
 import { Login } from './login.use-case.js';
 import { Logout } from './logout.use-case.js';
+import { BeginOAuthSignIn, CompleteOAuthSignIn, ListOAuthAccounts, UnlinkOAuthAccount } from './oauth.use-cases.js';
 import { CreateProject, DeleteProject, GetProject, ListProjects, UpdateProject } from './project.use-cases.js';
 import { RefreshSession } from './refresh-session.use-case.js';
 import { Register } from './register.use-case.js';
 import { RelayOutbox } from './relay-outbox.use-case.js';
+import { RotateSecrets } from './rotate-secrets.use-case.js';
 import { RunBuild } from './run-build.use-case.js';
 import { RunCleanup } from './run-cleanup.use-case.js';
 import { RunDeployment } from './run-deployment.use-case.js';
@@ -81,6 +83,11 @@ export function createUseCases(deps: CoreDeps) {
     runCleanup: new RunCleanup(deps),
     sendNotification: new SendNotification(deps),
     relayOutbox: new RelayOutbox(deps),
+    beginOAuthSignIn: new BeginOAuthSignIn(deps),
+    completeOAuthSignIn: new CompleteOAuthSignIn(deps),
+    listOAuthAccounts: new ListOAuthAccounts(deps),
+    unlinkOAuthAccount: new UnlinkOAuthAccount(deps),
+    rotateSecrets: new RotateSecrets(deps),
   };
 }
 

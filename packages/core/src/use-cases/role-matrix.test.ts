@@ -72,6 +72,11 @@ const CASES: Case[] = [
   { does: 'read the tenant', minimum: 'viewer', run: (w, a) => w.harness.useCases.getTenant.execute(a) },
   { does: 'read their own user', minimum: 'viewer', run: (w, a) => w.harness.useCases.getMe.execute(a) },
   {
+    does: 'list their own linked accounts',
+    minimum: 'viewer',
+    run: (w, a) => w.harness.useCases.listOAuthAccounts.execute(a),
+  },
+  {
     does: 'read another user',
     minimum: 'viewer',
     run: (w, a) => w.harness.useCases.getUser.execute(a, w.other.userId),
@@ -256,6 +261,11 @@ test('the matrix covers every use case that takes an actor', (t) => {
     'runCleanup',
     'sendNotification',
     'relayOutbox',
+    'beginOAuthSignIn',
+    'completeOAuthSignIn',
+    'rotateSecrets',
+    // Acts on the caller's own linked account only; covered in oauth.test.ts.
+    'unlinkOAuthAccount',
   ]);
   const covered = new Set(CASES.map((c) => c.run.toString().match(/useCases\.(\w+)\.execute/)?.[1]));
   const missing = Object.keys(harness.useCases).filter((name) => !withoutActor.has(name) && !covered.has(name));
