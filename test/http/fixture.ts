@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import {
   AuthRateLimits,
   createHttpApp,
+  type GitHubOAuthOptions,
+  GitHubOAuthProvider,
   type HealthCheck,
   JoseTokenIssuer,
   type SigningKey,
@@ -21,6 +23,8 @@ export interface TestAppOptions {
   production?: boolean;
   healthChecks?: HealthCheck[];
   keys?: SigningKey[];
+  /** Turns GitHub sign-in on, against these endpoints (a fake GitHub in tests). */
+  github?: GitHubOAuthOptions;
 }
 
 export interface SignedIn {
@@ -60,6 +64,7 @@ export class TestApp {
       ...this.harness.deps,
       tokens: this.tokens,
       blacklist: options.blacklist ?? this.harness.blacklist,
+      oauthProviders: options.github === undefined ? {} : { github: new GitHubOAuthProvider(options.github) },
     });
     this.app = createHttpApp({
       useCases: this.useCases,
@@ -69,6 +74,7 @@ export class TestApp {
       production: options.production ?? false,
       rateLimits: options.rateLimits ?? new AuthRateLimits({ requestsPerMinute: 100_000 }),
       healthChecks: options.healthChecks ?? [],
+      oauth: { stateSecret: randomBytes(32), usedStates: this.harness.blacklist, clock: this.harness.clock },
     });
     this.http = supertest(this.app.callback());
   }

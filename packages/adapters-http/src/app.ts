@@ -15,6 +15,7 @@ import { docsAssets } from './openapi/docs.js';
 import { mountRoutes, type RouteSpec } from './route.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { buildRoutes } from './routes/build.routes.js';
+import { type OAuthRouteOptions, oauthRoutes } from './routes/oauth.routes.js';
 import { projectRoutes } from './routes/project.routes.js';
 import type { RouteDeps } from './routes/route-deps.js';
 import { serviceRoutes } from './routes/service.routes.js';
@@ -46,7 +47,9 @@ export interface HttpAppOptions {
   healthChecks?: readonly HealthCheck[];
   /** Milliseconds each health check may take. */
   healthTimeoutMs?: number;
-  /** Extra routes (e.g. GitHub OAuth), mounted under /api/v1 like the others. */
+  /** GitHub sign-in routes and the linked-account routes; omitted: not mounted. */
+  oauth?: Omit<OAuthRouteOptions, 'publicUrl' | 'frontendUrl'>;
+  /** Extra routes, mounted under /api/v1 like the others. */
   extraRoutes?: (deps: RouteDeps) => RouteSpec[];
 }
 
@@ -99,7 +102,15 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   registry.registerComponent('securitySchemes', 'cookie', { type: 'apiKey', in: 'cookie', name: 'access_token' });
   const api = new Router({ prefix: '/api/v1' });
-  mountRoutes(api, registry, [...apiRoutes(deps), ...(options.extraRoutes?.(deps) ?? [])], {
+  const oauth =
+    options.oauth === undefined
+      ? []
+      : oauthRoutes({
+          ...options.oauth,
+          publicUrl: options.publicUrl,
+          frontendUrl: options.frontendUrl ?? options.publicUrl,
+        })(deps);
+  mountRoutes(api, registry, [...apiRoutes(deps), ...oauth, ...(options.extraRoutes?.(deps) ?? [])], {
     useCases: options.useCases,
     allowedOrigins,
   });

@@ -1,11 +1,14 @@
 export { apiRoutes, createHttpApp, type HealthCheck, type HttpAppOptions } from './app.js';
 export { Argon2PasswordHasher } from './auth/argon2-password-hasher.js';
 export { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE } from './auth/cookies.js';
+export { GITHUB_SCOPES, type GitHubOAuthOptions, GitHubOAuthProvider } from './auth/github-oauth-provider.js';
 export { JoseTokenIssuer, type JoseTokenIssuerOptions, type SigningKey } from './auth/jose-token-issuer.js';
+export { OAuthStateCookie } from './auth/oauth-state.js';
 export { type AuthRateLimitOptions, AuthRateLimits } from './auth/rate-limits.js';
 export { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
 export { HTTP_TOKENS, type HttpModuleOptions, httpModule } from './http.module.js';
 export { STATUS_OF } from './middleware/error.middleware.js';
 export { createRedisClient, type RedisClientOptions } from './redis-client.js';
 export { type RouteSpec, route } from './route.js';
+export type { OAuthRouteOptions } from './routes/oauth.routes.js';
 export type { RouteDeps } from './routes/route-deps.js';
