@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { createDatabase, type Database } from '@shipyard/adapters-db';
+import { createScratchPostgres, type ScratchPostgres } from '@shipyard/adapters-db/testing';
+import {
+  type CoreDeps,
+  createUseCases,
+  type Job,
+  type JobHandlers,
+  type JobName,
+  type JobQueue,
+  type OutboxMessage,
+  type Principal,
+  RandomIdGenerator,
+  type Repositories,
+  type Service,
+  SystemClock,
+  type UnitOfWork,
+  type UseCases,
+} from '@shipyard/core';
+import { MemoryLogger, TestHarness } from '@shipyard/core/testing';
+import { REDIS_URL } from './redis-support.js';
+
+export interface ScratchDatabase {
+  scratch: ScratchPostgres;
+  database: Database;
+  /** Closes the pool and drops the database. */
+  close(): Promise<void>;
+}
+
+/** A migrated PostgreSQL database of its own for one test file. */
+export async function openScratchDatabase(): Promise<ScratchDatabase> {
+  const scratch = await createScratchPostgres({ prefix: 'shipyard_queue_test' });
+  try {
+    const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 8 } });
+    await database.migrate();
+    return {
+      scratch,
+      database,
+      async close() {
+        try {
+          await database.close();
+        } finally {
+          await scratch.drop();
+        }
+      },
+    };
+  } catch (error) {
+    await scratch.drop();
+    throw error;
+  }
+}
+
+/** A `JobQueue` that records the id of every job it published (the inner queue accepted it). */
+export class CountingJobQueue implements JobQueue {
+  readonly published: string[] = [];
+
+  constructor(private readonly inner: JobQueue) {}
+
+  async enqueue(job: Job): Promise<void> {
+    await this.inner.enqueue(job);
+    this.published.push(job.id);
+  }
+}
+
+/** What a worker ran: the job name and the subject it names (build, deployment, ...). */
+export interface HandlerRun {
+  name: JobName;
+  subject: string;
+}
+
+/** The core's handlers, recording each run before it starts. */
+export function countingHandlers(inner: JobHandlers): {
+  handlers: Pick<JobHandlers, 'run' | 'giveUp'>;
+  runs: HandlerRun[];
+} {
+  const runs: HandlerRun[] = [];
+  const subjectOf = (payload: unknown): string => {
+    const p = (payload ?? {}) as Record<string, unknown>;
+    return String(p.build_id ?? p.deployment_id ?? p.subject_id ?? p.tenant_id);
+  };
+  return {
+    runs,
+    handlers: {
+      run: (name, payload) => {
+        runs.push({ name, subject: subjectOf(payload) });
+        return inner.run(name, payload);
+      },
+      giveUp: (name, payload, reason) => inner.giveUp(name, payload, reason),
+    },
+  };
+}
+
+export interface PostgresCore {
+  deps: CoreDeps;
+  useCases: UseCases;
+  logger: MemoryLogger;
+}
+
+/**
+ * The core on PostgreSQL: the harness's fakes (passwords, tokens, encryptor) and simulated
+ * runners, but the database's unit of work, a system clock, random ids (several tenants share the
+ * database) and `jobs` as given.
+ */
+export function coreOnPostgres(uow: UnitOfWork, jobs: JobQueue, logger = new MemoryLogger()): PostgresCore {
+  const harness = new TestHarness();
+  const deps: CoreDeps = {
+    ...harness.deps,
+    uow,
+    jobs,
+    logger,
+    clock: new SystemClock(),
+    ids: new RandomIdGenerator(),
+  };
+  return { deps, useCases: createUseCases(deps), logger };
+}
+
+/** A new tenant with its owner, a project and one service. */
+export async function tenantWithService(
+  useCases: UseCases,
+  service: { autoDeploy?: boolean } = {},
+): Promise<{ owner: Principal; email: string; service: Service }> {
+  const n = randomUUID().slice(0, 8);
+  const email = `owner-${n}@example.test`;
+  const { user, tenant } = await useCases.register.execute({
+    tenantName: `Tenant ${n}`,
+    email,
+    password: 'correct horse battery',
+  });
+  const owner: Principal = { userId: user.id, tenantId: tenant.id, role: user.role };
+  const project = await useCases.createProject.execute(owner, { name: 'Website' });
+  const created = await useCases.createService.execute(owner, project.id, {
+    name: 'web',
+    repoUrl: 'https://github.com/acme/web.git',
+    autoDeploy: service.autoDeploy ?? false,
+  });
+  return { owner, email, service: created };
+}
+
+/** The unsent outbox rows (platform-wide, as the relay sees them). */
+export const pendingOutbox = (uow: UnitOfWork): Promise<OutboxMessage[]> =>
+  uow.run((repos) => repos.outbox.listPending(new Date(Date.now() + 60_000), 1_000));
+
+/** A unit of work whose units run `after` once their work is done, in the same transaction. */
+export function withAfterWork(uow: UnitOfWork, after: (repos: Repositories) => Promise<void>): UnitOfWork {
+  return {
+    run: (work) =>
+      uow.run(async (repos) => {
+        const result = await work(repos);
+        await after(repos);
+        return result;
+      }),
+  };
+}
+
+/** A port nothing listens on: Redis "down" without stopping the shared Redis. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface RedisProxy {
+  url(): string;
+  /** Listens again on the same port. */
+  start(): Promise<void>;
+  /** Stops listening and cuts every open connection. */
+  stop(): Promise<void>;
+}
+
+/** A TCP proxy to Redis that can be cut and restored. */
+export async function redisProxy(): Promise<RedisProxy> {
+  const target = new URL(REDIS_URL);
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  const start = async () => {
+    server = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 6379), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as net.AddressInfo).port;
+  };
+  const stop = async () => {
+    const current = server;
+    server = undefined;
+    if (current === undefined) return;
+    const closed = new Promise((resolve) => current.close(resolve));
+    for (const s of sockets) s.destroy();
+    await closed;
+  };
+  await start();
+  return { url: () => `redis://127.0.0.1:${port}`, start, stop };
+}
