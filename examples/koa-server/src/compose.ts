@@ -1,9 +1,22 @@
-import type { AuthRateLimits } from '@shipyard/adapters-http';
-import { createHttpApp, createRedisClient, type HealthCheck, HTTP_TOKENS, httpModule } from '@shipyard/adapters-http';
-import { InProcessJobQueue, type OutboxRelayHandle, startOutboxRelay } from '@shipyard/adapters-queue';
-import { type JobHandlers, type Logger, TOKENS, type UseCases } from '@shipyard/core';
-import { InMemoryUnitOfWork } from '@shipyard/core/testing';
-import { Container, ContainerModule } from 'inversify';
+import { createDatabase, type Database, dbModule, embeddedDataDir } from '@shipyard/adapters-db';
+import {
+  type AuthRateLimits,
+  createHttpApp,
+  createRedisClient,
+  GitHubOAuthProvider,
+  type HealthCheck,
+  HTTP_TOKENS,
+  httpModule,
+} from '@shipyard/adapters-http';
+import {
+  type ClosableJobQueue,
+  type OutboxRelayHandle,
+  QUEUE_TOKENS,
+  queueModule,
+  startOutboxRelay,
+} from '@shipyard/adapters-queue';
+import { type Clock, type Logger, TOKENS, type TokenBlacklist, type UseCases } from '@shipyard/core';
+import { Container } from 'inversify';
 import type { Redis } from 'ioredis';
 import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
@@ -12,82 +25,178 @@ import { coreModule } from './core.module.js';
 
 export const JWT_ISSUER = 'shipyard';
 export const JWT_AUDIENCE = 'shipyard-api';
+/** Key prefix of everything Shipyard keeps in Redis (queues, blacklist, rate limits). */
+export const REDIS_PREFIX = 'shipyard';
 
-export interface Composition {
+/** Why the process cannot start (a clear message, no stack). */
+export class StartupError extends Error {}
+
+export interface Runtime {
   container: Container;
-  app: Koa;
-  /** What runs behind the API, for the start-up log. */
+  useCases: UseCases;
+  database: Database;
+  redis: Redis | undefined;
+  /** Jobs go to Redis for `npm run worker` processes (needs DATABASE_URL and REDIS_URL). */
+  distributed: boolean;
   describe: { database: string; queue: string; blacklist: string };
-  /** Closes queues, relays and connections (after the HTTP server stopped accepting). */
+  healthChecks: HealthCheck[];
+  /** The outbox relay (not started for maintenance tasks). */
+  relay: OutboxRelayHandle | undefined;
   close: () => Promise<void>;
 }
 
 /**
- * The composition root of `npm start`: one Inversify container holding the core's module and
- * one module per adapter, chosen by configuration.
+ * Applies pending migrations where that is safe (the embedded database, or DEBUG=true in
+ * development); anywhere else a pending migration stops the process.
  */
-export async function composeServer(config: Config, logger: PinoLogger): Promise<Composition> {
+async function prepareSchema(database: Database, config: Config, logger: PinoLogger, auto: boolean): Promise<void> {
+  const pending = await database.pendingMigrations();
+  if (pending.length === 0) return;
+  const automatic = auto && !config.production && (database.kind === 'pglite' || config.debug);
+  if (!automatic) {
+    throw new StartupError(
+      `${pending.length} database migration(s) pending (${pending.join(', ')}): run \`npm run migrate\` first` +
+        (config.production || database.kind === 'pglite' ? '' : ', or set DEBUG=true in development'),
+    );
+  }
+  const applied = await database.migrate();
+  logger.info({ applied }, 'database migrations applied');
+}
+
+/**
+ * The composition root shared by the server and the worker: one Inversify container with the
+ * core's module and one module per adapter, chosen by configuration.
+ */
+export async function composeRuntime(
+  config: Config,
+  logger: PinoLogger,
+  role: 'server' | 'worker' | 'maintenance',
+): Promise<Runtime> {
   const coreLogger = logger as unknown as Logger;
   const closers: Array<() => Promise<void>> = [];
-  const container = new Container();
+  const close = async () => {
+    for (const closer of closers.reverse()) {
+      try {
+        await closer();
+      } catch (error) {
+        logger.error({ err: error }, 'error while closing');
+      }
+    }
+  };
   const healthChecks: HealthCheck[] = [];
+  try {
+    let redis: Redis | undefined;
+    if (config.redisUrl !== undefined) {
+      const client = createRedisClient(config.redisUrl);
+      client.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+      redis = client;
+      closers.push(async () => client.disconnect());
+      healthChecks.push({ name: 'redis', check: async () => void (await client.ping()) });
+    }
 
-  let redis: Redis | undefined;
-  if (config.redisUrl !== undefined) {
-    const client = createRedisClient(config.redisUrl);
-    client.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
-    redis = client;
-    closers.push(async () => {
-      client.disconnect();
+    const database = await createDatabase({
+      ...(config.databaseUrl === undefined
+        ? { dataDir: embeddedDataDir(config.dataDir) }
+        : { url: config.databaseUrl }),
+      logger: coreLogger.child({ component: 'database' }),
     });
-    healthChecks.push({ name: 'redis', check: async () => void (await client.ping()) });
-  }
-
-  // Persistence: the in-memory unit of work until the database adapter is composed in.
-  const uow = new InMemoryUnitOfWork();
-  const database = 'in-memory (data is lost when the process stops)';
-  healthChecks.push({ name: 'database', check: async () => {} });
-
-  const queue = new InProcessJobQueue({
-    handlers: () => container.get<JobHandlers>(TOKENS.JobHandlers),
-    logger: coreLogger.child({ component: 'jobs' }),
-    backoffMs: config.jobs.backoffMs,
-    concurrency: config.jobs.concurrency,
-  });
-
-  container.load(
-    coreModule(config, coreLogger),
-    httpModule({
-      jwt: {
-        keys: config.jwt.keys,
-        issuer: JWT_ISSUER,
-        audience: JWT_AUDIENCE,
-        accessTtlSeconds: config.jwt.accessTtlSeconds,
-        refreshTtlSeconds: config.jwt.refreshTtlSeconds,
+    closers.push(() => database.close());
+    if (!(await database.ping())) throw new StartupError('The database does not answer (check DATABASE_URL)');
+    await prepareSchema(database, config, logger, role === 'server');
+    healthChecks.push({
+      name: 'database',
+      check: async () => {
+        if (!(await database.ping())) throw new Error('no answer');
       },
-      ...(redis === undefined ? {} : { redis }),
-    }),
-    new ContainerModule(({ bind }) => {
-      bind(TOKENS.UnitOfWork).toConstantValue(uow);
-      bind(TOKENS.JobQueue).toConstantValue(queue);
-    }),
-  );
+    });
 
-  const useCases = container.get<UseCases>(TOKENS.UseCases);
-  const relay: OutboxRelayHandle = startOutboxRelay({
-    relay: useCases.relayOutbox,
-    intervalMs: 250,
-    logger: coreLogger.child({ component: 'outbox' }),
-  });
-  const stopNudging = uow.db.onCommit(() => relay.nudge());
-  closers.push(async () => {
-    stopNudging();
-    await relay.stop();
-    await queue.close();
-  });
+    const distributed = config.redisUrl !== undefined && config.databaseUrl !== undefined;
+    const container = new Container();
+    container.load(
+      coreModule(config, coreLogger, {
+        oauthProviders: config.github === undefined ? {} : { github: new GitHubOAuthProvider(config.github) },
+      }),
+      httpModule({
+        jwt: {
+          keys: config.jwt.keys,
+          issuer: JWT_ISSUER,
+          audience: JWT_AUDIENCE,
+          accessTtlSeconds: config.jwt.accessTtlSeconds,
+          refreshTtlSeconds: config.jwt.refreshTtlSeconds,
+        },
+        keyPrefix: REDIS_PREFIX,
+        ...(redis === undefined ? {} : { redis }),
+      }),
+      dbModule(database),
+      queueModule(
+        distributed
+          ? { redis: config.redisUrl as string, prefix: REDIS_PREFIX, backoffMs: config.jobs.backoffMs }
+          : { backoffMs: config.jobs.backoffMs, concurrency: config.jobs.concurrency },
+      ),
+    );
+    const queue = container.get<ClosableJobQueue>(QUEUE_TOKENS.ClosableJobQueue);
+    closers.push(() => queue.close());
+    const useCases = container.get<UseCases>(TOKENS.UseCases);
 
+    let relay: OutboxRelayHandle | undefined;
+    if (role !== 'maintenance') {
+      const started = startOutboxRelay({
+        relay: useCases.relayOutbox,
+        intervalMs: distributed ? 1000 : 250,
+        logger: coreLogger.child({ component: 'outbox' }),
+      });
+      relay = started;
+      closers.push(() => started.stop());
+    }
+
+    // Cleanup runs where the jobs run: in the worker, or in the server when jobs are in process.
+    if (role === 'worker' || (role === 'server' && !distributed)) {
+      const schedule = () =>
+        useCases.scheduleCleanup
+          .execute()
+          .catch((error: unknown) => logger.warn({ err: error }, 'cleanup scheduling failed'));
+      const first = setTimeout(schedule, 60_000);
+      const every = setInterval(schedule, 3_600_000);
+      first.unref();
+      every.unref();
+      closers.push(async () => {
+        clearTimeout(first);
+        clearInterval(every);
+      });
+    }
+
+    return {
+      container,
+      useCases,
+      database,
+      redis,
+      distributed,
+      healthChecks,
+      relay,
+      close,
+      describe: {
+        database:
+          database.kind === 'pglite'
+            ? `embedded PGlite in ${embeddedDataDir(config.dataDir)}`
+            : 'PostgreSQL (DATABASE_URL)',
+        queue: distributed
+          ? 'redis (bee-queue); `npm run worker` runs the jobs'
+          : 'in process (jobs run inside this server)',
+        blacklist: redis === undefined ? 'in process' : 'redis',
+      },
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The API server: the runtime plus the Koa app. */
+export async function composeServer(config: Config, logger: PinoLogger): Promise<Runtime & { app: Koa }> {
+  const runtime = await composeRuntime(config, logger, 'server');
+  const { container } = runtime;
   const app = createHttpApp({
-    useCases,
+    useCases: runtime.useCases,
     logger,
     publicUrl: config.publicUrl,
     frontendUrl: config.frontendUrl,
@@ -95,25 +204,13 @@ export async function composeServer(config: Config, logger: PinoLogger): Promise
     production: config.production,
     trustProxy: config.trustProxy,
     rateLimits: container.get<AuthRateLimits>(HTTP_TOKENS.AuthRateLimits),
-    healthChecks,
+    healthChecks: runtime.healthChecks,
+    onWrite: () => runtime.relay?.nudge(),
+    oauth: {
+      stateSecret: config.jwt.keys[0]?.secret ?? new Uint8Array(),
+      usedStates: container.get<TokenBlacklist>(TOKENS.TokenBlacklist),
+      clock: container.get<Clock>(TOKENS.Clock),
+    },
   });
-
-  return {
-    container,
-    app,
-    describe: {
-      database,
-      queue: 'in process (jobs run inside this server)',
-      blacklist: redis === undefined ? 'in process' : 'redis',
-    },
-    close: async () => {
-      for (const close of closers.reverse()) {
-        try {
-          await close();
-        } catch (error) {
-          logger.error({ err: error }, 'error while closing');
-        }
-      }
-    },
-  };
+  return { ...runtime, app };
 }

@@ -20,12 +20,16 @@ import type { Config } from './config.js';
  * runner and runtime (the first executors; real ones plug into the same ports), the settings,
  * and the use cases built from whatever the adapter modules bound to the ports.
  */
-export const coreModule = (config: Config, logger: Logger, settings: Partial<CoreSettings> = {}) =>
+export const coreModule = (
+  config: Config,
+  logger: Logger,
+  extra: { settings?: Partial<CoreSettings>; oauthProviders?: CoreDeps['oauthProviders'] } = {},
+) =>
   new ContainerModule(({ bind }) => {
     bind(TOKENS.Clock).toConstantValue(new SystemClock());
     bind(TOKENS.IdGenerator).toConstantValue(new RandomIdGenerator());
     bind(TOKENS.Logger).toConstantValue(logger);
-    bind(TOKENS.CoreSettings).toConstantValue({ ...DEFAULT_SETTINGS, ...settings });
+    bind(TOKENS.CoreSettings).toConstantValue({ ...DEFAULT_SETTINGS, ...extra.settings });
     bind(TOKENS.Encryptor).toConstantValue(new AesGcmEncryptor(config.encryptionKeys));
     bind(TOKENS.BuildRunner).toConstantValue(new SimulatedBuildRunner({ durationMs: 1500 }));
     bind(TOKENS.DeploymentRuntime).toConstantValue(new SimulatedDeploymentRuntime({ durationMs: 500 }));
@@ -46,6 +50,7 @@ export const coreModule = (config: Config, logger: Logger, settings: Partial<Cor
             runtime,
             logger: log,
             settings: s,
+            oauthProviders: extra.oauthProviders ?? {},
           } as CoreDeps;
         },
         [

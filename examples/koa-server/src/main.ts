@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { pino } from 'pino';
-import { composeServer } from './compose.js';
+import { composeServer, StartupError } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 
 /** `npm start`: the API server, with jobs in process unless a worker takes them. */
@@ -18,7 +18,16 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'shipyard-api' } });
   for (const warning of config.warnings) logger.warn(warning);
 
-  const composition = await composeServer(config, logger);
+  let composition: Awaited<ReturnType<typeof composeServer>>;
+  try {
+    composition = await composeServer(config, logger);
+  } catch (error) {
+    if (error instanceof StartupError) {
+      logger.fatal(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
   const server = createServer(composition.app.callback());
   server.keepAliveTimeout = 5000;
   server.requestTimeout = 30_000;

@@ -1,9 +1,12 @@
+import { runWorkerProcess } from '@shipyard/adapters-queue';
+import { type JobHandlers, type Logger, TOKENS } from '@shipyard/core';
 import { pino } from 'pino';
+import { composeRuntime, REDIS_PREFIX, StartupError } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 
 /**
- * `npm run worker`: the job process. It takes jobs from Redis and needs the same PostgreSQL as
- * the servers; without both, jobs run inside `npm start` and there is nothing for it to do.
+ * `npm run worker`: the job process. It takes jobs from Redis, shares PostgreSQL with the servers,
+ * relays the outbox and schedules cleanup. Several workers may run at once; each job runs once.
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -18,13 +21,34 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel, base: { service: 'shipyard-worker' } });
   if (config.redisUrl === undefined || config.databaseUrl === undefined) {
-    logger.error(
-      'npm run worker needs REDIS_URL and DATABASE_URL (a worker shares the database and the queue with the servers); without them, `npm start` runs the jobs in process',
+    logger.fatal(
+      'npm run worker needs REDIS_URL and DATABASE_URL (a worker shares the queue and the database with the servers); without them, `npm start` runs the jobs in process',
     );
     process.exit(1);
   }
-  logger.error('the worker runs once the PostgreSQL adapter is composed in; until then `npm start` runs the jobs');
-  process.exit(1);
+  for (const warning of config.warnings) logger.warn(warning);
+
+  let runtime: Awaited<ReturnType<typeof composeRuntime>>;
+  try {
+    runtime = await composeRuntime(config, logger, 'worker');
+  } catch (error) {
+    if (error instanceof StartupError) {
+      logger.fatal(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  await runWorkerProcess({
+    redis: config.redisUrl,
+    prefix: REDIS_PREFIX,
+    handlers: runtime.container.get<JobHandlers>(TOKENS.JobHandlers),
+    concurrency: config.jobs.concurrency,
+    logger: (logger as unknown as Logger).child({ component: 'worker' }),
+    exit: (code) => {
+      void runtime.close().finally(() => process.exit(code));
+    },
+  });
+  logger.info({ database: runtime.describe.database, concurrency: config.jobs.concurrency }, 'worker started');
 }
 
 main().catch((error: unknown) => {

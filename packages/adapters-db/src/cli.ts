@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
  * Database tasks for operators and developers:
- *   migrate                  apply pending migrations (DATABASE_URL, else PGlite in DATA_DIR)
+ *   migrate                  apply pending migrations (DATABASE_URL, else PGlite under DATA_DIR)
  *   pending                  list pending migrations; exit code 1 when there are some
  *   migrate:create [name]    write a migration for the mappings' changes into src/migrations
  */
 import { fileURLToPath } from 'node:url';
-import { createDatabase } from './database.js';
+import { createDatabase, embeddedDataDir } from './database.js';
 import { createMigrationFile } from './migration-files.js';
 
 const USAGE = 'usage: cli.js migrate | pending | migrate:create [name]';
@@ -24,7 +24,9 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const url = process.env.DATABASE_URL;
-  const database = await createDatabase(url ? { url } : { dataDir: process.env.DATA_DIR || './.data' });
+  const database = await createDatabase(
+    url ? { url } : { dataDir: embeddedDataDir(process.env.DATA_DIR || './.data') },
+  );
   try {
     if (command === 'migrate') {
       const applied = await database.migrate();

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
@@ -8,6 +9,7 @@ import { PGliteDriver } from 'mikro-orm-pglite';
 import { MIGRATIONS } from './migrations/index.js';
 import { MikroOrmUnitOfWork } from './mikro-orm-unit-of-work.js';
 import { OrmLogger } from './orm-logger.js';
+import { patchPGliteStatementSplitting } from './pglite-statements.js';
 import { SCHEMAS } from './schemas/index.js';
 
 export interface PoolOptions {
@@ -47,6 +49,9 @@ export interface Database {
   /** Closes the connections (and the embedded engine). */
   close(): Promise<void>;
 }
+
+/** Where the embedded engine keeps its files under the application's data directory. */
+export const embeddedDataDir = (dataDir: string): string => join(dataDir, 'pglite');
 
 const DEFAULT_POOL = { min: 0, max: 10, idleTimeoutMs: 30_000, acquireTimeoutMs: 10_000 } as const;
 
@@ -110,6 +115,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       pool: tarn,
     });
   } else {
+    patchPGliteStatementSplitting();
     if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
     const engine = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
     pglite = engine;

@@ -3,5 +3,11 @@
  * repository port and the unit of work, tenant-scoped by the core's isolation policy, with the
  * schema migrations.
  */
-export { createDatabase, type Database, type DatabaseOptions, type PoolOptions } from './database.js';
+export {
+  createDatabase,
+  type Database,
+  type DatabaseOptions,
+  embeddedDataDir,
+  type PoolOptions,
+} from './database.js';
 export { DATABASE, dbModule } from './db.module.js';

@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { MikroORM } from '@mikro-orm/core';
 import { PGliteDriver } from 'mikro-orm-pglite';
 import { ormOptions } from './database.js';
+import { patchPGliteStatementSplitting } from './pglite-statements.js';
 
 /**
  * Writes a migration for the difference between the mappings and the schema the existing
@@ -11,6 +12,7 @@ import { ormOptions } from './database.js';
  * Returns the new file's name, or null when the schema is already up to date.
  */
 export async function createMigrationFile(directory: string, name?: string): Promise<string | null> {
+  patchPGliteStatementSplitting();
   const engine = new PGlite();
   const base = ormOptions({});
   const orm = await MikroORM.init({

@@ -49,6 +49,8 @@ export interface HttpAppOptions {
   healthTimeoutMs?: number;
   /** GitHub sign-in routes and the linked-account routes; omitted: not mounted. */
   oauth?: Omit<OAuthRouteOptions, 'publicUrl' | 'frontendUrl'>;
+  /** Called after every successful state-changing request (e.g. to nudge the outbox relay). */
+  onWrite?: () => void;
   /** Extra routes, mounted under /api/v1 like the others. */
   extraRoutes?: (deps: RouteDeps) => RouteSpec[];
 }
@@ -185,6 +187,13 @@ export function createHttpApp(options: HttpAppOptions): Koa {
       },
     }),
   );
+  if (options.onWrite !== undefined) {
+    const onWrite = options.onWrite;
+    app.use(async (ctx, next) => {
+      await next();
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.status < 400) onWrite();
+    });
+  }
   app.use(root.routes());
   app.use(root.allowedMethods());
   app.use(api.routes());

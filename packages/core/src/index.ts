@@ -49,6 +49,7 @@ export * from './use-cases/rotate-secrets.use-case.js';
 export * from './use-cases/run-build.use-case.js';
 export * from './use-cases/run-cleanup.use-case.js';
 export * from './use-cases/run-deployment.use-case.js';
+export * from './use-cases/schedule-cleanup.use-case.js';
 export * from './use-cases/send-notification.use-case.js';
 export * from './use-cases/service.use-cases.js';
 export { MASK } from './use-cases/service-env.js';

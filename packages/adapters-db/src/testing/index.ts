@@ -2,4 +2,6 @@
  * Helpers for test suites that need a real PostgreSQL: a scratch database per suite, created on
  * the server and dropped afterwards. Not for production code.
  */
+
+export { hasMultipleStatements } from '../pglite-statements.js';
 export { createScratchPostgres, type ScratchPostgres, type ScratchPostgresOptions } from './scratch-postgres.js';

@@ -13,6 +13,7 @@ import { RotateSecrets } from './rotate-secrets.use-case.js';
 import { RunBuild } from './run-build.use-case.js';
 import { RunCleanup } from './run-cleanup.use-case.js';
 import { RunDeployment } from './run-deployment.use-case.js';
+import { ScheduleCleanup } from './schedule-cleanup.use-case.js';
 import { SendNotification } from './send-notification.use-case.js';
 import {
   CreateService,
@@ -88,6 +89,7 @@ export function createUseCases(deps: CoreDeps) {
     listOAuthAccounts: new ListOAuthAccounts(deps),
     unlinkOAuthAccount: new UnlinkOAuthAccount(deps),
     rotateSecrets: new RotateSecrets(deps),
+    scheduleCleanup: new ScheduleCleanup(deps),
   };
 }
 

@@ -264,6 +264,7 @@ test('the matrix covers every use case that takes an actor', (t) => {
     'beginOAuthSignIn',
     'completeOAuthSignIn',
     'rotateSecrets',
+    'scheduleCleanup',
     // Acts on the caller's own linked account only; covered in oauth.test.ts.
     'unlinkOAuthAccount',
   ]);

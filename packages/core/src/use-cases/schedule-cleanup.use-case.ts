@@ -1,0 +1,34 @@
+import type { CoreDeps } from './core-deps.js';
+
+/**
+ * Publishes one cleanup job per tenant for the current period. The job id names the tenant and
+ * the period, so every scheduler (each worker or server runs one) publishing in the same period
+ * makes one job, not several.
+ */
+export class ScheduleCleanup {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'jobs' | 'logger'>) {}
+
+  async execute(options: { periodMs?: number; batchSize?: number } = {}): Promise<number> {
+    const periodMs = options.periodMs ?? 3_600_000;
+    const batchSize = options.batchSize ?? 500;
+    const period = Math.floor(this.deps.clock.now().getTime() / periodMs);
+    let scheduled = 0;
+    let after: string | null = null;
+    for (;;) {
+      const tenantIds: string[] = await this.deps.uow.run((repos) => repos.tenants.listIds(after, batchSize));
+      for (const tenantId of tenantIds) {
+        await this.deps.jobs.enqueue({
+          id: `cleanup-${tenantId}-${period}`,
+          name: 'cleanup.run',
+          queue: 'cleanup',
+          payload: { tenant_id: tenantId },
+        });
+        scheduled += 1;
+      }
+      if (tenantIds.length < batchSize) break;
+      after = tenantIds[tenantIds.length - 1] ?? null;
+    }
+    this.deps.logger.info({ scheduled, period }, 'cleanup scheduled');
+    return scheduled;
+  }
+}
