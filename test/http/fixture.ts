@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createDatabase, type Database } from '@shipyard/adapters-db';
+import { createScratchPostgres, type ScratchPostgres } from '@shipyard/adapters-db/testing';
 import {
   AuthRateLimits,
   createHttpApp,
@@ -8,11 +10,55 @@ import {
   JoseTokenIssuer,
   type SigningKey,
 } from '@shipyard/adapters-http';
-import { createUseCases, type TokenBlacklist, type UseCases } from '@shipyard/core';
-import { FixedClock, TestHarness } from '@shipyard/core/testing';
+import { createUseCases, type TokenBlacklist, type UnitOfWork, type UseCases } from '@shipyard/core';
+import { FixedClock, SequentialIdGenerator, TestHarness } from '@shipyard/core/testing';
+import test from 'ava';
 import type Koa from 'koa';
 import { pino } from 'pino';
 import supertest from 'supertest';
+
+/**
+ * `SHIPYARD_TEST_DATABASE=postgres` runs these suites on the PostgreSQL adapter (one scratch
+ * database per test file, migrated, dropped afterwards) instead of the in-memory one.
+ */
+export const DATABASE = process.env.SHIPYARD_TEST_DATABASE === 'postgres' ? 'postgres' : 'memory';
+
+let shared: Promise<{ scratch: ScratchPostgres; database: Database }> | undefined;
+const sharedPostgres = () => {
+  shared ??= (async () => {
+    const scratch = await createScratchPostgres();
+    const database = await createDatabase({ url: scratch.url });
+    await database.migrate();
+    return { scratch, database };
+  })();
+  return shared;
+};
+if (DATABASE === 'postgres') {
+  // Tests of a file run one at a time on the shared database; jobs an earlier test left
+  // unrun must not reach the next test's simulated runner.
+  test.beforeEach(async () => {
+    if (shared === undefined) return;
+    const { database } = await shared;
+    const left = await database.uow.run((r) => r.outbox.listPending(new Date('9999-01-01T00:00:00.000Z'), 10_000));
+    if (left.length > 0) {
+      await database.uow.run((r) =>
+        r.outbox.markSent(
+          left.map((m) => m.id),
+          new Date(),
+        ),
+      );
+    }
+  });
+  test.after.always(async () => {
+    if (shared === undefined) return;
+    const { scratch, database } = await shared;
+    await database.close();
+    await scratch.drop();
+  });
+}
+const postgresUnitOfWork: UnitOfWork = {
+  run: async (work) => (await sharedPostgres()).database.uow.run(work),
+};
 
 export const ISSUER = 'https://shipyard.test';
 export const AUDIENCE = 'shipyard-api';
@@ -41,7 +87,12 @@ export interface SignedIn {
  */
 export class TestApp {
   // The clock starts at the real time so browser-like cookie jars keep the cookies.
-  readonly harness = new TestHarness({ clock: new FixedClock(new Date()) });
+  readonly harness = new TestHarness({
+    clock: new FixedClock(new Date()),
+    // Apps of one test file share a database in the PostgreSQL run: their ids must not collide.
+    ids: new SequentialIdGenerator(randomBytes(4).toString('hex')),
+    ...(DATABASE === 'postgres' ? { uow: postgresUnitOfWork } : {}),
+  });
   readonly keys: SigningKey[];
   readonly tokens: JoseTokenIssuer;
   readonly useCases: UseCases;

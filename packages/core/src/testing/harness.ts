@@ -2,6 +2,7 @@ import { ValidationError } from '../domain/app.errors.js';
 import type { Principal, Role } from '../domain/role.js';
 import type { Tenant } from '../domain/tenant.entity.js';
 import type { Job } from '../jobs/job.types.js';
+import type { UnitOfWork } from '../ports/unit-of-work.port.js';
 import { JobHandlers } from '../jobs/job-handlers.js';
 import { type CoreDeps, type CoreSettings, DEFAULT_SETTINGS } from '../use-cases/core-deps.js';
 import { createUseCases, type UseCases } from '../use-cases/create-use-cases.js';
@@ -26,6 +27,8 @@ export interface HarnessOptions {
   runtime?: SimulatedDeploymentRuntime;
   settings?: Partial<CoreSettings>;
   oauthProviders?: CoreDeps['oauthProviders'];
+  /** Another unit of work (a database adapter's) in place of the in-memory one. */
+  uow?: UnitOfWork;
 }
 
 export interface DrainReport {
@@ -47,8 +50,9 @@ export interface SignedUp {
  * queued jobs (with the platform's 3 retries) until nothing is left.
  */
 export class TestHarness {
+  /** The in-memory store (unused when `options.uow` replaced it). */
   readonly db = new InMemoryDatabase();
-  readonly uow = new InMemoryUnitOfWork(this.db);
+  readonly uow: UnitOfWork;
   readonly clock: FixedClock;
   readonly ids: SequentialIdGenerator;
   readonly passwords = new FakePasswordHasher();
@@ -65,6 +69,7 @@ export class TestHarness {
   static readonly MAX_RETRIES = 3;
 
   constructor(options: HarnessOptions = {}) {
+    this.uow = options.uow ?? new InMemoryUnitOfWork(this.db);
     this.clock = options.clock ?? new FixedClock();
     this.ids = options.ids ?? new SequentialIdGenerator();
     this.tokens = new FakeTokenIssuer(this.clock, this.ids);
