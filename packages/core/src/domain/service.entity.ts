@@ -133,9 +133,11 @@ export class Service extends Entity {
     this.touch(now);
   }
 
-  setStatus(status: ServiceStatus, now: Date): void {
-    if (this.status === status) return;
+  /** Returns whether the status changed (an unchanged service need not be written). */
+  setStatus(status: ServiceStatus, now: Date): boolean {
+    if (this.status === status) return false;
     this.status = status;
     this.touch(now);
+    return true;
   }
 }

@@ -4,6 +4,7 @@ import { checkBranch } from '../domain/service.entity.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
+import { retryOnConflict } from './retry.js';
 
 export interface TriggerBuildInput {
   commitSha?: string | null;
@@ -19,19 +20,21 @@ export class TriggerBuild {
     requireRole(actor, 'member');
     const commitSha = input.commitSha == null ? null : checkCommitSha(input.commitSha);
     const branch = input.branch == null ? null : checkBranch('branch', input.branch);
-    return this.deps.uow.run(async (repos) => {
-      const service = await repos.services.get(actor.tenantId, serviceId);
-      const build = Build.create(stamp(this.deps), {
-        serviceId: service.id,
-        branch: branch ?? service.branch,
-        commitSha,
-      });
-      await repos.builds.add(actor.tenantId, build);
-      service.setStatus('building', this.deps.clock.now());
-      await repos.services.update(actor.tenantId, service);
-      await scheduleJob(this.deps, repos, 'build.run', { tenant_id: actor.tenantId, build_id: build.id });
-      return build;
-    });
+    // Two triggers racing on one service both write its status: the later one simply runs again.
+    return retryOnConflict(() =>
+      this.deps.uow.run(async (repos) => {
+        const service = await repos.services.get(actor.tenantId, serviceId);
+        const build = Build.create(stamp(this.deps), {
+          serviceId: service.id,
+          branch: branch ?? service.branch,
+          commitSha,
+        });
+        await repos.builds.add(actor.tenantId, build);
+        if (service.setStatus('building', this.deps.clock.now())) await repos.services.update(actor.tenantId, service);
+        await scheduleJob(this.deps, repos, 'build.run', { tenant_id: actor.tenantId, build_id: build.id });
+        return build;
+      }),
+    );
   }
 }
 

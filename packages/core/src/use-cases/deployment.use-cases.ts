@@ -26,8 +26,7 @@ export async function startDeployment(
   }
   const deployment = Deployment.create(stamp(deps), { serviceId: service.id, buildId: build.id });
   await repos.deployments.add(tenantId, deployment);
-  service.setStatus('deploying', deps.clock.now());
-  await repos.services.update(tenantId, service);
+  if (service.setStatus('deploying', deps.clock.now())) await repos.services.update(tenantId, service);
   await scheduleJob(deps, repos, 'deployment.run', { tenant_id: tenantId, deployment_id: deployment.id });
   return deployment;
 }

@@ -30,6 +30,5 @@ export async function settleServiceStatus(
   otherwise: ServiceStatus = 'idle',
 ): Promise<void> {
   const live = await repos.deployments.count(tenantId, { serviceId: [service.id], status: ['live'] });
-  service.setStatus(live > 0 ? 'live' : otherwise, now);
-  await repos.services.update(tenantId, service);
+  if (service.setStatus(live > 0 ? 'live' : otherwise, now)) await repos.services.update(tenantId, service);
 }

@@ -6,6 +6,7 @@ import type { BuildOutcome } from '../ports/build-runner.port.js';
 import type { CoreDeps } from './core-deps.js';
 import { startDeployment } from './deployment.use-cases.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
+import { retryOnConflict } from './retry.js';
 import { decryptEnv } from './service-env.js';
 
 export type RunBuildResult = 'succeeded' | 'failed' | 'skipped';
@@ -71,6 +72,10 @@ export class RunBuild {
    * Marks the build failed once the queue has given up retrying it (its runner kept throwing).
    */
   async giveUp(payload: JobPayloads['build.run'], reason: string): Promise<void> {
+    await retryOnConflict(() => this.giveUpOnce(payload, reason));
+  }
+
+  private async giveUpOnce(payload: JobPayloads['build.run'], reason: string): Promise<void> {
     await this.deps.uow.run(async (repos) => {
       const build = await repos.builds.find(payload.tenant_id, payload.build_id);
       if (build === null || (build.status !== 'queued' && build.status !== 'running')) return;
@@ -89,26 +94,49 @@ export class RunBuild {
     });
   }
 
+  /**
+   * Takes the build: a versioned write of the build row alone, so a conflict means another
+   * delivery took it first. The service's status is written apart, retried on conflicts with
+   * other builds of the same service.
+   */
   private async claim(tenantId: string, buildId: string): Promise<{ build: Build; service: Service } | null> {
+    let build: Build | null;
     try {
-      return await this.deps.uow.run(async (repos) => {
-        const build = await repos.builds.find(tenantId, buildId);
-        if (build === null || (build.status !== 'queued' && build.status !== 'running')) return null;
-        const now = this.deps.clock.now();
-        build.start(now);
-        await repos.builds.update(tenantId, build);
-        const service = await repos.services.get(tenantId, build.serviceId);
-        service.setStatus('building', now);
-        await repos.services.update(tenantId, service);
-        return { build, service };
+      build = await this.deps.uow.run(async (repos) => {
+        const found = await repos.builds.find(tenantId, buildId);
+        if (found === null || (found.status !== 'queued' && found.status !== 'running')) return null;
+        found.start(this.deps.clock.now());
+        await repos.builds.update(tenantId, found);
+        return found;
       });
     } catch (error) {
-      if (error instanceof ConflictError) return null; // another delivery claimed it first
+      if (error instanceof ConflictError) return null;
       throw error;
     }
+    if (build === null) return null;
+    const claimed = build;
+    const service = await retryOnConflict(() =>
+      this.deps.uow.run(async (repos) => {
+        const current = await repos.services.get(tenantId, claimed.serviceId);
+        if (current.setStatus('building', this.deps.clock.now())) await repos.services.update(tenantId, current);
+        return current;
+      }),
+    );
+    return { build: claimed, service };
   }
 
   private async finish(
+    tenantId: string,
+    buildId: string,
+    attempt: number,
+    outcome: BuildOutcome,
+    logs: string,
+  ): Promise<RunBuildResult> {
+    // Other builds and deployments of the service write its row too: re-read and retry.
+    return retryOnConflict(() => this.finishOnce(tenantId, buildId, attempt, outcome, logs));
+  }
+
+  private finishOnce(
     tenantId: string,
     buildId: string,
     attempt: number,

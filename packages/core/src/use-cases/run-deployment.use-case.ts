@@ -5,6 +5,7 @@ import type { DeploymentOutcome, DeploymentRequest } from '../ports/deployment-r
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
+import { retryOnConflict } from './retry.js';
 import { decryptEnv } from './service-env.js';
 
 export type RunDeploymentResult = 'live' | 'failed' | 'skipped';
@@ -42,51 +43,56 @@ export class RunDeployment {
     });
   }
 
+  /** Takes the deployment (its row alone, so a conflict means another delivery took it), then
+   * marks the service deploying apart, retried on conflicts with its other builds and deployments. */
   private async claim(tenantId: string, deploymentId: string): Promise<DeploymentRequest | { error: string } | null> {
-    let claimed: {
-      deployment: Deployment;
-      request: Omit<DeploymentRequest, 'env'>;
-      env: Record<string, string>;
-    } | null;
+    let deployment: Deployment | null;
     try {
-      claimed = await this.deps.uow.run(async (repos) => {
-        const deployment = await repos.deployments.find(tenantId, deploymentId);
-        if (deployment === null || (deployment.status !== 'pending' && deployment.status !== 'deploying')) return null;
-        const now = this.deps.clock.now();
-        if (deployment.status === 'pending') deployment.start(now);
-        await repos.deployments.update(tenantId, deployment);
-        const service = await repos.services.get(tenantId, deployment.serviceId);
-        service.setStatus('deploying', now);
-        await repos.services.update(tenantId, service);
-        return {
-          deployment,
-          env: service.env,
-          request: {
-            tenantId,
-            deploymentId: deployment.id,
-            serviceId: service.id,
-            serviceName: service.name,
-            buildId: deployment.buildId,
-            port: service.port,
-            startCommand: service.startCommand,
-          },
-        };
+      deployment = await this.deps.uow.run(async (repos) => {
+        const found = await repos.deployments.find(tenantId, deploymentId);
+        if (found === null || (found.status !== 'pending' && found.status !== 'deploying')) return null;
+        if (found.status === 'pending') {
+          found.start(this.deps.clock.now());
+          await repos.deployments.update(tenantId, found);
+        }
+        return found;
       });
     } catch (error) {
       if (error instanceof ConflictError) return null;
       throw error;
     }
-    if (claimed === null) return null;
+    if (deployment === null) return null;
+    const serviceId = deployment.serviceId;
+    const service = await retryOnConflict(() =>
+      this.deps.uow.run(async (repos) => {
+        const current = await repos.services.get(tenantId, serviceId);
+        if (current.setStatus('deploying', this.deps.clock.now())) await repos.services.update(tenantId, current);
+        return current;
+      }),
+    );
+    const request = {
+      tenantId,
+      deploymentId: deployment.id,
+      serviceId: service.id,
+      serviceName: service.name,
+      buildId: deployment.buildId,
+      port: service.port,
+      startCommand: service.startCommand,
+    };
     try {
-      const env = await decryptEnv(this.deps.encryptor, tenantId, claimed.request.serviceId, claimed.env);
-      return { ...claimed.request, env };
+      return { ...request, env: await decryptEnv(this.deps.encryptor, tenantId, service.id, service.env) };
     } catch (error) {
       this.deps.logger.error({ err: error, deployment_id: deploymentId }, 'cannot decrypt the service env vars');
       return { error: 'The service env vars cannot be decrypted' };
     }
   }
 
+  /** Other builds and deployments of the service write its row too: re-read and retry. */
   private finish(tenantId: string, deploymentId: string, outcome: DeploymentOutcome): Promise<RunDeploymentResult> {
+    return retryOnConflict(() => this.finishOnce(tenantId, deploymentId, outcome));
+  }
+
+  private finishOnce(tenantId: string, deploymentId: string, outcome: DeploymentOutcome): Promise<RunDeploymentResult> {
     return this.deps.uow.run(async (repos) => {
       const deployment = await repos.deployments.find(tenantId, deploymentId);
       if (deployment === null || (deployment.status !== 'deploying' && deployment.status !== 'pending')) {
@@ -105,8 +111,7 @@ export class RunDeployment {
         }
         deployment.goLive(outcome.url, now);
         await repos.deployments.update(tenantId, deployment);
-        service.setStatus('live', now);
-        await repos.services.update(tenantId, service);
+        if (service.setStatus('live', now)) await repos.services.update(tenantId, service);
       } else {
         deployment.fail(outcome.error, now);
         await repos.deployments.update(tenantId, deployment);
