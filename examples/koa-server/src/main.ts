@@ -1,33 +1,12 @@
 import { createServer } from 'node:http';
-import { pino } from 'pino';
-import { composeServer, StartupError } from './compose.js';
-import { ConfigError, loadConfig } from './config.js';
+import { exitOnFailure, loadConfigOrExit, orExit, processLogger } from './bootstrap.js';
+import { composeServer } from './compose.js';
 
 /** `npm start`: the API server, with jobs in process unless a worker takes them. */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const logger = pino({ level: config.logLevel, base: { service: 'shipyard-api' } });
-  for (const warning of config.warnings) logger.warn(warning);
-
-  let composition: Awaited<ReturnType<typeof composeServer>>;
-  try {
-    composition = await composeServer(config, logger);
-  } catch (error) {
-    if (error instanceof StartupError) {
-      logger.fatal(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
+  const logger = processLogger(config, 'shipyard-api');
+  const composition = await orExit(logger, () => composeServer(config, logger));
   const server = createServer(composition.app.callback());
   server.keepAliveTimeout = 5000;
   server.requestTimeout = 30_000;
@@ -69,9 +48,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `Shipyard API failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+main().catch(exitOnFailure('Shipyard API failed to start'));

@@ -1,6 +1,5 @@
-import { pino } from 'pino';
-import { composeRuntime, StartupError } from './compose.js';
-import { ConfigError, loadConfig } from './config.js';
+import { exitOnFailure, loadConfigOrExit, orExit, processLogger } from './bootstrap.js';
+import { composeRuntime } from './compose.js';
 
 /**
  * `npm run secrets:rotate`: re-encrypts every stored secret under the first key of
@@ -8,27 +7,9 @@ import { ConfigError, loadConfig } from './config.js';
  * old keys can be removed from ENCRYPTION_KEYS.
  */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const logger = pino({ level: config.logLevel, base: { service: 'shipyard-rotate-secrets' } });
-  let runtime: Awaited<ReturnType<typeof composeRuntime>>;
-  try {
-    runtime = await composeRuntime(config, logger, 'maintenance');
-  } catch (error) {
-    if (error instanceof StartupError) {
-      logger.fatal(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
+  const logger = processLogger(config, 'shipyard-rotate-secrets');
+  const runtime = await orExit(logger, () => composeRuntime(config, logger, 'maintenance'));
   try {
     const report = await runtime.useCases.rotateSecrets.execute({ batchSize: 100 });
     logger.info(
@@ -40,9 +21,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `Secret rotation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+main().catch(exitOnFailure('Secret rotation failed'));
