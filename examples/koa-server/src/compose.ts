@@ -97,7 +97,7 @@ export async function composeRuntime(
     const database = await createDatabase({
       ...(config.databaseUrl === undefined
         ? { dataDir: embeddedDataDir(config.dataDir) }
-        : { url: config.databaseUrl }),
+        : { url: config.databaseUrl, pool: config.databasePool }),
       logger: coreLogger.child({ component: 'database' }),
     });
     closers.push(() => database.close());

@@ -55,6 +55,8 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   DATA_DIR: z.string().min(1).default('./.data'),
   REDIS_URL: z
     .string()
@@ -93,6 +95,8 @@ export interface Config {
   host: string;
   publicUrl: string;
   databaseUrl: string | undefined;
+  /** Connections at most, and how long a unit of work waits for one. */
+  databasePool: { max: number; acquireTimeoutMs: number };
   dataDir: string;
   redisUrl: string | undefined;
   jwt: { keys: { id: string; secret: Uint8Array }[]; accessTtlSeconds: number; refreshTtlSeconds: number };
@@ -196,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     publicUrl: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
     databaseUrl: c.DATABASE_URL,
+    databasePool: { max: c.DATABASE_POOL_MAX, acquireTimeoutMs: c.DATABASE_POOL_TIMEOUT_MS },
     dataDir: resolve(c.DATA_DIR),
     redisUrl: c.REDIS_URL,
     jwt: {
