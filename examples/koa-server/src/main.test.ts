@@ -99,3 +99,34 @@ test('production refuses to start without JWT_SECRET and ENCRYPTION_KEYS', async
   t.regex(stderr, /JWT_SECRET/);
   t.regex(stderr, /ENCRYPTION_KEYS/);
 });
+
+test('with pending migrations on PostgreSQL the server refuses to start, naming the fix', async (t) => {
+  const { createScratchPostgres } = await import('@shipyard/adapters-db/testing');
+  const scratch = await createScratchPostgres();
+  const dataDir = mkdtempSync(join(tmpdir(), 'shipyard-main-'));
+  t.teardown(async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    await scratch.drop();
+  });
+  for (const env of [
+    {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(40),
+      ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+    },
+    { NODE_ENV: 'development' },
+  ]) {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH ?? '', PORT: '0', DATA_DIR: dataDir, DATABASE_URL: scratch.url, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += String(chunk);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    t.is(code, 1);
+    t.regex(stdout, /migration\(s\) pending/);
+    t.regex(stdout, /npm run migrate/);
+  }
+});
