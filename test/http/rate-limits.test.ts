@@ -29,14 +29,12 @@ test('on Redis, two limiters sharing a prefix share the per-IP budget (as severa
   await t.notThrowsAsync(one.consumeIp('198.51.100.1'), 'another IP has its own budget');
 });
 
-test('on Redis, failed logins lock an email after the limit and a success clears them', async (t) => {
+test('on Redis, sign-in attempts past the limit lock an email and a success clears them', async (t) => {
   const limits = new AuthRateLimits({ redis, keyPrefix: `${prefix}:b`, maxFailedLogins: 3, lockoutSeconds: 60 });
   const email = `Someone-${randomUUID()}@Example.test`;
-  for (let i = 0; i < 2; i += 1) await limits.recordFailedLogin(email);
-  t.is(await limits.lockedFor(email), 0);
-  await limits.recordFailedLogin(email.toLowerCase());
-  const locked = await limits.lockedFor(email);
+  for (let i = 0; i < 3; i += 1) t.is(await limits.beginLoginAttempt(i === 2 ? email.toLowerCase() : email), 0);
+  const locked = await limits.beginLoginAttempt(email);
   t.true(locked > 0 && locked <= 60);
   await limits.clearFailedLogins(email);
-  t.is(await limits.lockedFor(email), 0);
+  t.is(await limits.beginLoginAttempt(email), 0);
 });

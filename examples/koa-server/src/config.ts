@@ -126,6 +126,7 @@ function parseEncryptionKeys(value: string): { id: string; key: Uint8Array }[] |
     if (key.length !== 32) return `key "${id}" must be 32 bytes, base64-encoded`;
     keys.push({ id, key: new Uint8Array(key) });
   }
+  if (new Set(keys.map((k) => k.id)).size !== keys.length) return 'key ids must be distinct';
   return keys.length > 0 ? keys : 'must list at least one key';
 }
 

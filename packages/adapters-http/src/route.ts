@@ -65,8 +65,25 @@ export const route = <P extends ZodType = ZodType, Q extends ZodType = ZodType, 
   spec: RouteSpec<P, Q, B>,
 ): RouteSpec => spec as unknown as RouteSpec;
 
+/** Paths of strings holding a NUL character (PostgreSQL text cannot store one). */
+function nulStrings(value: unknown, path: string, found: string[], depth = 0): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) found.push(path === '' ? 'body' : path);
+  } else if (typeof value === 'object' && value !== null && depth < 32) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('\u0000')) found.push(path === '' ? 'body' : path);
+      else nulStrings(item, path === '' ? key : `${path}.${key}`, found, depth + 1);
+    }
+  }
+}
+
 /** Turns zod issues into a `ValidationError` naming each field (unknown keys included). */
 export function parse<T extends ZodType>(schema: T, value: unknown, prefix = ''): z.output<T> {
+  const nul: string[] = [];
+  nulStrings(value, prefix, nul);
+  if (nul.length > 0) {
+    throw new ValidationError(nul.map((field) => ({ field, message: 'must not contain NUL characters' })));
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues: FieldIssue[] = [];

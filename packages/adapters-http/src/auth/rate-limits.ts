@@ -59,18 +59,18 @@ export class AuthRateLimits {
     }
   }
 
-  /** Seconds the email stays locked, or 0 when it may try to sign in. */
-  async lockedFor(email: string): Promise<number> {
-    const state = await this.failedLogins.get(email.trim().toLowerCase());
-    if (state === null || state.consumedPoints < this.maxFailedLogins) return 0;
-    return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
-  }
-
-  async recordFailedLogin(email: string): Promise<void> {
+  /**
+   * Counts a sign-in attempt for the email before its password is checked (so a burst of
+   * parallel guesses cannot slip past the limit); returns the seconds the email stays locked, or
+   * 0 when this attempt may go on. A successful sign-in clears the count.
+   */
+  async beginLoginAttempt(email: string): Promise<number> {
     try {
       await this.failedLogins.consume(email.trim().toLowerCase());
+      return 0;
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
+      if (error instanceof RateLimiterRes) return Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+      throw error;
     }
   }
 

@@ -54,20 +54,15 @@ export const authRoutes = ({ useCases, rateLimits, cookies }: RouteDeps): RouteS
     response: TokenWire,
     handler: async ({ body, ctx }) => {
       await rateLimits.consumeIp(ctx.ip);
-      const locked = await rateLimits.lockedFor(body.email);
+      const locked = await rateLimits.beginLoginAttempt(body.email);
       if (locked > 0) {
         ctx.set('Retry-After', String(locked));
         throw new AuthenticationError(INVALID_CREDENTIALS);
       }
-      try {
-        const session = await useCases.login.execute({ email: body.email, password: body.password });
-        await rateLimits.clearFailedLogins(body.email);
-        setSessionCookies(ctx, session, cookies);
-        return sessionToWire(session);
-      } catch (error) {
-        if (error instanceof AuthenticationError) await rateLimits.recordFailedLogin(body.email);
-        throw error;
-      }
+      const session = await useCases.login.execute({ email: body.email, password: body.password });
+      await rateLimits.clearFailedLogins(body.email);
+      setSessionCookies(ctx, session, cookies);
+      return sessionToWire(session);
     },
   }),
   route({

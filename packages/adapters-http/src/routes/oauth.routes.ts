@@ -1,6 +1,7 @@
 import {
   BadRequestError,
   type Clock,
+  NotFoundError,
   type OAuthAccount,
   type OAuthProviderName,
   type TokenBlacklist,
@@ -110,6 +111,7 @@ export const oauthRoutes =
         query: CallbackQuery,
         status: 302,
         handler: async ({ ctx, query }) => {
+          if (!useCases.completeOAuthSignIn.isEnabled(provider)) throw new NotFoundError('Sign-in with github');
           await rateLimits.consumeIp(ctx.ip);
           const stored = states.read(ctx.cookies.get(STATE_COOKIE));
           clearState(ctx);

@@ -4,6 +4,7 @@ import { ValidationError } from './app.errors.js';
 
 export function text(field: string, value: unknown, opts: { min?: number; max: number }): string {
   if (typeof value !== 'string') throw ValidationError.field(field, 'must be a string');
+  if (value.includes('\u0000')) throw ValidationError.field(field, 'must not contain NUL characters');
   const trimmed = value.trim();
   const min = opts.min ?? 1;
   if (trimmed.length < min) {

@@ -50,4 +50,5 @@ test('keys must be 32 bytes with a safe id', (t) => {
   t.throws(() => new AesGcmEncryptor([{ id: 'a', key: randomBytes(16) }]));
   t.throws(() => new AesGcmEncryptor([{ id: 'a.b', key: randomBytes(32) }]));
   t.throws(() => new AesGcmEncryptor([]));
+  t.throws(() => new AesGcmEncryptor([key('a'), key('a')]), { message: /distinct/ });
 });

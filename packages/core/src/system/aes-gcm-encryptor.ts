@@ -33,6 +33,7 @@ export class AesGcmEncryptor implements Encryptor {
     }
     this.current = first;
     this.keys = new Map(keys.map((k) => [k.id, k.key]));
+    if (this.keys.size !== keys.length) throw new Error('encryption key ids must be distinct');
   }
 
   /** The id of the key new values are encrypted with. */

@@ -2,10 +2,14 @@ import { ServiceUnavailableError } from '../domain/app.errors.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { TokenBlacklist } from '../ports/token-blacklist.port.js';
 
-/** Revoked token ids until their expiry. `available = false` simulates an unreachable store. */
+/**
+ * Revoked token ids until their expiry, in this process (the server's blacklist without Redis).
+ * `available = false` simulates an unreachable store.
+ */
 export class InMemoryTokenBlacklist implements TokenBlacklist {
   private readonly entries = new Map<string, number>();
   available = true;
+  private sweepAt = 1024;
 
   constructor(private readonly clock: Clock) {}
 
@@ -15,7 +19,19 @@ export class InMemoryTokenBlacklist implements TokenBlacklist {
 
   async add(tokenId: string, expiresAt: Date): Promise<void> {
     this.assertAvailable();
-    if (expiresAt.getTime() > this.clock.now().getTime()) this.entries.set(tokenId, expiresAt.getTime());
+    const now = this.clock.now().getTime();
+    if (expiresAt.getTime() <= now) return;
+    this.entries.set(tokenId, expiresAt.getTime());
+    // Expired entries are dropped as new ones come, so a long-running process stays bounded.
+    if (this.entries.size > this.sweepAt) {
+      for (const [id, until] of this.entries) if (until <= now) this.entries.delete(id);
+      this.sweepAt = Math.max(1024, this.entries.size * 2);
+    }
+  }
+
+  /** Entries held, expired ones not yet dropped included. */
+  get size(): number {
+    return this.entries.size;
   }
 
   async has(tokenId: string): Promise<boolean> {

@@ -9,15 +9,20 @@ export interface Authenticated {
 }
 
 /**
- * Turns an access token into a `Principal`: checks it and asks the blacklist. When the
- * blacklist cannot answer the error propagates (fail closed): nobody gets in unchecked.
+ * Turns an access token into a `Principal`: checks the token, asks the blacklist, then reads
+ * the user, so a deleted or deactivated user is out at once and a role change applies to the
+ * next request (the role in the token is only a hint). When the blacklist cannot answer the
+ * error propagates (fail closed): nobody gets in unchecked.
  */
 export class Authenticate {
-  constructor(private readonly deps: Pick<CoreDeps, 'tokens' | 'blacklist'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'tokens' | 'blacklist' | 'uow'>) {}
 
   async execute(accessToken: string): Promise<Authenticated> {
     const token = await this.deps.tokens.verifyAccess(accessToken);
     if (await this.deps.blacklist.has(token.tokenId)) throw new AuthenticationError('Token has been revoked');
-    return { principal: { userId: token.userId, tenantId: token.tenantId, role: token.role }, token };
+    const user = await this.deps.uow.run((repos) => repos.users.find(token.tenantId, token.userId));
+    if (user === null || !user.isActive)
+      throw new AuthenticationError('This account no longer exists or is deactivated');
+    return { principal: { userId: user.id, tenantId: user.tenantId, role: user.role }, token };
   }
 }

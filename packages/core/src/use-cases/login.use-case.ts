@@ -1,6 +1,7 @@
 import { AuthenticationError, ValidationError } from '../domain/app.errors.js';
 import type { CoreDeps } from './core-deps.js';
 import { PASSWORD_MAX_LENGTH } from './password-policy.js';
+import { retryOnConflict } from './retry.js';
 import { type AuthSession, openSession } from './session.js';
 
 const INVALID_CREDENTIALS = 'Invalid email or password';
@@ -30,11 +31,15 @@ export class Login {
     const valid = await this.deps.passwords.verify(user.passwordHash, input.password);
     if (!valid || !user.isActive) throw new AuthenticationError(INVALID_CREDENTIALS);
 
-    return this.deps.uow.run(async (repos) => {
-      const current = await repos.users.get(user.tenantId, user.id);
-      current.recordLogin(this.deps.clock.now());
-      await repos.users.update(current.tenantId, current);
-      return openSession(this.deps, repos, current, this.deps.ids.next());
-    });
+    // Parallel sign-ins of one user all write its last_login_at: the later ones run again.
+    return retryOnConflict(() =>
+      this.deps.uow.run(async (repos) => {
+        const current = await repos.users.get(user.tenantId, user.id);
+        if (!current.isActive) throw new AuthenticationError(INVALID_CREDENTIALS);
+        current.recordLogin(this.deps.clock.now());
+        await repos.users.update(current.tenantId, current);
+        return openSession(this.deps, repos, current, this.deps.ids.next());
+      }),
+    );
   }
 }

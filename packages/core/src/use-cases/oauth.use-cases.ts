@@ -7,6 +7,7 @@ import type { OAuthIdentity, OAuthProvider, OAuthTokens } from '../ports/oauth-p
 import type { Repositories } from '../ports/repository.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import { type CoreDeps, stamp } from './core-deps.js';
+import { retryOnConflict } from './retry.js';
 import { type AuthSession, openSession } from './session.js';
 
 /** The associated data an OAuth access token is encrypted under. */
@@ -47,6 +48,11 @@ export class CompleteOAuthSignIn {
     >,
   ) {}
 
+  /** Whether sign-in with this provider is configured. */
+  isEnabled(provider: OAuthProviderName): boolean {
+    return this.deps.oauthProviders[provider] !== undefined;
+  }
+
   async execute(
     providerName: OAuthProviderName,
     input: { code: string; codeVerifier: string; redirectUri: string },
@@ -54,7 +60,9 @@ export class CompleteOAuthSignIn {
     const provider = providerOf(this.deps, providerName);
     const tokens = await provider.exchangeCode(input);
     const identity = await provider.fetchIdentity(tokens.accessToken);
-    const result = await this.deps.uow.run((repos) => this.signIn(repos, providerName, identity, tokens));
+    const result = await retryOnConflict(() =>
+      this.deps.uow.run((repos) => this.signIn(repos, providerName, identity, tokens)),
+    );
     this.deps.logger.info(
       { provider: providerName, outcome: result.outcome, user_id: result.user.id, tenant_id: result.user.tenantId },
       'oauth sign-in',

@@ -23,21 +23,41 @@ export class Register {
     const password = checkPassword(input.password, this.deps.settings.passwordMinLength);
     const passwordHash = await this.deps.passwords.hash(password);
 
+    // Two registrations may pick the same free slug at once; the one that loses takes a suffix.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.register(tenantName, email, passwordHash, input.fullName ?? null, attempt > 1);
+      } catch (error) {
+        const slugTaken =
+          error instanceof ConflictError && (error.details as { field?: string } | null)?.field === 'slug';
+        if (!slugTaken || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  private register(
+    tenantName: string,
+    email: string,
+    passwordHash: string,
+    fullName: string | null,
+    suffixed: boolean,
+  ): Promise<AuthSession & { tenant: Tenant }> {
     return this.deps.uow.run(async (repos) => {
       if ((await repos.users.findByEmail(email)) !== null) {
         throw new ConflictError('A user with this email already exists', { field: 'email' });
       }
       const base = slugify(tenantName);
-      let slug = base;
+      const suffix = () => `${base.slice(0, 50)}-${this.deps.ids.next().slice(-8)}`;
+      let slug = suffixed ? suffix() : base;
       // The suffix is the tail of a fresh id: random with UUID v4, distinct with sequential ids.
-      while (await repos.tenants.slugExists(slug)) slug = `${base.slice(0, 50)}-${this.deps.ids.next().slice(-8)}`;
+      while (await repos.tenants.slugExists(slug)) slug = suffix();
       const tenant = Tenant.create(stamp(this.deps), { name: tenantName, slug });
       await repos.tenants.add(tenant.id, tenant);
       const user = User.create(stamp(this.deps), {
         tenantId: tenant.id,
         email,
         role: 'owner',
-        fullName: input.fullName ?? null,
+        fullName,
         passwordHash,
       });
       await repos.users.add(tenant.id, user);

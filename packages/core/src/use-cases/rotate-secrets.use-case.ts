@@ -1,6 +1,7 @@
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
 import { oauthTokenContext } from './oauth.use-cases.js';
+import { retryOnConflict } from './retry.js';
 import { envContext } from './service-env.js';
 
 export interface RotationReport {
@@ -41,26 +42,29 @@ export class RotateSecrets {
   private async rotateServices(tenantId: string, batchSize: number, report: RotationReport): Promise<void> {
     const { encryptor, clock } = this.deps;
     for (let skip = 0; ; skip += batchSize) {
-      const count = await this.deps.uow.run(async (repos) => {
-        const page = await repos.services.list(
-          tenantId,
-          parseListQuery('service', { skip, limit: batchSize, sortBy: 'createdAt', sortOrder: 'asc' }),
-        );
-        for (const service of page.items) {
-          const stale = Object.entries(service.env).filter(([, ciphertext]) => encryptor.needsRotation(ciphertext));
-          if (stale.length === 0) continue;
-          const env = { ...service.env };
-          for (const [name, ciphertext] of stale) {
-            const context = envContext(tenantId, service.id, name);
-            env[name] = await encryptor.encrypt(await encryptor.decrypt(ciphertext, context), context);
+      // A row edited meanwhile fails the batch's commit: the batch runs again on fresh rows.
+      const count = await retryOnConflict(() =>
+        this.deps.uow.run(async (repos) => {
+          const page = await repos.services.list(
+            tenantId,
+            parseListQuery('service', { skip, limit: batchSize, sortBy: 'createdAt', sortOrder: 'asc' }),
+          );
+          for (const service of page.items) {
+            const stale = Object.entries(service.env).filter(([, ciphertext]) => encryptor.needsRotation(ciphertext));
+            if (stale.length === 0) continue;
+            const env = { ...service.env };
+            for (const [name, ciphertext] of stale) {
+              const context = envContext(tenantId, service.id, name);
+              env[name] = await encryptor.encrypt(await encryptor.decrypt(ciphertext, context), context);
+            }
+            service.replaceEnv(env, clock.now());
+            await repos.services.update(tenantId, service);
+            report.reencrypted += stale.length;
+            report.servicesUpdated += 1;
           }
-          service.replaceEnv(env, clock.now());
-          await repos.services.update(tenantId, service);
-          report.reencrypted += stale.length;
-          report.servicesUpdated += 1;
-        }
-        return page.items.length;
-      });
+          return page.items.length;
+        }),
+      );
       if (count < batchSize) return;
     }
   }
@@ -68,25 +72,28 @@ export class RotateSecrets {
   private async rotateOAuthAccounts(tenantId: string, batchSize: number, report: RotationReport): Promise<void> {
     const { encryptor, clock } = this.deps;
     for (let skip = 0; ; skip += batchSize) {
-      const count = await this.deps.uow.run(async (repos) => {
-        const page = await repos.oauthAccounts.list(
-          tenantId,
-          parseListQuery('oauthAccount', { skip, limit: batchSize, sortBy: 'createdAt', sortOrder: 'asc' }),
-        );
-        for (const account of page.items) {
-          if (!encryptor.needsRotation(account.accessToken)) continue;
-          const context = oauthTokenContext(tenantId, account.id);
-          const plain = await encryptor.decrypt(account.accessToken, context);
-          account.refresh(
-            { login: account.login, accessToken: await encryptor.encrypt(plain, context), scopes: account.scopes },
-            clock.now(),
+      // A row edited meanwhile fails the batch's commit: the batch runs again on fresh rows.
+      const count = await retryOnConflict(() =>
+        this.deps.uow.run(async (repos) => {
+          const page = await repos.oauthAccounts.list(
+            tenantId,
+            parseListQuery('oauthAccount', { skip, limit: batchSize, sortBy: 'createdAt', sortOrder: 'asc' }),
           );
-          await repos.oauthAccounts.update(tenantId, account);
-          report.reencrypted += 1;
-          report.oauthAccountsUpdated += 1;
-        }
-        return page.items.length;
-      });
+          for (const account of page.items) {
+            if (!encryptor.needsRotation(account.accessToken)) continue;
+            const context = oauthTokenContext(tenantId, account.id);
+            const plain = await encryptor.decrypt(account.accessToken, context);
+            account.refresh(
+              { login: account.login, accessToken: await encryptor.encrypt(plain, context), scopes: account.scopes },
+              clock.now(),
+            );
+            await repos.oauthAccounts.update(tenantId, account);
+            report.reencrypted += 1;
+            report.oauthAccountsUpdated += 1;
+          }
+          return page.items.length;
+        }),
+      );
       if (count < batchSize) return;
     }
   }

@@ -1,0 +1,102 @@
+import test from 'ava';
+import { bearer, TestApp } from './fixture.js';
+
+test('a demoted owner cannot use the token they still hold to promote themselves back', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  const second = await api.userWithRole(owner, 'owner');
+  await api.http.patch(`/api/v1/users/${second.userId}`).set(bearer(owner)).send({ role: 'viewer' }).expect(200);
+  const res = await api.http
+    .patch(`/api/v1/users/${second.userId}`)
+    .set(bearer(second))
+    .send({ role: 'owner' })
+    .expect(403);
+  t.is(res.body.error.code, 'authorization_error');
+  const me = await api.http.get('/api/v1/auth/me').set(bearer(second)).expect(200);
+  t.is(me.body.role, 'viewer');
+});
+
+test('a deactivated or deleted user is out at once, whatever tokens they hold', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  const admin = await api.userWithRole(owner, 'admin');
+  const member = await api.userWithRole(owner, 'member');
+  await api.http.patch(`/api/v1/users/${admin.userId}`).set(bearer(owner)).send({ is_active: false }).expect(200);
+  const deactivated = await api.http
+    .post('/api/v1/users')
+    .set(bearer(admin))
+    .send({ email: 'sneaky@example.test', password: 'correct horse battery', role: 'admin' })
+    .expect(401);
+  t.is(deactivated.body.error.code, 'authentication_error');
+  await api.http.delete(`/api/v1/users/${member.userId}`).set(bearer(owner)).expect(204);
+  await api.http.get('/api/v1/projects').set(bearer(member)).expect(401);
+});
+
+test('a NUL character in any input is a 422 naming the field, not a server error', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  const body = await api.http.post('/api/v1/projects').set(bearer(owner)).send({ name: 'a\u0000b' }).expect(422);
+  t.deepEqual(body.body.error.details, [{ field: 'name', message: 'must not contain NUL characters' }]);
+  const query = await api.http.get('/api/v1/projects?name=a%00b').set(bearer(owner)).expect(422);
+  t.is(query.body.error.details[0].field, 'name');
+  const login = await api.http
+    .post('/api/v1/auth/login')
+    .send({ email: 'a\u0000@example.test', password: 'whatever!!' })
+    .expect(422);
+  t.is(login.body.error.details[0].field, 'email');
+});
+
+// Up to the lockout limit: attempts in flight count against it until one succeeds.
+test('parallel sign-ins of one user all succeed', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  const results = await Promise.all(
+    Array.from({ length: 5 }, () =>
+      api.http.post('/api/v1/auth/login').send({ email: owner.email, password: 'correct horse battery' }),
+    ),
+  );
+  t.deepEqual(
+    results.map((r) => r.status),
+    [200, 200, 200, 200, 200],
+  );
+});
+
+test('a burst of parallel wrong passwords checks at most five before the email locks', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  const before = api.harness.passwords.verifications;
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      api.http.post('/api/v1/auth/login').send({ email: owner.email, password: 'wrong password!' }),
+    ),
+  );
+  t.true(results.every((r) => r.status === 401));
+  t.true(api.harness.passwords.verifications - before <= 5, 'no more guesses than the limit were checked');
+  t.true(results.filter((r) => r.headers['retry-after'] !== undefined).length >= 15);
+});
+
+test('parallel registrations of tenants with the same name all succeed with distinct slugs', async (t) => {
+  const api = new TestApp();
+  const results = await Promise.all(
+    Array.from({ length: 5 }, (_, i) =>
+      api.http
+        .post('/api/v1/auth/register')
+        .send({
+          tenant_name: 'Twin Corp',
+          email: `twin-${i}-${Date.now()}@example.test`,
+          password: 'correct horse battery',
+        }),
+    ),
+  );
+  t.deepEqual(
+    results.map((r) => r.status),
+    [201, 201, 201, 201, 201],
+  );
+  t.is(new Set(results.map((r) => r.body.tenant.slug)).size, 5);
+});
+
+test('the GitHub callback is 404 when GitHub sign-in is not configured', async (t) => {
+  const api = new TestApp();
+  const res = await api.http.get('/api/v1/auth/github/callback?code=a&state=b').expect(404);
+  t.is(res.body.error.code, 'not_found');
+});
