@@ -79,13 +79,11 @@ test('parallel registrations of tenants with the same name all succeed with dist
   const api = new TestApp();
   const results = await Promise.all(
     Array.from({ length: 5 }, (_, i) =>
-      api.http
-        .post('/api/v1/auth/register')
-        .send({
-          tenant_name: 'Twin Corp',
-          email: `twin-${i}-${Date.now()}@example.test`,
-          password: 'correct horse battery',
-        }),
+      api.http.post('/api/v1/auth/register').send({
+        tenant_name: 'Twin Corp',
+        email: `twin-${i}-${Date.now()}@example.test`,
+        password: 'correct horse battery',
+      }),
     ),
   );
   t.deepEqual(
