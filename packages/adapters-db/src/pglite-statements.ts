@@ -29,8 +29,13 @@ export function hasMultipleStatements(sql: string): boolean {
     } else if (c === '/' && next === '*') {
       let depth = 1;
       for (i += 2; i < sql.length && depth > 0; i += 1) {
-        if (sql[i] === '/' && sql[i + 1] === '*') (depth += 1), (i += 1);
-        else if (sql[i] === '*' && sql[i + 1] === '/') (depth -= 1), (i += 1);
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          depth += 1;
+          i += 1;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          depth -= 1;
+          i += 1;
+        }
       }
       i -= 1;
     } else if (c === '$' && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? '')) {
