@@ -70,34 +70,34 @@ test('the server starts with no configuration, answers /health, and stops cleanl
   t.true(server.lines.some((l) => l.msg === 'stopped'));
 });
 
-test('a bad variable stops the process with a message naming it', async (t) => {
+/** Runs the server process to its exit; returns the exit code and everything it printed. */
+async function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', PORT: 'eighty', ACCESS_TOKEN_TTL: 'soon' },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
+  let output = '';
+  const collect = (chunk: unknown) => {
+    output += String(chunk);
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, output };
+}
+
+test('a bad variable stops the process with a message naming it', async (t) => {
+  const { code, output } = await runToExit({ PORT: 'eighty', ACCESS_TOKEN_TTL: 'soon' });
   t.is(code, 1);
-  t.regex(stderr, /PORT/);
-  t.regex(stderr, /ACCESS_TOKEN_TTL/);
+  t.regex(output, /PORT/);
+  t.regex(output, /ACCESS_TOKEN_TTL/);
 });
 
 test('production refuses to start without JWT_SECRET and ENCRYPTION_KEYS', async (t) => {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { code, output } = await runToExit({ NODE_ENV: 'production', PORT: '0' });
   t.is(code, 1);
-  t.regex(stderr, /JWT_SECRET/);
-  t.regex(stderr, /ENCRYPTION_KEYS/);
+  t.regex(output, /JWT_SECRET/);
+  t.regex(output, /ENCRYPTION_KEYS/);
 });
 
 test('with pending migrations on PostgreSQL the server refuses to start, naming the fix', async (t) => {
@@ -108,7 +108,7 @@ test('with pending migrations on PostgreSQL the server refuses to start, naming 
     rmSync(dataDir, { recursive: true, force: true });
     await scratch.drop();
   });
-  for (const env of [
+  for (const env of <Record<string, string>[]>[
     {
       NODE_ENV: 'production',
       JWT_SECRET: 'x'.repeat(40),
@@ -116,17 +116,9 @@ test('with pending migrations on PostgreSQL the server refuses to start, naming 
     },
     { NODE_ENV: 'development' },
   ]) {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', DATA_DIR: dataDir, DATABASE_URL: scratch.url, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += String(chunk);
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, output } = await runToExit({ PORT: '0', DATA_DIR: dataDir, DATABASE_URL: scratch.url, ...env });
     t.is(code, 1);
-    t.regex(stdout, /migration\(s\) pending/);
-    t.regex(stdout, /npm run migrate/);
+    t.regex(output, /migration\(s\) pending/);
+    t.regex(output, /npm run migrate/);
   }
 });
