@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createDatabase, type Database } from '@shipyard/adapters-db';
-import { createScratchPostgres, type ScratchPostgres } from '@shipyard/adapters-db/testing';
+import { openScratchDatabase, type ScratchDatabase } from '@shipyard/adapters-db/testing';
 import {
   AuthRateLimits,
   createHttpApp,
@@ -23,14 +22,9 @@ import supertest from 'supertest';
  */
 export const DATABASE = process.env.SHIPYARD_TEST_DATABASE === 'postgres' ? 'postgres' : 'memory';
 
-let shared: Promise<{ scratch: ScratchPostgres; database: Database }> | undefined;
+let shared: Promise<ScratchDatabase> | undefined;
 const sharedPostgres = () => {
-  shared ??= (async () => {
-    const scratch = await createScratchPostgres();
-    const database = await createDatabase({ url: scratch.url });
-    await database.migrate();
-    return { scratch, database };
-  })();
+  shared ??= openScratchDatabase({ scratch: { prefix: 'shipyard_http_test' } });
   return shared;
 };
 if (DATABASE === 'postgres') {
@@ -50,10 +44,7 @@ if (DATABASE === 'postgres') {
     }
   });
   test.after.always(async () => {
-    if (shared === undefined) return;
-    const { scratch, database } = await shared;
-    await database.close();
-    await scratch.drop();
+    if (shared !== undefined) await (await shared).close();
   });
 }
 const postgresUnitOfWork: UnitOfWork = {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
-import { createDatabase, type Database } from '@shipyard/adapters-db';
-import { createScratchPostgres, type ScratchPostgres } from '@shipyard/adapters-db/testing';
+import { openScratchDatabase as openScratch, type ScratchDatabase } from '@shipyard/adapters-db/testing';
 import {
   type CoreDeps,
   createUseCases,
@@ -22,35 +21,11 @@ import {
 import { MemoryLogger, TestHarness } from '@shipyard/core/testing';
 import { REDIS_URL } from './redis-support.js';
 
-export interface ScratchDatabase {
-  scratch: ScratchPostgres;
-  database: Database;
-  /** Closes the pool and drops the database. */
-  close(): Promise<void>;
-}
+export type { ScratchDatabase };
 
 /** A migrated PostgreSQL database of its own for one test file. */
-export async function openScratchDatabase(): Promise<ScratchDatabase> {
-  const scratch = await createScratchPostgres({ prefix: 'shipyard_queue_test' });
-  try {
-    const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 8 } });
-    await database.migrate();
-    return {
-      scratch,
-      database,
-      async close() {
-        try {
-          await database.close();
-        } finally {
-          await scratch.drop();
-        }
-      },
-    };
-  } catch (error) {
-    await scratch.drop();
-    throw error;
-  }
-}
+export const openScratchDatabase = (): Promise<ScratchDatabase> =>
+  openScratch({ pool: { min: 0, max: 8 }, scratch: { prefix: 'shipyard_queue_test' } });
 
 /** A `JobQueue` that records the id of every job it published (the inner queue accepted it). */
 export class CountingJobQueue implements JobQueue {

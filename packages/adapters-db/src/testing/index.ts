@@ -4,4 +4,5 @@
  */
 
 export { hasMultipleStatements } from '../pglite-statements.js';
+export { openScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 export { createScratchPostgres, type ScratchPostgres, type ScratchPostgresOptions } from './scratch-postgres.js';
