@@ -240,6 +240,24 @@ test.serial('after PostgreSQL drops the connections, the next unit of work succe
   t.true(await database.ping());
 });
 
+test.serial('after every pooled connection is dropped, parallel units of work all succeed', async (t) => {
+  const { scratch } = shared();
+  const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 6 } });
+  t.teardown(() => database.close());
+  const stamps = new Stamps();
+  const rows = await seedTenant(database.uow, stamps, 'restart');
+  const hold = () =>
+    database.uow.run(async (r) => {
+      const n = await r.projects.count(rows.tenant.id);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return n;
+    });
+  await Promise.all(Array.from({ length: 6 }, hold));
+  t.true((await scratch.terminateConnections()) >= 6, 'all six pooled connections were open');
+  const counts = await Promise.all(Array.from({ length: 6 }, hold));
+  t.deepEqual(counts, [1, 1, 1, 1, 1, 1]);
+});
+
 test.serial('the pool size and acquire timeout come from the options', async (t) => {
   const { scratch } = shared();
   const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 1, acquireTimeoutMs: 300 } });

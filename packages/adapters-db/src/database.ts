@@ -134,7 +134,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       throw error;
     }
   }
-  return new MikroOrmDatabase(orm, pglite, options.logger);
+  return new MikroOrmDatabase(orm, pglite, options.logger, pglite === undefined ? pool.max : 1);
 }
 
 class MikroOrmDatabase implements Database {
@@ -145,9 +145,14 @@ class MikroOrmDatabase implements Database {
     private readonly orm: MikroORM,
     private readonly pglite: PGlite | undefined,
     logger: Logger | undefined,
+    poolMax: number,
   ) {
     this.kind = pglite === undefined ? 'postgres' : 'pglite';
-    this.uow = new MikroOrmUnitOfWork(orm, { lazyTransactions: pglite !== undefined, logger });
+    this.uow = new MikroOrmUnitOfWork(orm, {
+      lazyTransactions: pglite !== undefined,
+      connectAttempts: poolMax + 1,
+      logger,
+    });
   }
 
   async migrate(): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { type EntityManager, FlushMode, type MikroORM } from '@mikro-orm/core';
-import type { Logger, Repositories, UnitOfWork } from '@shipyard/core';
+import { type Logger, type Repositories, ServiceUnavailableError, type UnitOfWork } from '@shipyard/core';
 import { isConnectionError, translateError } from './driver-errors.js';
 import { createMikroOrmRepositories } from './mikro-orm.repositories.js';
 import { UnitContext } from './unit-context.js';
@@ -10,8 +10,17 @@ export interface UnitOfWorkOptions {
    * session serves every unit in turn, so a unit holds it only from its first write to its commit.
    */
   lazyTransactions?: boolean;
+  /**
+   * How many pooled connections a unit may find dead before it gives up: after a server restart
+   * every idle connection of the pool is gone, so this should exceed the pool size. Default 11.
+   */
+  connectAttempts?: number;
   logger?: Logger;
 }
+
+/** A lost connection, as the driver reports it or as a repository already translated it. */
+const lostConnection = (error: unknown): boolean =>
+  isConnectionError(error) || (error instanceof ServiceUnavailableError && isConnectionError(error.cause));
 
 /**
  * One database transaction per `run`, on a fork of the EntityManager. `work` gets repositories
@@ -25,21 +34,33 @@ export class MikroOrmUnitOfWork implements UnitOfWork {
     private readonly options: UnitOfWorkOptions = {},
   ) {}
 
+  /**
+   * A unit whose connection turns out dead before its commit is sent (a pooled connection the
+   * server dropped, found only at its first statement) runs again on a fresh one: the server
+   * rolled the transaction back, so nothing of the first run remains. A failure during the
+   * commit itself is never retried, since the commit may have happened.
+   */
   async run<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    const em = await this.open();
-    let result: T;
-    try {
-      result = await work(createMikroOrmRepositories(new UnitContext(em)));
-      if (em.isInTransaction()) await em.commit();
-    } catch (error) {
-      await this.rollback(em);
-      throw translateError(error);
+    const attempts = this.options.connectAttempts ?? 11;
+    for (let attempt = 1; ; attempt += 1) {
+      const em = await this.open();
+      let committing = false;
+      try {
+        const result = await work(createMikroOrmRepositories(new UnitContext(em)));
+        committing = true;
+        if (em.isInTransaction()) await em.commit();
+        return result;
+      } catch (error) {
+        await this.rollback(em);
+        if (committing || attempt >= attempts || !lostConnection(error)) throw translateError(error);
+        this.options.logger?.warn({ err: error, attempt }, 'database connection lost; running the unit again');
+      }
     }
-    return result;
   }
 
-  /** A fresh fork, in its transaction unless lazy; a pooled connection the server dropped is replaced once. */
+  /** A fresh fork, in its transaction unless lazy; pooled connections the server dropped are replaced. */
   private async open(): Promise<EntityManager> {
+    const attempts = this.options.connectAttempts ?? 11;
     for (let attempt = 1; ; attempt += 1) {
       // ALWAYS: pending changes are written (not committed) before each query, so reads see them.
       const em = this.orm.em.fork({ clear: true, flushMode: FlushMode.ALWAYS });
@@ -48,7 +69,7 @@ export class MikroOrmUnitOfWork implements UnitOfWork {
         await em.begin();
         return em;
       } catch (error) {
-        if (attempt >= 2 || !isConnectionError(error)) throw translateError(error);
+        if (attempt >= attempts || !isConnectionError(error)) throw translateError(error);
       }
     }
   }
