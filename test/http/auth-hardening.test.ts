@@ -98,3 +98,22 @@ test('the GitHub callback is 404 when GitHub sign-in is not configured', async (
   const res = await api.http.get('/api/v1/auth/github/callback?code=a&state=b').expect(404);
   t.is(res.body.error.code, 'not_found');
 });
+
+test('logout ends every access token of the session, not only the one it was called with', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  const refreshed = await api.http.post('/api/v1/auth/refresh').send({ refresh_token: owner.refreshToken }).expect(200);
+  const sibling = { token: refreshed.body.access_token as string };
+  await api.http.get('/api/v1/auth/me').set(bearer(sibling)).expect(200);
+  await api.http.post('/api/v1/auth/logout').set(bearer(owner)).expect(204);
+  await api.http.get('/api/v1/auth/me').set(bearer(sibling)).expect(401);
+  const other = await api.http
+    .post('/api/v1/auth/login')
+    .send({ email: owner.email, password: 'correct horse battery' })
+    .expect(200);
+  await api.http
+    .get('/api/v1/auth/me')
+    .set(bearer({ token: other.body.access_token }))
+    .expect(200);
+  t.pass('another session of the same user is untouched');
+});

@@ -3,6 +3,9 @@ import type { Principal } from '../domain/role.js';
 import type { AccessTokenClaims } from '../ports/token-issuer.port.js';
 import type { CoreDeps } from './core-deps.js';
 
+/** The blacklist entry that revokes every access token of a sign-in session. */
+export const sessionKey = (sessionId: string): string => `session:${sessionId}`;
+
 export interface Authenticated {
   principal: Principal;
   token: AccessTokenClaims;
@@ -19,7 +22,11 @@ export class Authenticate {
 
   async execute(accessToken: string): Promise<Authenticated> {
     const token = await this.deps.tokens.verifyAccess(accessToken);
-    if (await this.deps.blacklist.has(token.tokenId)) throw new AuthenticationError('Token has been revoked');
+    const [tokenRevoked, sessionRevoked] = await Promise.all([
+      this.deps.blacklist.has(token.tokenId),
+      this.deps.blacklist.has(sessionKey(token.sessionId)),
+    ]);
+    if (tokenRevoked || sessionRevoked) throw new AuthenticationError('Token has been revoked');
     const user = await this.deps.uow.run((repos) => repos.users.find(token.tenantId, token.userId));
     if (user === null || !user.isActive)
       throw new AuthenticationError('This account no longer exists or is deactivated');
