@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import net from 'node:net';
 import { BeeQueueJobQueue, startWorker } from '@shipyard/adapters-queue';
 import { type Job, RelayOutbox } from '@shipyard/core';
 import { MemoryLogger } from '@shipyard/core/testing';
 import test from 'ava';
 import { waitFor } from '../contracts/job-queue.contract.js';
 import { coreWorld } from './core-world.js';
-import { REDIS_URL, randomPrefix, removeKeys } from './redis-support.js';
+import { closedPort, REDIS_URL, randomPrefix, redisProxy, removeKeys } from './redis-support.js';
 
 const prefix = randomPrefix();
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -30,45 +28,6 @@ const cleanupJob = (): Job<'cleanup.run'> => ({
   queue: 'cleanup',
   payload: { tenant_id: randomUUID() },
 });
-
-/** A port nothing listens on: Redis "down" without stopping the shared Redis. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A TCP proxy to Redis that can be cut and restored, to lose the connection of a running queue. */
-async function redisProxy() {
-  const target = new URL(REDIS_URL);
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const start = async () => {
-    server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 6379), target.hostname);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as net.AddressInfo).port;
-  };
-  const stop = async () => {
-    const closed = new Promise((resolve) => server?.close(resolve));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
-  await start();
-  cleanups.push(stop);
-  return { url: () => `redis://127.0.0.1:${port}`, start, stop };
-}
 
 test('while Redis cannot be reached, enqueue is refused and the outbox keeps the job; then it is published and run', async (t) => {
   const p = subPrefix();
@@ -104,6 +63,7 @@ test('while Redis cannot be reached, enqueue is refused and the outbox keeps the
 test('a publisher that loses its connection refuses jobs, then publishes again once Redis is back', async (t) => {
   const p = subPrefix();
   const proxy = await redisProxy();
+  cleanups.push(proxy.stop);
   const queue = publisher(proxy.url(), p);
   const direct = publisher(REDIS_URL, p);
 

@@ -18,12 +18,11 @@ import {
   countingHandlers,
   openScratchDatabase,
   pendingOutbox,
-  redisProxy,
   type ScratchDatabase,
   tenantWithService,
   withAfterWork,
 } from './postgres-world.js';
-import { listKeys, REDIS_URL, randomPrefix, removeKeys } from './redis-support.js';
+import { listKeys, REDIS_URL, randomPrefix, redisProxy, removeKeys } from './redis-support.js';
 
 // One database for the file: the relay reads the outbox platform-wide, so the tests run one at a
 // time and each leaves no pending row behind.

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import net from 'node:net';
 import { openScratchDatabase as openScratch, type ScratchDatabase } from '@shipyard/adapters-db/testing';
 import {
   type CoreDeps,
@@ -19,7 +17,6 @@ import {
   type UseCases,
 } from '@shipyard/core';
 import { MemoryLogger, TestHarness } from '@shipyard/core/testing';
-import { REDIS_URL } from './redis-support.js';
 
 export type { ScratchDatabase };
 
@@ -127,53 +124,4 @@ export function withAfterWork(uow: UnitOfWork, after: (repos: Repositories) => P
         return result;
       }),
   };
-}
-
-/** A port nothing listens on: Redis "down" without stopping the shared Redis. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-export interface RedisProxy {
-  url(): string;
-  /** Listens again on the same port. */
-  start(): Promise<void>;
-  /** Stops listening and cuts every open connection. */
-  stop(): Promise<void>;
-}
-
-/** A TCP proxy to Redis that can be cut and restored. */
-export async function redisProxy(): Promise<RedisProxy> {
-  const target = new URL(REDIS_URL);
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const start = async () => {
-    server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 6379), target.hostname);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as net.AddressInfo).port;
-  };
-  const stop = async () => {
-    const current = server;
-    server = undefined;
-    if (current === undefined) return;
-    const closed = new Promise((resolve) => current.close(resolve));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
-  await start();
-  return { url: () => `redis://127.0.0.1:${port}`, start, stop };
 }
