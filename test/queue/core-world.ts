@@ -26,7 +26,7 @@ export async function coreWorld(jobs: () => JobQueue, options: HarnessOptions = 
   const harness = new TestHarness(options);
   const deps: CoreDeps = {
     ...harness.deps,
-    jobs: { enqueue: (job) => jobs().enqueue(job) },
+    jobs: { enqueue: (job) => jobs().enqueue(job), liveJobs: (refs) => jobs().liveJobs(refs) },
   };
   const useCases = createUseCases(deps);
   const handlers = new JobHandlers(useCases);

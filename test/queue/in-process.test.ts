@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { InProcessJobQueue, startOutboxRelay } from '@shipyard/adapters-queue';
-import { type Job, type JobQueue, OutboxMessage, RelayOutbox, ServiceUnavailableError } from '@shipyard/core';
+import {
+  type Job,
+  type JobQueue,
+  type JobRef,
+  OutboxMessage,
+  RelayOutbox,
+  ServiceUnavailableError,
+} from '@shipyard/core';
 import { MemoryLogger, SimulatedBuildRunner } from '@shipyard/core/testing';
 import test from 'ava';
 import { waitFor } from '../contracts/job-queue.contract.js';
@@ -20,6 +27,10 @@ class FlakyQueue implements JobQueue {
   async enqueue(j: Job): Promise<void> {
     if (this.down) throw new ServiceUnavailableError('The job queue is unavailable');
     await this.inner.enqueue(j);
+  }
+  async liveJobs(jobs: readonly JobRef[]): Promise<Set<string>> {
+    if (this.down) throw new ServiceUnavailableError('The job queue is unavailable');
+    return this.inner.liveJobs(jobs);
   }
 }
 

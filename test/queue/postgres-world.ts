@@ -7,6 +7,7 @@ import {
   type JobHandlers,
   type JobName,
   type JobQueue,
+  type JobRef,
   type OutboxMessage,
   type Principal,
   RandomIdGenerator,
@@ -33,6 +34,10 @@ export class CountingJobQueue implements JobQueue {
   async enqueue(job: Job): Promise<void> {
     await this.inner.enqueue(job);
     this.published.push(job.id);
+  }
+
+  liveJobs(jobs: readonly JobRef[]): Promise<Set<string>> {
+    return this.inner.liveJobs(jobs);
   }
 }
 

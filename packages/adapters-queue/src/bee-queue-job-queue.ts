@@ -1,6 +1,7 @@
 import {
   type Job,
   type JobQueue,
+  type JobRef,
   type Logger,
   QUEUES,
   type QueueName,
@@ -129,6 +130,21 @@ export class BeeQueueJobQueue implements JobQueue {
     if (found === null || found === undefined) return null;
     if (found.status === 'succeeded' || found.status === 'failed') return found.status;
     return 'pending';
+  }
+
+  /** Of `jobs`, those Redis still holds to run (waiting, delayed, active); rejects when Redis cannot be asked. */
+  async liveJobs(jobs: readonly JobRef[]): Promise<Set<string>> {
+    const live = new Set<string>();
+    for (const queue of QUEUES) {
+      const ids = jobs.filter((job) => job.queue === queue).map((job) => job.id);
+      if (ids.length === 0) continue;
+      const found = await this.using(queue, (bq) => Promise.all(ids.map((id) => bq.getJob(id))));
+      for (const job of found) {
+        if (job !== null && job !== undefined && job.status !== 'succeeded' && job.status !== 'failed')
+          live.add(job.id);
+      }
+    }
+    return live;
   }
 
   /** Waiting, active, delayed, succeeded and failed counts of every queue (for health checks). */

@@ -1,6 +1,7 @@
 import {
   type Job,
   type JobQueue,
+  type JobRef,
   type Logger,
   QUEUES,
   type QueueName,
@@ -86,7 +87,7 @@ export class InProcessJobQueue implements JobQueue {
   async enqueue(job: Job): Promise<void> {
     if (this.closed) throw new ServiceUnavailableError('The job queue is closed');
     if (!Object.hasOwn(this.lanes, job.queue)) throw new TypeError(`Unknown queue ${String(job.queue)}`);
-    if (this.states.has(job.id)) return;
+    if (this.states.get(job.id) === 'pending') return;
     this.remember(job.id);
     // A copy as it would come out of Redis: later changes by the caller do not leak in.
     const copy: Job = { ...job, payload: JSON.parse(JSON.stringify(job.payload)) };
@@ -97,6 +98,11 @@ export class InProcessJobQueue implements JobQueue {
   /** The state of a published job; `null` for an id never published (or long forgotten). */
   async status(job: { id: string }): Promise<JobState | null> {
     return this.states.get(job.id) ?? null;
+  }
+
+  /** Of `jobs`, those waiting, delayed or running here (a restarted process holds none). */
+  async liveJobs(jobs: readonly JobRef[]): Promise<Set<string>> {
+    return new Set(jobs.filter((job) => this.states.get(job.id) === 'pending').map((job) => job.id));
   }
 
   /** Resolves when no job is waiting, delayed or running. */

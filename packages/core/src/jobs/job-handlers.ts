@@ -1,8 +1,21 @@
 import type { UseCases } from '../use-cases/create-use-cases.js';
 import { type JobName, type JobPayloads, parseJobPayload } from './job.types.js';
 
-type Handlers = { [N in JobName]: (payload: JobPayloads[N]) => Promise<unknown> };
+/** What the queue tells a handler about the delivery it runs. */
+export interface JobContext {
+  /** The job id (the outbox message id). */
+  jobId?: string;
+  /**
+   * Aborted when the job's timeout passes or the worker shuts down: the handler must stop its
+   * work (a build runner kills its processes) and settle soon after.
+   */
+  signal?: AbortSignal;
+}
+
+type Handlers = { [N in JobName]: (payload: JobPayloads[N], context: JobContext) => Promise<unknown> };
 type GiveUps = { [N in JobName]: (payload: JobPayloads[N], reason: string) => Promise<void> };
+
+const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * Routes jobs to the core's handlers. Queue adapters call `run` for every delivery and
@@ -14,8 +27,8 @@ export class JobHandlers {
 
   constructor(useCases: Pick<UseCases, 'runBuild' | 'runDeployment' | 'runCleanup' | 'sendNotification'>) {
     this.handlers = {
-      'build.run': (payload) => useCases.runBuild.execute(payload),
-      'deployment.run': (payload) => useCases.runDeployment.execute(payload),
+      'build.run': (payload, context) => useCases.runBuild.execute(payload, context.signal ?? NEVER_ABORTED),
+      'deployment.run': (payload, context) => useCases.runDeployment.execute(payload, context.signal ?? NEVER_ABORTED),
       'cleanup.run': (payload) => useCases.runCleanup.execute(payload),
       'notification.send': (payload) => useCases.sendNotification.execute(payload),
     };
@@ -27,13 +40,23 @@ export class JobHandlers {
     };
   }
 
-  async run(name: JobName, rawPayload: unknown): Promise<unknown> {
+  async run(name: JobName, rawPayload: unknown, context: JobContext = {}): Promise<unknown> {
     const payload = parseJobPayload(name, rawPayload);
-    return (this.handlers[name] as (p: unknown) => Promise<unknown>)(payload);
+    return (this.handlers[name] as (p: unknown, c: JobContext) => Promise<unknown>)(payload, context);
   }
 
-  async giveUp(name: JobName, rawPayload: unknown, reason: string): Promise<void> {
+  /**
+   * The queue gave up on a job (its last attempt failed): the row it is about is failed, and the
+   * job is recorded as a dead letter an admin can see and retry.
+   */
+  async giveUp(
+    name: JobName,
+    rawPayload: unknown,
+    reason: string,
+    context: { jobId?: string; attempts?: number } = {},
+  ): Promise<void> {
     const payload = parseJobPayload(name, rawPayload);
+    void context;
     await (this.giveUps[name] as (p: unknown, r: string) => Promise<void>)(payload, reason);
   }
 }

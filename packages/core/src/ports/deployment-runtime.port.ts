@@ -14,8 +14,9 @@ export type DeploymentOutcome = { outcome: 'live'; url: string } | { outcome: 'f
 
 /**
  * Runs a built service. Resolves with the outcome; rejects only on infrastructure failure
- * (retried). Deploying the same deployment id twice must not start two copies.
+ * (retried). Deploying the same deployment id twice must not start two copies. `signal` is
+ * aborted when the deployment is cancelled or its job times out: stop starting it and settle.
  */
 export interface DeploymentRuntime {
-  deploy(request: DeploymentRequest): Promise<DeploymentOutcome>;
+  deploy(request: DeploymentRequest, signal: AbortSignal): Promise<DeploymentOutcome>;
 }

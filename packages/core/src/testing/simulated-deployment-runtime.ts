@@ -15,7 +15,7 @@ export class SimulatedDeploymentRuntime implements DeploymentRuntime {
     this.remainingInfraFailures = options.infrastructureFailures ?? 0;
   }
 
-  async deploy(request: DeploymentRequest): Promise<DeploymentOutcome> {
+  async deploy(request: DeploymentRequest, signal?: AbortSignal): Promise<DeploymentOutcome> {
     this.calls.push(request);
     if (this.remainingInfraFailures > 0) {
       this.remainingInfraFailures -= 1;
@@ -23,7 +23,11 @@ export class SimulatedDeploymentRuntime implements DeploymentRuntime {
     }
     const existing = this.instances.get(request.deploymentId);
     if (existing !== undefined) return { outcome: 'live', url: existing };
-    await delay(this.options.durationMs ?? 0);
+    try {
+      await delay(this.options.durationMs ?? 0, signal);
+    } catch {
+      return { outcome: 'failed', error: 'Deployment cancelled' };
+    }
     const failure = this.options.failWhen?.(request) ?? null;
     if (failure !== null) return { outcome: 'failed', error: failure };
     const url = `https://${request.serviceName}-${request.deploymentId.slice(-8)}.${this.options.baseDomain ?? 'apps.localhost'}`;

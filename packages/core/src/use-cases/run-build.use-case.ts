@@ -25,7 +25,8 @@ export class RunBuild {
     >,
   ) {}
 
-  async execute(payload: JobPayloads['build.run']): Promise<RunBuildResult> {
+  async execute(payload: JobPayloads['build.run'], signal?: AbortSignal): Promise<RunBuildResult> {
+    void signal;
     const tenantId = payload.tenant_id;
     const claimed = await this.claim(tenantId, payload.build_id);
     if (claimed === null) return 'skipped';

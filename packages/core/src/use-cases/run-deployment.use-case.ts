@@ -17,7 +17,7 @@ export type RunDeploymentResult = 'live' | 'failed' | 'skipped';
 export class RunDeployment {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'runtime' | 'encryptor' | 'logger'>) {}
 
-  async execute(payload: JobPayloads['deployment.run']): Promise<RunDeploymentResult> {
+  async execute(payload: JobPayloads['deployment.run'], signal?: AbortSignal): Promise<RunDeploymentResult> {
     const tenantId = payload.tenant_id;
     const request = await this.claim(tenantId, payload.deployment_id);
     if (request === null) return 'skipped';
@@ -25,7 +25,7 @@ export class RunDeployment {
     if ('error' in request) {
       outcome = { outcome: 'failed', error: request.error };
     } else {
-      outcome = await this.deps.runtime.deploy(request);
+      outcome = await this.deps.runtime.deploy(request, signal ?? new AbortController().signal);
     }
     const result = await this.finish(tenantId, payload.deployment_id, outcome);
     this.deps.logger.info(
