@@ -1,6 +1,7 @@
-import { sql } from '@mikro-orm/core';
+import { type EntityManager, LockMode, sql } from '@mikro-orm/core';
 import {
   type BuildRepository,
+  type DeploymentRepository,
   isUuid,
   type OAuthAccount,
   type OAuthAccountRepository,
@@ -10,6 +11,7 @@ import {
   type RefreshTokenRepository,
   type Repositories,
   type TenantRepository,
+  type UnsettledRow,
   type User,
   type UserRepository,
 } from '@shipyard/core';
@@ -64,7 +66,63 @@ export class MikroOrmOAuthAccountRepository
   }
 }
 
+type UnsettledOptions = { waitingBefore: Date; leaseEndedBefore: Date; limit: number };
+
+/** Builds or deployments waiting since before `waitingBefore` or running past their lease, with their tenant. */
+async function unsettledRows(
+  manager: EntityManager,
+  entity: 'build' | 'deployment',
+  statuses: { waiting: string; running: string },
+  options: UnsettledOptions,
+): Promise<UnsettledRow[]> {
+  if (options.limit <= 0) return [];
+  const rows = (await manager.find(
+    ENTITY_CLASSES[entity],
+    {
+      $or: [
+        { status: statuses.waiting, updatedAt: { $lt: options.waitingBefore } },
+        { status: statuses.running, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: options.leaseEndedBefore } }] },
+      ],
+    } as never,
+    { fields: ['id', 'serviceId'] as never, orderBy: { updatedAt: 'asc' } as never, limit: options.limit },
+  )) as unknown as { id: string; serviceId: string }[];
+  if (rows.length === 0) return [];
+  const services = await manager.find(
+    ENTITY_CLASSES.service,
+    { id: { $in: [...new Set(rows.map((row) => row.serviceId))] } },
+    { fields: ['id', 'projectId'] },
+  );
+  const projects = await manager.find(
+    ENTITY_CLASSES.project,
+    { id: { $in: [...new Set(services.map((service) => service.projectId))] } },
+    { fields: ['id', 'tenantId'] },
+  );
+  const projectOf = new Map(services.map((service) => [service.id, service.projectId]));
+  const tenantOf = new Map(projects.map((project) => [project.id, project.tenantId]));
+  const found: UnsettledRow[] = [];
+  for (const row of rows) {
+    const tenantId = tenantOf.get(projectOf.get(row.serviceId) ?? '');
+    if (tenantId !== undefined) found.push({ id: row.id, tenantId });
+  }
+  return found;
+}
+
+export class MikroOrmDeploymentRepository
+  extends MikroOrmScopedRepository<'deployment'>
+  implements DeploymentRepository
+{
+  listUnsettled(options: UnsettledOptions): Promise<UnsettledRow[]> {
+    return this.guard(() =>
+      unsettledRows(this.em, 'deployment', { waiting: 'pending', running: 'deploying' }, options),
+    );
+  }
+}
+
 export class MikroOrmBuildRepository extends MikroOrmScopedRepository<'build'> implements BuildRepository {
+  listUnsettled(options: UnsettledOptions): Promise<UnsettledRow[]> {
+    return this.guard(() => unsettledRows(this.em, 'build', { waiting: 'queued', running: 'running' }, options));
+  }
+
   findPrunable(
     tenantId: string,
     options: { finishedBefore: Date; keepLatest: number; limit: number },
@@ -154,6 +212,20 @@ export class MikroOrmOutboxRepository extends MikroOrmScopedRepository<'outboxMe
     });
   }
 
+  claimPending(now: Date, limit: number): Promise<OutboxMessage[]> {
+    return this.guard(async () => {
+      if (limit <= 0) return [];
+      // Row locks need the transaction, which a lazily opened unit (PGlite) has not begun yet.
+      await this.unit.beforeWrite();
+      const messages = await this.em.find(
+        ENTITY_CLASSES.outboxMessage,
+        { sentAt: null, availableAt: { $lte: now } },
+        { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], limit, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+      );
+      return messages.map((message) => copyEntity('outboxMessage', message));
+    });
+  }
+
   markSent(ids: readonly string[], now: Date): Promise<void> {
     return this.guard(async () => {
       const wanted = ids.filter(isUuid).map((id) => id.toLowerCase());
@@ -185,7 +257,7 @@ export function createMikroOrmRepositories(unit: UnitContext): Repositories {
     projects: new MikroOrmScopedRepository(unit, 'project'),
     services: new MikroOrmScopedRepository(unit, 'service'),
     builds: new MikroOrmBuildRepository(unit, 'build'),
-    deployments: new MikroOrmScopedRepository(unit, 'deployment'),
+    deployments: new MikroOrmDeploymentRepository(unit, 'deployment'),
     refreshTokens: new MikroOrmRefreshTokenRepository(unit, 'refreshToken'),
     outbox: new MikroOrmOutboxRepository(unit, 'outboxMessage'),
   };

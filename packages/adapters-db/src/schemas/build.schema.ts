@@ -12,6 +12,16 @@ export const BuildSchema = defineSchema({
     error: { type: 'text', nullable: true },
     startedAt: { ...TIMESTAMPTZ, nullable: true },
     finishedAt: { ...TIMESTAMPTZ, nullable: true },
+    leaseUntil: { ...TIMESTAMPTZ, nullable: true },
+    jobId: { type: 'uuid', nullable: true },
   },
-  indexes: [{ name: 'builds_service_id_created_at_index', properties: ['serviceId', 'createdAt'] }],
+  indexes: [
+    { name: 'builds_service_id_created_at_index', properties: ['serviceId', 'createdAt'] },
+    // The reconciler's scan: only the few unfinished rows, however many finished ones there are.
+    {
+      name: 'builds_unsettled_index',
+      expression:
+        'create index "builds_unsettled_index" on "builds" ("updated_at") where "status" in (\'queued\', \'running\');',
+    },
+  ],
 });

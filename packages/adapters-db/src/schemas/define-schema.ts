@@ -45,7 +45,7 @@ export interface SchemaSpec<N extends EntityName> {
   /** Columns other than the base ones (id, timestamps, version) and the foreign keys of MODEL. */
   columns: { [K in keyof EntityTypes[N] & string]?: Column };
   /** Indexes that serve the list queries and the foreign keys' lookups. */
-  indexes?: { name: string; properties: string[] }[];
+  indexes?: ({ name: string; properties: string[] } | { name: string; expression: string })[];
   /** Unique keys of MODEL that need an expression (e.g. `lower(email)`), by unique name. */
   uniqueExpressions?: Record<string, (constraint: string, table: string) => string>;
 }

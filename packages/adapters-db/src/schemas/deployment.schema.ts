@@ -9,9 +9,17 @@ export const DeploymentSchema = defineSchema({
     error: { type: 'text', nullable: true },
     startedAt: { ...TIMESTAMPTZ, nullable: true },
     finishedAt: { ...TIMESTAMPTZ, nullable: true },
+    attempt: { type: 'integer' },
+    leaseUntil: { ...TIMESTAMPTZ, nullable: true },
+    jobId: { type: 'uuid', nullable: true },
   },
   indexes: [
     { name: 'deployments_service_id_created_at_index', properties: ['serviceId', 'createdAt'] },
     { name: 'deployments_build_id_index', properties: ['buildId'] },
+    {
+      name: 'deployments_unsettled_index',
+      expression:
+        'create index "deployments_unsettled_index" on "deployments" ("updated_at") where "status" in (\'pending\', \'deploying\');',
+    },
   ],
 });

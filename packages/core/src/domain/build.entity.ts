@@ -37,6 +37,13 @@ export class Build extends Entity {
   error!: string | null;
   startedAt!: Date | null;
   finishedAt!: Date | null;
+  /**
+   * While running: until when the worker that claimed it holds it. It renews the lease while it
+   * works; a build still running past its lease lost its worker and may be claimed again.
+   */
+  leaseUntil!: Date | null;
+  /** The job (outbox message id) that carries the build to a worker. */
+  jobId!: string | null;
   /** Filled only when loaded with the `service` relation. */
   service?: Service;
 
@@ -52,15 +59,38 @@ export class Build extends Entity {
     build.error = null;
     build.startedAt = null;
     build.finishedAt = null;
+    build.leaseUntil = null;
+    build.jobId = null;
     return build;
   }
 
-  /** A worker takes the build: `queued → running`, or a new attempt of a build already running. */
-  start(now: Date): void {
+  /**
+   * A worker takes the build for a new attempt: `queued → running`, or a running build whose
+   * lease expired (its worker is gone). `leaseUntil` is when the claim lapses unless renewed.
+   */
+  start(now: Date, leaseUntil: Date | null = null): void {
     if (this.status !== 'running') assertTransition('build', BUILD_TRANSITIONS, this.status, 'running');
     this.status = 'running';
     this.attempt += 1;
     this.startedAt = now;
+    this.leaseUntil = leaseUntil;
+    this.touch(now);
+  }
+
+  /** Whether a worker holds the running build now. */
+  isLeased(now: Date): boolean {
+    return this.status === 'running' && this.leaseUntil !== null && this.leaseUntil.getTime() > now.getTime();
+  }
+
+  renewLease(until: Date, now: Date): void {
+    this.leaseUntil = until;
+    this.touch(now);
+  }
+
+  /** The attempt ended without an outcome (infrastructure, timeout): free for the next one at once. */
+  releaseLease(error: string, now: Date): void {
+    this.leaseUntil = null;
+    this.error = error;
     this.touch(now);
   }
 
@@ -82,6 +112,7 @@ export class Build extends Entity {
     this.error = error;
     this.appendLogs(logs);
     this.finishedAt = now;
+    this.leaseUntil = null;
     this.touch(now);
   }
 

@@ -19,12 +19,16 @@ const BUILD_ALLOWED: ReadonlyArray<readonly [BuildStatus, BuildStatus]> = [
   ['running', 'cancelled'],
 ];
 
-// `pending → failed` is how a job given up before it was ever claimed ends.
+// `pending → failed` is how a job given up before it was ever claimed ends; `deploying → deploying`
+// is a new attempt after the previous worker's lease lapsed.
 const DEPLOYMENT_ALLOWED: ReadonlyArray<readonly [DeploymentStatus, DeploymentStatus]> = [
   ['pending', 'deploying'],
   ['pending', 'failed'],
+  ['pending', 'cancelled'],
+  ['deploying', 'deploying'],
   ['deploying', 'live'],
   ['deploying', 'failed'],
+  ['deploying', 'cancelled'],
   ['live', 'superseded'],
 ];
 
@@ -53,6 +57,7 @@ const moveDeployment = (deployment: Deployment, to: DeploymentStatus): void => {
   else if (to === 'live') deployment.goLive('https://app.example.test', T1);
   else if (to === 'failed') deployment.fail('boom', T1);
   else if (to === 'superseded') deployment.supersede(T1);
+  else if (to === 'cancelled') deployment.cancel(T1);
   else throw new Error(`no method moves a deployment to ${to}`);
 };
 
@@ -138,7 +143,7 @@ test('a new deployment is pending with no url', (t) => {
 });
 
 for (const from of DEPLOYMENT_STATUSES) {
-  for (const to of ['deploying', 'live', 'failed', 'superseded'] as const) {
+  for (const to of ['deploying', 'live', 'failed', 'superseded', 'cancelled'] as const) {
     const allowed = DEPLOYMENT_ALLOWED.some(([a, b]) => a === from && b === to);
     test(`a ${from} deployment ${allowed ? 'can' : 'cannot'} become ${to}`, (t) => {
       const deployment = deploymentIn(from);

@@ -25,7 +25,12 @@ export class JobHandlers {
   private readonly handlers: Handlers;
   private readonly giveUps: GiveUps;
 
-  constructor(useCases: Pick<UseCases, 'runBuild' | 'runDeployment' | 'runCleanup' | 'sendNotification'>) {
+  constructor(
+    private readonly useCases: Pick<
+      UseCases,
+      'runBuild' | 'runDeployment' | 'runCleanup' | 'sendNotification' | 'recordJobFailure'
+    >,
+  ) {
     this.handlers = {
       'build.run': (payload, context) => useCases.runBuild.execute(payload, context.signal ?? NEVER_ABORTED),
       'deployment.run': (payload, context) => useCases.runDeployment.execute(payload, context.signal ?? NEVER_ABORTED),
@@ -46,8 +51,9 @@ export class JobHandlers {
   }
 
   /**
-   * The queue gave up on a job (its last attempt failed): the row it is about is failed, and the
-   * job is recorded as a dead letter an admin can see and retry.
+   * The queue gave up on a job (its last attempt failed). A build or deployment fails if its
+   * attempts (kept in its row) are spent, and its job becomes a dead letter; if not, the
+   * reconciler publishes it again. Any other job becomes a dead letter an admin can retry.
    */
   async giveUp(
     name: JobName,
@@ -56,7 +62,9 @@ export class JobHandlers {
     context: { jobId?: string; attempts?: number } = {},
   ): Promise<void> {
     const payload = parseJobPayload(name, rawPayload);
-    void context;
     await (this.giveUps[name] as (p: unknown, r: string) => Promise<void>)(payload, reason);
+    if (context.jobId !== undefined && name !== 'build.run' && name !== 'deployment.run') {
+      await this.useCases.recordJobFailure.execute(payload.tenant_id, context.jobId, reason, context.attempts ?? null);
+    }
   }
 }

@@ -19,6 +19,13 @@ export interface JobPayloads {
 }
 export type JobName = keyof JobPayloads;
 
+export const JOB_NAMES = [
+  'build.run',
+  'deployment.run',
+  'cleanup.run',
+  'notification.send',
+] as const satisfies readonly JobName[];
+
 /** Which queue carries each job. */
 export const JOB_QUEUES: Readonly<Record<JobName, QueueName>> = {
   'build.run': 'build',

@@ -67,9 +67,25 @@ export type TeamRepository = ScopedRepository<Team>;
 export type TeamMemberRepository = ScopedRepository<TeamMember>;
 export type ProjectRepository = ScopedRepository<Project>;
 export type ServiceRepository = ScopedRepository<Service>;
-export type DeploymentRepository = ScopedRepository<Deployment>;
+/** A build or deployment the reconciler should look at, with the tenant it belongs to. */
+export interface UnsettledRow {
+  id: string;
+  tenantId: string;
+}
 
-export interface BuildRepository extends ScopedRepository<Build> {
+/** Rows carried by jobs (builds, deployments): the reconciler's platform-wide view of them. */
+export interface JobRowRepository<T extends Entity> extends ScopedRepository<T> {
+  /**
+   * Platform-wide, for the reconciler: rows waiting for a worker (queued, pending) last changed
+   * before `waitingBefore`, and rows running whose lease ended before `leaseEndedBefore` (or that
+   * have none), least recently changed first.
+   */
+  listUnsettled(options: { waitingBefore: Date; leaseEndedBefore: Date; limit: number }): Promise<UnsettledRow[]>;
+}
+
+export type DeploymentRepository = JobRowRepository<Deployment>;
+
+export interface BuildRepository extends JobRowRepository<Build> {
   /**
    * Ids of finished builds that cleanup may delete: finished before `finishedBefore`, not among
    * the `keepLatest` newest builds of their service, and not referenced by any deployment.
@@ -90,6 +106,11 @@ export interface RefreshTokenRepository extends ScopedRepository<RefreshToken> {
 export interface OutboxRepository extends ScopedRepository<OutboxMessage> {
   /** Platform-wide, for the relay: unsent messages due at `now`, oldest first. */
   listPending(now: Date, limit: number): Promise<OutboxMessage[]>;
+  /**
+   * As `listPending`, but locks the rows for this unit of work and skips rows another unit holds,
+   * so concurrent relays take disjoint messages (`FOR UPDATE SKIP LOCKED`).
+   */
+  claimPending(now: Date, limit: number): Promise<OutboxMessage[]>;
   /** Platform-wide, for the relay. */
   markSent(ids: readonly string[], now: Date): Promise<void>;
   /** Deletes sent messages of a tenant sent before `sentBefore`; returns how many. */

@@ -3,10 +3,12 @@ import { BUILD_STATUSES } from '../domain/build.entity.js';
 import { DEPLOYMENT_STATUSES } from '../domain/deployment.entity.js';
 import { type EntityName, RELATIONS } from '../domain/model.js';
 import { OAUTH_PROVIDERS } from '../domain/oauth-account.entity.js';
+import { JOB_STATES } from '../domain/outbox-message.entity.js';
 import { ROLES } from '../domain/role.js';
 import { SERVICE_STATUSES } from '../domain/service.entity.js';
 import { TEAM_ROLES } from '../domain/team-member.entity.js';
 import { isUuid } from '../domain/validate.js';
+import { JOB_NAMES, QUEUES } from '../jobs/job.types.js';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -105,8 +107,8 @@ export const QUERY_RULES: Readonly<Record<EntityName, QueryRules>> = {
     relations: [],
   },
   outboxMessage: {
-    sortable: [...TIMESTAMPS, 'availableAt'],
-    filterable: { queue: ['deployment', 'build', 'cleanup', 'default'], name: 'string' },
+    sortable: [...TIMESTAMPS, 'availableAt', 'failedAt'],
+    filterable: { queue: QUEUES, name: JOB_NAMES, state: JOB_STATES },
     relations: [],
   },
 };

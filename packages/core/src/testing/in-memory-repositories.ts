@@ -18,6 +18,7 @@ import type { User } from '../domain/user.entity.js';
 import { TENANT_ISOLATION } from '../policy/tenant-isolation.policy.js';
 import type {
   BuildRepository,
+  DeploymentRepository,
   GetOptions,
   OAuthAccountRepository,
   OutboxRepository,
@@ -25,6 +26,7 @@ import type {
   Repositories,
   ScopedRepository,
   TenantRepository,
+  UnsettledRow,
   UserRepository,
 } from '../ports/repository.port.js';
 import {
@@ -236,7 +238,61 @@ export class InMemoryOAuthAccountRepository
   }
 }
 
+/** The reconciler's view of builds or deployments: waiting ones changed long ago, running ones past their lease. */
+function unsettledRows(
+  rows: Iterable<Row>,
+  tenantOf: (row: Row) => string | undefined,
+  statuses: { waiting: string; running: string },
+  options: { waitingBefore: Date; leaseEndedBefore: Date; limit: number },
+): UnsettledRow[] {
+  const due = [...rows].filter((row) => {
+    if (row.status === statuses.waiting) return (row.updatedAt as Date) < options.waitingBefore;
+    if (row.status !== statuses.running) return false;
+    const lease = row.leaseUntil as Date | null;
+    return lease === null || lease < options.leaseEndedBefore;
+  });
+  due.sort((a, b) => compareRows(a, b, 'updatedAt', 'asc'));
+  const found: UnsettledRow[] = [];
+  for (const row of due) {
+    const tenantId = tenantOf(row);
+    if (tenantId !== undefined) found.push({ id: row.id, tenantId });
+    if (found.length >= options.limit) break;
+  }
+  return found;
+}
+
+export class InMemoryDeploymentRepository
+  extends InMemoryScopedRepository<'deployment'>
+  implements DeploymentRepository
+{
+  async listUnsettled(options: {
+    waitingBefore: Date;
+    leaseEndedBefore: Date;
+    limit: number;
+  }): Promise<UnsettledRow[]> {
+    return unsettledRows(
+      this.allRows(),
+      (row) => this.tenantOf(row),
+      { waiting: 'pending', running: 'deploying' },
+      options,
+    );
+  }
+}
+
 export class InMemoryBuildRepository extends InMemoryScopedRepository<'build'> implements BuildRepository {
+  async listUnsettled(options: {
+    waitingBefore: Date;
+    leaseEndedBefore: Date;
+    limit: number;
+  }): Promise<UnsettledRow[]> {
+    return unsettledRows(
+      this.allRows(),
+      (row) => this.tenantOf(row),
+      { waiting: 'queued', running: 'running' },
+      options,
+    );
+  }
+
   async findPrunable(
     tenantId: string,
     options: { finishedBefore: Date; keepLatest: number; limit: number },
@@ -303,6 +359,11 @@ export class InMemoryOutboxRepository extends InMemoryScopedRepository<'outboxMe
       .map((row) => this.output(row, []));
   }
 
+  /** One in-memory transaction runs at a time, so nothing else can hold these rows. */
+  claimPending(now: Date, limit: number): Promise<OutboxMessage[]> {
+    return this.listPending(now, limit);
+  }
+
   async markSent(ids: readonly string[], now: Date): Promise<void> {
     for (const id of ids) {
       const row = this.tx.read('outboxMessage', id);
@@ -336,7 +397,7 @@ export function createInMemoryRepositories(tx: InMemoryTransaction): Repositorie
     projects: new InMemoryScopedRepository(tx, 'project'),
     services: new InMemoryScopedRepository(tx, 'service'),
     builds: new InMemoryBuildRepository(tx, 'build'),
-    deployments: new InMemoryScopedRepository(tx, 'deployment'),
+    deployments: new InMemoryDeploymentRepository(tx, 'deployment'),
     refreshTokens: new InMemoryRefreshTokenRepository(tx, 'refreshToken'),
     outbox: new InMemoryOutboxRepository(tx, 'outboxMessage'),
   };

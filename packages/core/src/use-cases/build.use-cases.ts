@@ -29,9 +29,10 @@ export class TriggerBuild {
           branch: branch ?? service.branch,
           commitSha,
         });
+        const job = await scheduleJob(this.deps, repos, 'build.run', { tenant_id: actor.tenantId, build_id: build.id });
+        build.jobId = job.id;
         await repos.builds.add(actor.tenantId, build);
         if (service.setStatus('building', this.deps.clock.now())) await repos.services.update(actor.tenantId, service);
-        await scheduleJob(this.deps, repos, 'build.run', { tenant_id: actor.tenantId, build_id: build.id });
         return build;
       }),
     );
@@ -60,20 +61,23 @@ export class GetBuild {
   }
 }
 
-/** Cancels a queued or running build; a running one stops at its next cancellation check. */
+/** Cancels a queued or running build; a running one is aborted at its next lease check. */
 export class CancelBuild {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
 
   async execute(actor: Principal, buildId: string): Promise<Build> {
     requireRole(actor, 'member');
-    return this.deps.uow.run(async (repos) => {
-      const build = await repos.builds.get(actor.tenantId, buildId);
-      const now = this.deps.clock.now();
-      build.cancel(now);
-      await repos.builds.update(actor.tenantId, build);
-      const service = await repos.services.get(actor.tenantId, build.serviceId);
-      if (service.status === 'building') await settleServiceStatus(repos, actor.tenantId, service, now);
-      return build;
-    });
+    // The running build's worker renews its lease on the same row: a lost race is simply run again.
+    return retryOnConflict(() =>
+      this.deps.uow.run(async (repos) => {
+        const build = await repos.builds.get(actor.tenantId, buildId);
+        const now = this.deps.clock.now();
+        build.cancel(now);
+        await repos.builds.update(actor.tenantId, build);
+        const service = await repos.services.get(actor.tenantId, build.serviceId);
+        if (service.status === 'building') await settleServiceStatus(repos, actor.tenantId, service, now);
+        return build;
+      }),
+    );
   }
 }

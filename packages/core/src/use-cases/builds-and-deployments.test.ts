@@ -107,18 +107,24 @@ test('a build that meets two infrastructure failures succeeds on its third run, 
   t.is((done.logs.match(/Build succeeded/g) ?? []).length, 1, 'only the successful run left logs');
 });
 
-test('a build whose infrastructure always fails is failed after 4 runs, through giveUp', async (t) => {
+test('a build whose infrastructure always fails is failed after its 4 attempts, and its job is a dead letter', async (t) => {
   const buildRunner = new SimulatedBuildRunner({ infrastructureFailures: Number.POSITIVE_INFINITY });
   const { harness, uc, owner, service, status } = await setup({ buildRunner });
   const build = await uc.triggerBuild.execute(owner, service.id);
   const report = await harness.drain();
   const done = await uc.getBuild.execute(owner, build.id);
   t.is(buildRunner.calls.length, 4);
-  t.is(report.gaveUp.length, 1);
+  t.is(report.gaveUp.length, 0, 'the row counts the attempts: the last one fails the build itself');
   t.is(done.status, 'failed');
   t.is(done.attempt, 4);
   t.regex(done.error ?? '', /Gave up after 4 attempt\(s\): simulated infrastructure failure/);
   t.is(await status(), 'failed');
+  const dead = await uc.listJobs.execute(owner, { filters: { state: 'failed' } });
+  t.deepEqual(
+    dead.items.map((job) => [job.id, job.name, job.attempts]),
+    [[done.jobId, 'build.run', 4]],
+  );
+  t.regex(dead.items[0]?.lastError ?? '', /simulated infrastructure failure/);
 });
 
 test('a finished build announces itself with a notification job', async (t) => {
@@ -374,10 +380,11 @@ test('a deployment whose runtime is always unreachable is failed after its retri
   await uc.triggerBuild.execute(owner, service.id);
   const report = await harness.drain();
   t.is(runtime.calls.length, 4);
-  t.is(report.gaveUp.length, 1);
+  t.is(report.gaveUp.length, 0, 'the row counts the attempts: the last one fails the deployment itself');
   const deployment = (await uc.listDeployments.execute(owner, service.id)).items[0];
   t.is(deployment?.status, 'failed');
-  t.regex(deployment?.error ?? '', /Gave up after retries/);
+  t.is(deployment?.attempt, 4);
+  t.regex(deployment?.error ?? '', /Gave up after 4 attempt\(s\): simulated infrastructure failure/);
   t.is(await status(), 'failed');
 });
 

@@ -23,8 +23,22 @@ export interface CoreSettings {
   keepLatestBuilds: number;
   /** Sent outbox messages are deleted after this many days. */
   outboxRetentionDays: number;
-  /** How often a running build checks whether it was cancelled (0 turns it off). */
+  /**
+   * How often a running build or deployment reads its row: to see a cancel, to renew its lease,
+   * and to notice another worker took it over (0 turns it off).
+   */
   cancelCheckIntervalMs: number;
+  /**
+   * How long a worker's claim on a running build or deployment lasts unless renewed. A row still
+   * running past its lease lost its worker: it may be claimed again, or the reconciler runs it.
+   */
+  jobLeaseMs: number;
+  /** Runs of a build or deployment at most (stalls and redeliveries included); then it fails. */
+  maxJobAttempts: number;
+  /** A row queued for longer than this with no live job is published again by the reconciler. */
+  reconcileGraceMs: number;
+  /** How long a job waits for an unavailable database before its attempt fails. */
+  databaseWaitMs: number;
 }
 
 export const DEFAULT_SETTINGS: CoreSettings = {
@@ -33,6 +47,10 @@ export const DEFAULT_SETTINGS: CoreSettings = {
   keepLatestBuilds: 10,
   outboxRetentionDays: 7,
   cancelCheckIntervalMs: 2000,
+  jobLeaseMs: 15_000,
+  maxJobAttempts: 4,
+  reconcileGraceMs: 10_000,
+  databaseWaitMs: 60_000,
 };
 
 /** Every port the use cases draw on. Each use case declares the subset it needs. */

@@ -1,11 +1,19 @@
 import { Authenticate } from './authenticate.use-case.js';
 import { CancelBuild, GetBuild, ListBuilds, TriggerBuild } from './build.use-cases.js';
 import type { CoreDeps } from './core-deps.js';
-import { CreateDeployment, GetDeployment, ListDeployments, RollbackDeployment } from './deployment.use-cases.js';
+import {
+  CancelDeployment,
+  CreateDeployment,
+  GetDeployment,
+  ListDeployments,
+  RollbackDeployment,
+} from './deployment.use-cases.js';
+import { GetJob, ListJobs, RecordJobFailure, RetryJob } from './job.use-cases.js';
 import { Login } from './login.use-case.js';
 import { Logout } from './logout.use-case.js';
 import { BeginOAuthSignIn, CompleteOAuthSignIn, ListOAuthAccounts, UnlinkOAuthAccount } from './oauth.use-cases.js';
 import { CreateProject, DeleteProject, GetProject, ListProjects, UpdateProject } from './project.use-cases.js';
+import { ReconcileJobs } from './reconcile-jobs.use-case.js';
 import { RefreshSession } from './refresh-session.use-case.js';
 import { Register } from './register.use-case.js';
 import { RelayOutbox } from './relay-outbox.use-case.js';
@@ -79,6 +87,12 @@ export function createUseCases(deps: CoreDeps) {
     listDeployments: new ListDeployments(deps),
     getDeployment: new GetDeployment(deps),
     rollbackDeployment: new RollbackDeployment(deps),
+    cancelDeployment: new CancelDeployment(deps),
+    listJobs: new ListJobs(deps),
+    getJob: new GetJob(deps),
+    retryJob: new RetryJob(deps),
+    recordJobFailure: new RecordJobFailure(deps),
+    reconcileJobs: new ReconcileJobs(deps),
     runBuild: new RunBuild(deps),
     runDeployment: new RunDeployment(deps),
     runCleanup: new RunCleanup(deps),

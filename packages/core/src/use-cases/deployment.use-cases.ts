@@ -5,7 +5,8 @@ import { uuid } from '../domain/validate.js';
 import type { Repositories } from '../ports/repository.port.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { type CoreDeps, stamp } from './core-deps.js';
-import { scheduleJob } from './outbox.js';
+import { scheduleJob, settleServiceStatus } from './outbox.js';
+import { retryOnConflict } from './retry.js';
 
 /** Creates a pending deployment of a succeeded build of the service and schedules its job. */
 export async function startDeployment(
@@ -25,9 +26,10 @@ export async function startDeployment(
     });
   }
   const deployment = Deployment.create(stamp(deps), { serviceId: service.id, buildId: build.id });
+  const job = await scheduleJob(deps, repos, 'deployment.run', { tenant_id: tenantId, deployment_id: deployment.id });
+  deployment.jobId = job.id;
   await repos.deployments.add(tenantId, deployment);
   if (service.setStatus('deploying', deps.clock.now())) await repos.services.update(tenantId, service);
-  await scheduleJob(deps, repos, 'deployment.run', { tenant_id: tenantId, deployment_id: deployment.id });
   return deployment;
 }
 
@@ -60,6 +62,29 @@ export class GetDeployment {
   async execute(actor: Principal, deploymentId: string): Promise<Deployment> {
     requireRole(actor, 'viewer');
     return this.deps.uow.run((repos) => repos.deployments.get(actor.tenantId, deploymentId));
+  }
+}
+
+/**
+ * Cancels a pending or deploying deployment (`ConflictError` once it is final). A running deploy
+ * sees it at its next lease check and its runtime is aborted through its signal.
+ */
+export class CancelDeployment {
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+
+  async execute(actor: Principal, deploymentId: string): Promise<Deployment> {
+    requireRole(actor, 'member');
+    return retryOnConflict(() =>
+      this.deps.uow.run(async (repos) => {
+        const deployment = await repos.deployments.get(actor.tenantId, deploymentId);
+        const now = this.deps.clock.now();
+        deployment.cancel(now);
+        await repos.deployments.update(actor.tenantId, deployment);
+        const service = await repos.services.get(actor.tenantId, deployment.serviceId);
+        if (service.status === 'deploying') await settleServiceStatus(repos, actor.tenantId, service, now);
+        return deployment;
+      }),
+    );
   }
 }
 

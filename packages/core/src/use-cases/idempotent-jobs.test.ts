@@ -68,10 +68,25 @@ test('two concurrent deliveries of one build job run the runner once', async (t)
   t.is((await uc.listDeployments.execute(owner, service.id)).total, 1);
 });
 
+test('a queue giving up on a build that has attempts left leaves it to the reconciler, not failed', async (t) => {
+  const { harness, uc, owner, service } = await setup();
+  const build = await uc.triggerBuild.execute(owner, service.id);
+  const payload = { tenant_id: owner.tenantId, build_id: build.id };
+  await harness.handlers.giveUp('build.run', payload, 'database unreachable');
+  t.is((await uc.getBuild.execute(owner, build.id)).status, 'queued');
+  t.is(await harness.handlers.run('build.run', payload), 'succeeded');
+});
+
 test('a build job delivered after its build was given up does nothing', async (t) => {
   const { harness, uc, owner, service } = await setup();
   const build = await uc.triggerBuild.execute(owner, service.id);
   const payload = { tenant_id: owner.tenantId, build_id: build.id };
+  // Every attempt's worker died mid-build: the row counted them.
+  await harness.uow.run(async (repos) => {
+    const row = await repos.builds.get(owner.tenantId, build.id);
+    for (let i = 0; i < harness.deps.settings.maxJobAttempts; i += 1) row.start(harness.clock.now());
+    await repos.builds.update(owner.tenantId, row);
+  });
   await harness.handlers.giveUp('build.run', payload, 'worker lost');
   await harness.handlers.giveUp('build.run', payload, 'worker lost again');
   t.is(await harness.handlers.run('build.run', payload), 'skipped');

@@ -21,6 +21,8 @@ interface World {
   deployments: Deployment[];
   /** A build still queued. */
   queued: Build;
+  /** A deployment still pending. */
+  pending: Deployment;
 }
 
 async function world(): Promise<World> {
@@ -48,7 +50,10 @@ async function world(): Promise<World> {
   }
   harness.clock.advance(60_000);
   const queued = await useCases.triggerBuild.execute(owner, service.id);
-  return { harness, owner, other, project, service, team, builds, deployments, queued };
+  const pending = await useCases.createDeployment.execute(owner, service.id, { buildId: builds[0]!.id });
+  // The queued build's job is a dead letter (its queue gave up on it).
+  await useCases.recordJobFailure.execute(owner.tenantId, queued.jobId!, 'worker lost', 4);
+  return { harness, owner, other, project, service, team, builds, deployments, queued, pending };
 }
 
 /** Every row id with its version: equal snapshots mean nothing was written. */
@@ -165,6 +170,18 @@ const CASES: Case[] = [
     minimum: 'member',
     run: (w, a) => w.harness.useCases.rollbackDeployment.execute(a, w.deployments[1]!.id),
   },
+  {
+    does: 'cancel a deployment',
+    minimum: 'member',
+    run: (w, a) => w.harness.useCases.cancelDeployment.execute(a, w.pending.id),
+  },
+  { does: 'list jobs', minimum: 'admin', run: (w, a) => w.harness.useCases.listJobs.execute(a) },
+  {
+    does: 'retry a failed job',
+    minimum: 'admin',
+    run: (w, a) => w.harness.useCases.retryJob.execute(a, w.queued.jobId!),
+  },
+  { does: 'read a job', minimum: 'admin', run: (w, a) => w.harness.useCases.getJob.execute(a, w.queued.jobId!) },
   { does: 'list teams', minimum: 'member', run: (w, a) => w.harness.useCases.listTeams.execute(a) },
   { does: 'read a team', minimum: 'member', run: (w, a) => w.harness.useCases.getTeam.execute(a, w.team.id) },
   // admin also manages users, teams and deletes projects
@@ -261,6 +278,8 @@ test('the matrix covers every use case that takes an actor', (t) => {
     'runCleanup',
     'sendNotification',
     'relayOutbox',
+    'reconcileJobs',
+    'recordJobFailure',
     'beginOAuthSignIn',
     'completeOAuthSignIn',
     'rotateSecrets',

@@ -1,98 +1,156 @@
 import { ConflictError } from '../domain/app.errors.js';
-import type { Build } from '../domain/build.entity.js';
+import { type Build, isFinishedBuild } from '../domain/build.entity.js';
 import type { Service } from '../domain/service.entity.js';
 import type { JobPayloads } from '../jobs/job.types.js';
 import type { BuildOutcome } from '../ports/build-runner.port.js';
+import type { Repositories } from '../ports/repository.port.js';
 import type { CoreDeps } from './core-deps.js';
 import { startDeployment } from './deployment.use-cases.js';
+import { markJobFailed } from './job-failure.js';
+import {
+  AttemptAborted,
+  abortKind,
+  errorMessage,
+  leaseEnd,
+  leaseNeedsRenewal,
+  linkedController,
+  waitForDatabase,
+  watchLease,
+} from './job-lease.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
 import { decryptEnv } from './service-env.js';
 
 export type RunBuildResult = 'succeeded' | 'failed' | 'skipped';
 
+type BuildDeps = Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'buildRunner' | 'encryptor' | 'logger' | 'settings'>;
+
+type Claim = { kind: 'claimed'; build: Build; service: Service } | { kind: 'skipped' } | { kind: 'exhausted' };
+
+const NEVER_ABORTED = new AbortController().signal;
+
 /**
- * The build job. Idempotent: a build that is no longer queued or running is left alone, and a
- * claim is a versioned write, so of two deliveries racing only one runs the build. The runner's
- * own failure is final (`failed`); a runner that throws (infrastructure) leaves the build
- * `running` and rethrows, so the queue retries it as a new attempt.
+ * Fails a build for good (its attempts are spent), settles its service, records its job as a dead
+ * letter and schedules the notification. In the caller's unit of work.
+ */
+export async function failBuildForGood(
+  deps: Pick<CoreDeps, 'clock' | 'ids'>,
+  repos: Repositories,
+  tenantId: string,
+  build: Build,
+  reason: string,
+): Promise<void> {
+  const now = deps.clock.now();
+  if (build.status === 'queued') build.start(now);
+  const error = `Gave up after ${build.attempt} attempt(s): ${reason}`;
+  build.fail(error, '', now);
+  await repos.builds.update(tenantId, build);
+  const service = await repos.services.get(tenantId, build.serviceId);
+  await settleServiceStatus(repos, tenantId, service, now, 'failed');
+  await markJobFailed(repos, tenantId, build.jobId, error, build.attempt, now);
+  await scheduleJob(deps, repos, 'notification.send', {
+    tenant_id: tenantId,
+    event: 'build.finished',
+    subject_id: build.id,
+    status: 'failed',
+  });
+}
+
+/**
+ * The build job. The row is the truth: a delivery claims the build (a versioned write that takes
+ * a lease), so of two deliveries only one runs it, and a build that is finished, or running under
+ * another worker's live lease, is left alone. Every claim is an attempt, stalls included; past
+ * `maxJobAttempts` the build fails for good. The runner's own failure is final (`failed`); a
+ * runner that throws (infrastructure) or outlives the job's timeout frees the row and rethrows, so
+ * the queue runs it again. While it runs, the lease is renewed and a cancel aborts the runner.
  */
 export class RunBuild {
-  constructor(
-    private readonly deps: Pick<
-      CoreDeps,
-      'uow' | 'clock' | 'ids' | 'buildRunner' | 'encryptor' | 'logger' | 'settings'
-    >,
-  ) {}
+  constructor(private readonly deps: BuildDeps) {}
 
-  async execute(payload: JobPayloads['build.run'], signal?: AbortSignal): Promise<RunBuildResult> {
-    void signal;
+  async execute(payload: JobPayloads['build.run'], signal: AbortSignal = NEVER_ABORTED): Promise<RunBuildResult> {
     const tenantId = payload.tenant_id;
-    const claimed = await this.claim(tenantId, payload.build_id);
-    if (claimed === null) return 'skipped';
-    const { build, service } = claimed;
-    const log = this.deps.logger.child({ tenant_id: tenantId, build_id: build.id, attempt: build.attempt });
+    const claim = await waitForDatabase(this.deps, () => this.claim(tenantId, payload.build_id), signal);
+    if (claim.kind === 'skipped') return 'skipped';
+    if (claim.kind === 'exhausted') return 'failed';
+    const { build, service } = claim;
+    const attempt = build.attempt;
+    const log = this.deps.logger.child({ tenant_id: tenantId, build_id: build.id, attempt });
 
     const lines: string[] = [];
-    let outcome: BuildOutcome | undefined;
-    const controller = new AbortController();
-    const stopWatching = this.watchCancellation(tenantId, build.id, controller);
+    const { controller, unlink } = linkedController(signal);
+    const stopWatching = this.watch(tenantId, build.id, attempt, controller);
+    let outcome: BuildOutcome;
     try {
-      let env: Record<string, string>;
-      try {
-        env = await decryptEnv(this.deps.encryptor, tenantId, service.id, service.env);
-      } catch (error) {
-        log.error({ err: error }, 'cannot decrypt the service env vars');
-        outcome = { outcome: 'failed', error: 'The service env vars cannot be decrypted' };
-        env = {};
-      }
-      outcome ??= await this.deps.buildRunner.run(
-        {
-          tenantId,
-          buildId: build.id,
-          serviceId: service.id,
-          attempt: build.attempt,
-          repoUrl: service.repoUrl,
-          branch: build.branch,
-          commitSha: build.commitSha,
-          buildCommand: service.buildCommand,
-          env,
-        },
-        (line) => lines.push(line),
-        controller.signal,
-      );
+      outcome = await this.runRunner(tenantId, build, service, controller.signal, (line) => lines.push(line), log);
+    } catch (error) {
+      stopWatching();
+      unlink();
+      return this.endAttempt(tenantId, build.id, attempt, controller.signal, error, signal);
     } finally {
       stopWatching();
+      unlink();
     }
-    const result = await this.finish(tenantId, build.id, build.attempt, outcome, lines.join('\n'));
+    const aborted = abortKind(controller.signal);
+    if (aborted === 'job') {
+      // The job's timeout (or a stopping worker) cut the build short: an attempt without an outcome.
+      return this.endAttempt(tenantId, build.id, attempt, controller.signal, controller.signal.reason, signal);
+    }
+    const result = await waitForDatabase(this.deps, () =>
+      retryOnConflict(() => this.finishOnce(tenantId, build.id, attempt, outcome, lines.join('\n'))),
+    );
     log.info({ outcome: result }, 'build job done');
     return result;
   }
 
   /**
-   * Marks the build failed once the queue has given up retrying it (its runner kept throwing).
+   * The queue gave up on the job (its last delivery failed). The build fails only if its attempts
+   * are spent; otherwise its lease is freed and the reconciler publishes it again.
    */
   async giveUp(payload: JobPayloads['build.run'], reason: string): Promise<void> {
-    await retryOnConflict(() => this.giveUpOnce(payload, reason));
+    await retryOnConflict(() =>
+      this.deps.uow.run(async (repos) => {
+        const build = await repos.builds.find(payload.tenant_id, payload.build_id);
+        if (build === null || isFinishedBuild(build.status)) return;
+        if (build.attempt >= this.deps.settings.maxJobAttempts) {
+          await failBuildForGood(this.deps, repos, payload.tenant_id, build, reason);
+        } else if (build.status === 'running') {
+          build.releaseLease(reason, this.deps.clock.now());
+          await repos.builds.update(payload.tenant_id, build);
+        }
+      }),
+    );
   }
 
-  private async giveUpOnce(payload: JobPayloads['build.run'], reason: string): Promise<void> {
-    await this.deps.uow.run(async (repos) => {
-      const build = await repos.builds.find(payload.tenant_id, payload.build_id);
-      if (build === null || (build.status !== 'queued' && build.status !== 'running')) return;
-      const now = this.deps.clock.now();
-      if (build.status === 'queued') build.start(now);
-      build.fail(`Gave up after ${build.attempt} attempt(s): ${reason}`, '', now);
-      await repos.builds.update(payload.tenant_id, build);
-      const service = await repos.services.get(payload.tenant_id, build.serviceId);
-      await settleServiceStatus(repos, payload.tenant_id, service, now, 'failed');
-      await scheduleJob(this.deps, repos, 'notification.send', {
-        tenant_id: payload.tenant_id,
-        event: 'build.finished',
-        subject_id: build.id,
-        status: 'failed',
-      });
-    });
+  private async runRunner(
+    tenantId: string,
+    build: Build,
+    service: Service,
+    signal: AbortSignal,
+    log: (line: string) => void,
+    logger: CoreDeps['logger'],
+  ): Promise<BuildOutcome> {
+    let env: Record<string, string>;
+    try {
+      env = await decryptEnv(this.deps.encryptor, tenantId, service.id, service.env);
+    } catch (error) {
+      logger.error({ err: error }, 'cannot decrypt the service env vars');
+      return { outcome: 'failed', error: 'The service env vars cannot be decrypted' };
+    }
+    return this.deps.buildRunner.run(
+      {
+        tenantId: tenantId,
+        buildId: build.id,
+        serviceId: service.id,
+        attempt: build.attempt,
+        repoUrl: service.repoUrl,
+        branch: build.branch,
+        commitSha: build.commitSha,
+        buildCommand: service.buildCommand,
+        env,
+      },
+      log,
+      signal,
+    );
   }
 
   /**
@@ -100,22 +158,28 @@ export class RunBuild {
    * delivery took it first. The service's status is written apart, retried on conflicts with
    * other builds of the same service.
    */
-  private async claim(tenantId: string, buildId: string): Promise<{ build: Build; service: Service } | null> {
-    let build: Build | null;
+  private async claim(tenantId: string, buildId: string): Promise<Claim> {
+    let claim: Claim;
     try {
-      build = await this.deps.uow.run(async (repos) => {
+      claim = await this.deps.uow.run(async (repos): Promise<Claim> => {
         const found = await repos.builds.find(tenantId, buildId);
-        if (found === null || (found.status !== 'queued' && found.status !== 'running')) return null;
-        found.start(this.deps.clock.now());
+        if (found === null || isFinishedBuild(found.status)) return { kind: 'skipped' };
+        const now = this.deps.clock.now();
+        if (found.isLeased(now)) return { kind: 'skipped' };
+        if (found.attempt >= this.deps.settings.maxJobAttempts) {
+          await failBuildForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
+          return { kind: 'exhausted' };
+        }
+        found.start(now, leaseEnd(this.deps, now));
         await repos.builds.update(tenantId, found);
-        return found;
+        return { kind: 'claimed', build: found, service: undefined as unknown as Service };
       });
     } catch (error) {
-      if (error instanceof ConflictError) return null;
+      if (error instanceof ConflictError) return { kind: 'skipped' };
       throw error;
     }
-    if (build === null) return null;
-    const claimed = build;
+    if (claim.kind !== 'claimed') return claim;
+    const claimed = claim.build;
     const service = await retryOnConflict(() =>
       this.deps.uow.run(async (repos) => {
         const current = await repos.services.get(tenantId, claimed.serviceId);
@@ -123,18 +187,47 @@ export class RunBuild {
         return current;
       }),
     );
-    return { build: claimed, service };
+    return { kind: 'claimed', build: claimed, service };
   }
 
-  private async finish(
+  /**
+   * An attempt ended without an outcome. Cancelled, or taken over by another worker: nothing to
+   * do. Otherwise the row is freed for the next attempt and the error rethrown (the queue retries),
+   * or, when that was the last attempt, the build fails for good.
+   */
+  private async endAttempt(
     tenantId: string,
     buildId: string,
     attempt: number,
-    outcome: BuildOutcome,
-    logs: string,
+    attemptSignal: AbortSignal,
+    error: unknown,
+    jobSignal: AbortSignal,
   ): Promise<RunBuildResult> {
-    // Other builds and deployments of the service write its row too: re-read and retry.
-    return retryOnConflict(() => this.finishOnce(tenantId, buildId, attempt, outcome, logs));
+    const kind = abortKind(attemptSignal);
+    if (kind === 'cancelled' || kind === 'lost') return 'skipped';
+    const reason =
+      kind === 'job' ? `attempt ${attempt} aborted: ${errorMessage(jobSignal.reason)}` : errorMessage(error);
+    const ended = await waitForDatabase(this.deps, () =>
+      retryOnConflict(() =>
+        this.deps.uow.run(async (repos) => {
+          const build = await repos.builds.find(tenantId, buildId);
+          if (build === null || build.status !== 'running' || build.attempt !== attempt) return 'moot' as const;
+          if (attempt >= this.deps.settings.maxJobAttempts) {
+            await failBuildForGood(this.deps, repos, tenantId, build, reason);
+            return 'failed' as const;
+          }
+          build.releaseLease(`Attempt ${attempt} failed: ${reason}`, this.deps.clock.now());
+          await repos.builds.update(tenantId, build);
+          return 'retry' as const;
+        }),
+      ),
+    );
+    this.deps.logger.warn(
+      { tenant_id: tenantId, build_id: buildId, attempt, err: error, next: ended },
+      'build attempt ended without an outcome',
+    );
+    if (ended === 'retry') throw error instanceof Error ? error : new AttemptAborted('job', reason);
+    return ended === 'failed' ? 'failed' : 'skipped';
   }
 
   private finishOnce(
@@ -170,20 +263,22 @@ export class RunBuild {
     });
   }
 
-  private watchCancellation(tenantId: string, buildId: string, controller: AbortController): () => void {
-    const interval = this.deps.settings.cancelCheckIntervalMs;
-    if (interval <= 0) return () => {};
-    const timer = setInterval(() => {
-      this.deps.uow
-        .run((repos) => repos.builds.find(tenantId, buildId))
-        .then((build) => {
-          if (build?.status === 'cancelled') controller.abort(new Error('Build cancelled'));
-        })
-        .catch((error: unknown) =>
-          this.deps.logger.warn({ err: error, build_id: buildId }, 'cancellation check failed'),
-        );
-    }, interval);
-    timer.unref?.();
-    return () => clearInterval(timer);
+  private watch(tenantId: string, buildId: string, attempt: number, controller: AbortController): () => void {
+    let current: Build | null = null;
+    return watchLease(
+      this.deps,
+      controller,
+      async (repos, now) => {
+        current = await repos.builds.find(tenantId, buildId);
+        if (current === null || current.status === 'cancelled') return 'cancelled';
+        if (current.status !== 'running' || current.attempt !== attempt) return 'lost';
+        return leaseNeedsRenewal(this.deps, current.leaseUntil, now) ? 'renew' : 'held';
+      },
+      async (repos, now) => {
+        if (current === null) return;
+        current.renewLease(leaseEnd(this.deps, now), now);
+        await repos.builds.update(tenantId, current);
+      },
+    );
   }
 }

@@ -1,75 +1,156 @@
 import { ConflictError } from '../domain/app.errors.js';
-import type { Deployment } from '../domain/deployment.entity.js';
+import { type Deployment, isActiveDeployment } from '../domain/deployment.entity.js';
 import type { JobPayloads } from '../jobs/job.types.js';
 import type { DeploymentOutcome, DeploymentRequest } from '../ports/deployment-runtime.port.js';
+import type { Repositories } from '../ports/repository.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
+import { markJobFailed } from './job-failure.js';
+import {
+  AttemptAborted,
+  abortKind,
+  errorMessage,
+  leaseEnd,
+  leaseNeedsRenewal,
+  linkedController,
+  waitForDatabase,
+  watchLease,
+} from './job-lease.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
 import { decryptEnv } from './service-env.js';
 
 export type RunDeploymentResult = 'live' | 'failed' | 'skipped';
 
+type DeploymentDeps = Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'runtime' | 'encryptor' | 'logger' | 'settings'>;
+
+type Claim = { kind: 'claimed'; deployment: Deployment } | { kind: 'skipped' } | { kind: 'exhausted' };
+
+const NEVER_ABORTED = new AbortController().signal;
+
+/** Fails a deployment for good (its attempts are spent), as `failBuildForGood` does for builds. */
+export async function failDeploymentForGood(
+  deps: Pick<CoreDeps, 'clock' | 'ids'>,
+  repos: Repositories,
+  tenantId: string,
+  deployment: Deployment,
+  reason: string,
+): Promise<void> {
+  const now = deps.clock.now();
+  const error = `Gave up after ${deployment.attempt} attempt(s): ${reason}`;
+  deployment.fail(error, now);
+  await repos.deployments.update(tenantId, deployment);
+  const service = await repos.services.get(tenantId, deployment.serviceId);
+  await settleServiceStatus(repos, tenantId, service, now, 'failed');
+  await markJobFailed(repos, tenantId, deployment.jobId, error, deployment.attempt, now);
+  await scheduleJob(deps, repos, 'notification.send', {
+    tenant_id: tenantId,
+    event: 'deployment.finished',
+    subject_id: deployment.id,
+    status: 'failed',
+  });
+}
+
 /**
  * The deployment job: `pending → deploying → live | failed`; going live supersedes the service's
- * previous live deployment. Idempotent like the build job; a runtime that throws is retried.
+ * previous live deployment. Claimed under a lease like the build job, so a redelivered job never
+ * deploys twice; a cancel or the job's timeout aborts the runtime through its signal; a runtime
+ * that throws frees the row and the queue runs it again, up to `maxJobAttempts`.
  */
 export class RunDeployment {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'runtime' | 'encryptor' | 'logger'>) {}
+  constructor(private readonly deps: DeploymentDeps) {}
 
-  async execute(payload: JobPayloads['deployment.run'], signal?: AbortSignal): Promise<RunDeploymentResult> {
+  async execute(
+    payload: JobPayloads['deployment.run'],
+    signal: AbortSignal = NEVER_ABORTED,
+  ): Promise<RunDeploymentResult> {
     const tenantId = payload.tenant_id;
-    const request = await this.claim(tenantId, payload.deployment_id);
-    if (request === null) return 'skipped';
+    const claim = await waitForDatabase(this.deps, () => this.claim(tenantId, payload.deployment_id), signal);
+    if (claim.kind === 'skipped') return 'skipped';
+    if (claim.kind === 'exhausted') return 'failed';
+    const { deployment } = claim;
+    const attempt = deployment.attempt;
+    const request = await waitForDatabase(this.deps, () => this.request(tenantId, deployment), signal);
+
+    const { controller, unlink } = linkedController(signal);
+    const stopWatching = this.watch(tenantId, deployment.id, attempt, controller);
     let outcome: DeploymentOutcome;
-    if ('error' in request) {
-      outcome = { outcome: 'failed', error: request.error };
-    } else {
-      outcome = await this.deps.runtime.deploy(request, signal ?? new AbortController().signal);
+    try {
+      outcome =
+        'error' in request
+          ? { outcome: 'failed', error: request.error }
+          : await this.deps.runtime.deploy(request, controller.signal);
+    } catch (error) {
+      stopWatching();
+      unlink();
+      return this.endAttempt(tenantId, deployment.id, attempt, controller.signal, error, signal);
+    } finally {
+      stopWatching();
+      unlink();
     }
-    const result = await this.finish(tenantId, payload.deployment_id, outcome);
+    if (abortKind(controller.signal) === 'job') {
+      return this.endAttempt(tenantId, deployment.id, attempt, controller.signal, controller.signal.reason, signal);
+    }
+    const result = await waitForDatabase(this.deps, () =>
+      retryOnConflict(() => this.finishOnce(tenantId, deployment.id, attempt, outcome)),
+    );
     this.deps.logger.info(
-      { tenant_id: tenantId, deployment_id: payload.deployment_id, outcome: result },
+      { tenant_id: tenantId, deployment_id: deployment.id, attempt, outcome: result },
       'deployment job done',
     );
     return result;
   }
 
-  /** Marks the deployment failed once the queue has given up retrying it. */
+  /** The queue gave up on the job: fail it if its attempts are spent, else free it for the reconciler. */
   async giveUp(payload: JobPayloads['deployment.run'], reason: string): Promise<void> {
-    await this.finish(payload.tenant_id, payload.deployment_id, {
-      outcome: 'failed',
-      error: `Gave up after retries: ${reason}`,
-    });
+    await retryOnConflict(() =>
+      this.deps.uow.run(async (repos) => {
+        const deployment = await repos.deployments.find(payload.tenant_id, payload.deployment_id);
+        if (deployment === null || !isActiveDeployment(deployment.status)) return;
+        if (deployment.attempt >= this.deps.settings.maxJobAttempts) {
+          await failDeploymentForGood(this.deps, repos, payload.tenant_id, deployment, reason);
+        } else if (deployment.status === 'deploying') {
+          deployment.releaseLease(reason, this.deps.clock.now());
+          await repos.deployments.update(payload.tenant_id, deployment);
+        }
+      }),
+    );
   }
 
-  /** Takes the deployment (its row alone, so a conflict means another delivery took it), then
-   * marks the service deploying apart, retried on conflicts with its other builds and deployments. */
-  private async claim(tenantId: string, deploymentId: string): Promise<DeploymentRequest | { error: string } | null> {
-    let deployment: Deployment | null;
+  /** Takes the deployment (its row alone: a conflict means another delivery took it). */
+  private async claim(tenantId: string, deploymentId: string): Promise<Claim> {
+    let claim: Claim;
     try {
-      deployment = await this.deps.uow.run(async (repos) => {
+      claim = await this.deps.uow.run(async (repos): Promise<Claim> => {
         const found = await repos.deployments.find(tenantId, deploymentId);
-        if (found === null || (found.status !== 'pending' && found.status !== 'deploying')) return null;
-        if (found.status === 'pending') {
-          found.start(this.deps.clock.now());
-          await repos.deployments.update(tenantId, found);
+        if (found === null || !isActiveDeployment(found.status)) return { kind: 'skipped' };
+        const now = this.deps.clock.now();
+        if (found.isLeased(now)) return { kind: 'skipped' };
+        if (found.attempt >= this.deps.settings.maxJobAttempts) {
+          await failDeploymentForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
+          return { kind: 'exhausted' };
         }
-        return found;
+        found.start(now, leaseEnd(this.deps, now));
+        await repos.deployments.update(tenantId, found);
+        return { kind: 'claimed', deployment: found };
       });
     } catch (error) {
-      if (error instanceof ConflictError) return null;
+      if (error instanceof ConflictError) return { kind: 'skipped' };
       throw error;
     }
-    if (deployment === null) return null;
-    const serviceId = deployment.serviceId;
-    const service = await retryOnConflict(() =>
+    if (claim.kind !== 'claimed') return claim;
+    const serviceId = claim.deployment.serviceId;
+    await retryOnConflict(() =>
       this.deps.uow.run(async (repos) => {
         const current = await repos.services.get(tenantId, serviceId);
         if (current.setStatus('deploying', this.deps.clock.now())) await repos.services.update(tenantId, current);
-        return current;
       }),
     );
+    return claim;
+  }
+
+  private async request(tenantId: string, deployment: Deployment): Promise<DeploymentRequest | { error: string }> {
+    const service = await this.deps.uow.run((repos) => repos.services.get(tenantId, deployment.serviceId));
     const request = {
       tenantId,
       deploymentId: deployment.id,
@@ -82,20 +163,59 @@ export class RunDeployment {
     try {
       return { ...request, env: await decryptEnv(this.deps.encryptor, tenantId, service.id, service.env) };
     } catch (error) {
-      this.deps.logger.error({ err: error, deployment_id: deploymentId }, 'cannot decrypt the service env vars');
+      this.deps.logger.error({ err: error, deployment_id: deployment.id }, 'cannot decrypt the service env vars');
       return { error: 'The service env vars cannot be decrypted' };
     }
   }
 
-  /** Other builds and deployments of the service write its row too: re-read and retry. */
-  private finish(tenantId: string, deploymentId: string, outcome: DeploymentOutcome): Promise<RunDeploymentResult> {
-    return retryOnConflict(() => this.finishOnce(tenantId, deploymentId, outcome));
+  /** As `RunBuild`'s: cancelled or taken over is nothing to do; else retry, or fail on the last attempt. */
+  private async endAttempt(
+    tenantId: string,
+    deploymentId: string,
+    attempt: number,
+    attemptSignal: AbortSignal,
+    error: unknown,
+    jobSignal: AbortSignal,
+  ): Promise<RunDeploymentResult> {
+    const kind = abortKind(attemptSignal);
+    if (kind === 'cancelled' || kind === 'lost') return 'skipped';
+    const reason =
+      kind === 'job' ? `attempt ${attempt} aborted: ${errorMessage(jobSignal.reason)}` : errorMessage(error);
+    const ended = await waitForDatabase(this.deps, () =>
+      retryOnConflict(() =>
+        this.deps.uow.run(async (repos) => {
+          const deployment = await repos.deployments.find(tenantId, deploymentId);
+          if (deployment === null || deployment.status !== 'deploying' || deployment.attempt !== attempt) {
+            return 'moot' as const;
+          }
+          if (attempt >= this.deps.settings.maxJobAttempts) {
+            await failDeploymentForGood(this.deps, repos, tenantId, deployment, reason);
+            return 'failed' as const;
+          }
+          deployment.releaseLease(`Attempt ${attempt} failed: ${reason}`, this.deps.clock.now());
+          await repos.deployments.update(tenantId, deployment);
+          return 'retry' as const;
+        }),
+      ),
+    );
+    this.deps.logger.warn(
+      { tenant_id: tenantId, deployment_id: deploymentId, attempt, err: error, next: ended },
+      'deployment attempt ended without an outcome',
+    );
+    if (ended === 'retry') throw error instanceof Error ? error : new AttemptAborted('job', reason);
+    return ended === 'failed' ? 'failed' : 'skipped';
   }
 
-  private finishOnce(tenantId: string, deploymentId: string, outcome: DeploymentOutcome): Promise<RunDeploymentResult> {
+  private finishOnce(
+    tenantId: string,
+    deploymentId: string,
+    attempt: number,
+    outcome: DeploymentOutcome,
+  ): Promise<RunDeploymentResult> {
     return this.deps.uow.run(async (repos) => {
       const deployment = await repos.deployments.find(tenantId, deploymentId);
-      if (deployment === null || (deployment.status !== 'deploying' && deployment.status !== 'pending')) {
+      // Cancelled meanwhile, or a later attempt took over: this run's result is moot.
+      if (deployment === null || deployment.status !== 'deploying' || deployment.attempt !== attempt) {
         return 'skipped';
       }
       const now = this.deps.clock.now();
@@ -126,5 +246,24 @@ export class RunDeployment {
       });
       return result;
     });
+  }
+
+  private watch(tenantId: string, deploymentId: string, attempt: number, controller: AbortController): () => void {
+    let current: Deployment | null = null;
+    return watchLease(
+      this.deps,
+      controller,
+      async (repos, now) => {
+        current = await repos.deployments.find(tenantId, deploymentId);
+        if (current === null || current.status === 'cancelled') return 'cancelled';
+        if (current.status !== 'deploying' || current.attempt !== attempt) return 'lost';
+        return leaseNeedsRenewal(this.deps, current.leaseUntil, now) ? 'renew' : 'held';
+      },
+      async (repos, now) => {
+        if (current === null) return;
+        current.renewLease(leaseEnd(this.deps, now), now);
+        await repos.deployments.update(tenantId, current);
+      },
+    );
   }
 }
