@@ -22,6 +22,7 @@ import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
 import type { Config } from './config.js';
 import { coreModule } from './core.module.js';
+import { startReconciler } from './reconciler.js';
 
 export const JWT_ISSUER = 'shipyard';
 export const JWT_AUDIENCE = 'shipyard-api';
@@ -91,7 +92,10 @@ export async function composeRuntime(
       client.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
       redis = client;
       closers.push(async () => client.disconnect());
-      healthChecks.push({ name: 'redis', check: async () => void (await client.ping()) });
+      // A write, not a PING: a Redis out of memory (noeviction) still answers PING but refuses
+      // the queue's and the blacklist's writes.
+      const healthKey = `${REDIS_PREFIX}:health:${process.pid}`;
+      healthChecks.push({ name: 'redis', check: async () => void (await client.set(healthKey, '1', 'PX', 10_000)) });
     }
 
     const database = await createDatabase({
@@ -114,6 +118,7 @@ export async function composeRuntime(
     const container = new Container();
     container.load(
       coreModule(config, coreLogger, {
+        settings: { jobLeaseMs: config.jobs.leaseMs },
         oauthProviders: config.github === undefined ? {} : { github: new GitHubOAuthProvider(config.github) },
       }),
       httpModule({
@@ -130,8 +135,17 @@ export async function composeRuntime(
       dbModule(database),
       queueModule(
         distributed
-          ? { redis: config.redisUrl as string, prefix: REDIS_PREFIX, backoffMs: config.jobs.backoffMs }
-          : { backoffMs: config.jobs.backoffMs, concurrency: config.jobs.concurrency },
+          ? {
+              redis: config.redisUrl as string,
+              prefix: REDIS_PREFIX,
+              backoffMs: config.jobs.backoffMs,
+              timeoutMs: config.jobs.timeoutMs,
+            }
+          : {
+              backoffMs: config.jobs.backoffMs,
+              concurrency: config.jobs.concurrency,
+              timeoutMs: config.jobs.timeoutMs,
+            },
       ),
     );
     const queue = container.get<ClosableJobQueue>(QUEUE_TOKENS.ClosableJobQueue);
@@ -149,8 +163,18 @@ export async function composeRuntime(
       closers.push(() => started.stop());
     }
 
-    // Cleanup runs where the jobs run: in the worker, or in the server when jobs are in process.
+    // Cleanup and the reconciler run where the jobs run: in the worker, or in the server when
+    // jobs are in process.
     if (role === 'worker' || (role === 'server' && !distributed)) {
+      const reconciler = startReconciler({
+        reconcile: useCases.reconcileJobs,
+        intervalMs: config.jobs.reconcileIntervalMs,
+        // The embedded database has one owner (its lock): a row running at start lost its worker.
+        expireLeasesFirst: database.kind === 'pglite',
+        onRepublished: () => relay?.nudge(),
+        logger: coreLogger.child({ component: 'reconciler' }),
+      });
+      closers.push(() => reconciler.stop());
       const schedule = () =>
         useCases.scheduleCleanup
           .execute()

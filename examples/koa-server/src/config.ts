@@ -86,6 +86,9 @@ const schema = z.object({
   TRUST_PROXY: flag.default(false),
   JOB_BACKOFF_MS: z.coerce.number().int().min(1).default(1000),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
+  JOB_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(15_000),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
 });
 
 export interface Config {
@@ -107,7 +110,16 @@ export interface Config {
   logLevel: string;
   debug: boolean;
   trustProxy: boolean;
-  jobs: { backoffMs: number; concurrency: number };
+  jobs: {
+    backoffMs: number;
+    concurrency: number;
+    /** Per attempt; the job's signal is aborted then. */
+    timeoutMs: number;
+    /** How long a worker's claim on a running build or deployment lasts unless renewed. */
+    leaseMs: number;
+    /** How often the reconciler looks for stranded builds and deployments. */
+    reconcileIntervalMs: number;
+  };
   /** Things the operator should know at start (generated development secrets). */
   warnings: string[];
 }
@@ -224,7 +236,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     debug: c.DEBUG,
     trustProxy: c.TRUST_PROXY,
-    jobs: { backoffMs: c.JOB_BACKOFF_MS, concurrency: c.JOB_CONCURRENCY },
+    jobs: {
+      backoffMs: c.JOB_BACKOFF_MS,
+      concurrency: c.JOB_CONCURRENCY,
+      timeoutMs: c.JOB_TIMEOUT_MS,
+      leaseMs: c.JOB_LEASE_MS,
+      reconcileIntervalMs: c.RECONCILE_INTERVAL_MS,
+    },
     warnings,
   };
 }

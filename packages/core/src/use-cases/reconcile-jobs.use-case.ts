@@ -38,6 +38,9 @@ interface Candidate {
   message: OutboxMessage | null;
 }
 
+/** Later than any lease or change: every row qualifies. */
+const FAR_FUTURE = new Date('9999-12-31T00:00:00Z');
+
 const waiting = (row: Row): boolean => row.status === 'queued' || row.status === 'pending';
 
 /**
@@ -56,8 +59,11 @@ export class ReconcileJobs {
     const now = this.deps.clock.now();
     const limit = options.limit ?? 200;
     const range = {
-      waitingBefore: new Date(now.getTime() - this.deps.settings.reconcileGraceMs),
-      leaseEndedBefore: options.expireLeases === true ? new Date(8.64e15) : now,
+      waitingBefore:
+        options.expireLeases === true
+          ? FAR_FUTURE
+          : new Date(now.getTime() - this.deps.settings.reconcileGraceMs),
+      leaseEndedBefore: options.expireLeases === true ? FAR_FUTURE : now,
       limit,
     };
     const candidates = await this.deps.uow.run(async (repos) => {
