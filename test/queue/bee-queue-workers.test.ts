@@ -7,7 +7,7 @@ import type { Job, JobName } from '@shipyard/core';
 import { MemoryLogger } from '@shipyard/core/testing';
 import test from 'ava';
 import { waitFor } from '../contracts/job-queue.contract.js';
-import { REDIS_URL, randomPrefix, removeKeys } from './redis-support.js';
+import { REDIS_URL, randomPrefix, redisProxy, removeKeys } from './redis-support.js';
 
 const prefix = randomPrefix();
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -213,5 +213,50 @@ test('close() that outlasts its timeout releases the running job, and another wo
     },
   });
   await waitFor(async () => (await queue.status(job)) === 'succeeded', 'the released job to succeed');
+  t.deepEqual(ran, [job.payload]);
+});
+
+test('a worker whose Redis keeps refusing BRPOPLPUSH retries at most maxRedisRetryDelayMs apart, then takes jobs', async (t) => {
+  const p = subPrefix();
+  const queue = publisher(p);
+  let failing = true;
+  const tries: number[] = [];
+  const proxy = await redisProxy({
+    reply: ([name]) => {
+      if (name?.toLowerCase() !== 'brpoplpush') return undefined;
+      tries.push(Date.now());
+      return failing ? '-ERR injected: Redis cannot serve this now\r\n' : undefined;
+    },
+  });
+  cleanups.push(() => proxy.stop());
+  const logger = new MemoryLogger();
+  const ran: unknown[] = [];
+  await worker({
+    redis: proxy.url(),
+    prefix: p,
+    queues: ['build'],
+    concurrency: 1,
+    maxRedisRetryDelayMs: 100,
+    logger,
+    handlers: {
+      run: async (_name, payload) => {
+        ran.push(payload);
+      },
+      giveUp: async () => {},
+    },
+  });
+  // bee-queue alone waits 1 s, 2 s, 4 s, 8 s... between these (2^11 s before the 12th).
+  await waitFor(() => tries.length >= 12, '12 refused BRPOPLPUSH', 20_000);
+  const gaps = tries.slice(1, 12).map((at, i) => at - (tries[i] ?? at));
+  t.true(
+    gaps.every((gap) => gap < 1_000),
+    `gaps ${gaps.join(', ')} ms`,
+  );
+  t.true(logger.entries.filter((e) => e.message === 'job queue error').length >= 11);
+
+  failing = false;
+  const job = buildJob();
+  await queue.enqueue(job);
+  await waitFor(() => ran.length === 1, 'the worker to take the job');
   t.deepEqual(ran, [job.payload]);
 });

@@ -20,4 +20,11 @@ export {
 export { type OutboxRelayHandle, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.js';
 export { type ClosableJobQueue, QUEUE_TOKENS, type QueueModuleOptions, queueModule } from './queue.module.js';
 export { parseRedisUrl, type RedisConnectionOptions } from './redis-connection.js';
-export { runWorkerProcess, startWorker, type Worker, type WorkerOptions, type WorkerProcessOptions } from './worker.js';
+export {
+  DEFAULT_MAX_REDIS_RETRY_DELAY_MS,
+  runWorkerProcess,
+  startWorker,
+  type Worker,
+  type WorkerOptions,
+  type WorkerProcessOptions,
+} from './worker.js';

@@ -24,6 +24,11 @@ export interface WorkerOptions {
   closeTimeoutMs?: number;
   /** Drop a succeeded job's record. Off by default: the record is what makes a re-publish a no-op. */
   removeOnSuccess?: boolean;
+  /**
+   * Longest pause between two tries to take a job after Redis errors (bee-queue doubles it on
+   * every error, without a bound). Default 5000 ms.
+   */
+  maxRedisRetryDelayMs?: number;
   logger?: Logger;
 }
 
@@ -46,6 +51,29 @@ interface ReceivedJob {
 const envelopeOf = (data: unknown): Partial<JobEnvelope> =>
   typeof data === 'object' && data !== null ? (data as Partial<JobEnvelope>) : {};
 
+export const DEFAULT_MAX_REDIS_RETRY_DELAY_MS = 5_000;
+
+/**
+ * bee-queue 2.0.0 `Queue#_waitForJob` (lib/queue.js) doubles `this._redisFailureRetryDelay` on
+ * every failed BRPOPLPUSH, from `initialRedisFailureRetryDelay` (1 s), without a cap; only a job
+ * taken resets it (`_getNextJob`), and every concurrent waiter of the queue doubles the same
+ * field. A Redis that errors for a few minutes (loading, failover, OOM) would leave the worker
+ * waiting for hours. Writes to the field are clamped to `maxMs` on this instance.
+ */
+export function capRedisFailureRetryDelay(bq: BeeQueue, maxMs: number): void {
+  const cap = Math.max(1, Math.round(maxMs));
+  let delay = 0;
+  Object.defineProperty(bq, '_redisFailureRetryDelay', {
+    configurable: true,
+    enumerable: true,
+    get: () => delay,
+    set: (value: unknown) => {
+      const next = Number(value);
+      delay = Number.isFinite(next) ? Math.min(Math.max(0, next), cap) : cap;
+    },
+  });
+}
+
 /**
  * Processes the platform's queues with the core's handlers: validates each payload on receipt
  * (a malformed one is failed at once, never retried), retries infrastructure failures with the
@@ -58,6 +86,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const names = options.queues ?? QUEUES;
   const stallInterval = options.stallInterval ?? 5_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  const maxRedisRetryDelayMs = options.maxRedisRetryDelayMs ?? DEFAULT_MAX_REDIS_RETRY_DELAY_MS;
 
   const queues = names.map((name) => {
     const bq = new BeeQueue(name, {
@@ -72,6 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       removeOnSuccess: options.removeOnSuccess ?? false,
       stallInterval,
     });
+    capRedisFailureRetryDelay(bq, maxRedisRetryDelayMs);
     bq.on('error', (error) => logger.error({ err: error, queue: name }, 'job queue error'));
     bq.on('stalled', (jobId) =>
       logger.warn({ queue: name, job_id: jobId }, 'stalled job put back in the queue (its worker stopped)'),
