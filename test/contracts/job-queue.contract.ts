@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Job, JobHandlers, JobName, JobPayloads, JobQueue, Logger } from '@shipyard/core';
+import type { Job, JobContext, JobHandlers, JobName, JobPayloads, JobQueue } from '@shipyard/core';
 import { type LogEntry, MemoryLogger } from '@shipyard/core/testing';
 import test, { type ExecutionContext } from 'ava';
 
@@ -9,7 +9,10 @@ export type JobQueueState = 'pending' | 'succeeded' | 'failed';
 /** What the suite needs from an implementation: a queue whose jobs run on the given handlers. */
 export interface JobQueueSubject {
   queue: JobQueue;
-  /** The job's state, `null` for a job never published. */
+  /**
+   * The job's state: `pending` while the queue holds it, then how it ended (as long as the
+   * subject remembers); `null` for a job never published.
+   */
   status(job: Job): Promise<JobQueueState | null>;
   /** Resolves when no job is waiting, delayed or running. */
   idle(): Promise<void>;
@@ -19,7 +22,8 @@ export interface JobQueueSubject {
 
 export interface JobQueueSubjectOptions {
   handlers: Pick<JobHandlers, 'run' | 'giveUp'>;
-  logger: Logger;
+  /** Every line the subject logs; the suite reads it back. */
+  logger: MemoryLogger;
   /** First retry delay (then doubled). */
   backoffMs: number;
   /** Per attempt. */
@@ -52,10 +56,18 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
 interface Run {
   name: JobName;
   payload: unknown;
+  context: JobContext;
   at: number;
 }
 
-type Behaviour = (run: number) => Promise<void>;
+interface GaveUp {
+  name: JobName;
+  payload: unknown;
+  reason: string;
+  context: { jobId?: string; attempts?: number };
+}
+
+type Behaviour = (run: number, context: JobContext) => Promise<void>;
 
 /**
  * Fake handlers keyed by the payload's subject id: each test registers how its job behaves and
@@ -63,7 +75,7 @@ type Behaviour = (run: number) => Promise<void>;
  */
 class ScriptedHandlers {
   readonly runs = new Map<string, Run[]>();
-  readonly gaveUp: Array<{ name: JobName; payload: unknown; reason: string }> = [];
+  readonly gaveUp: GaveUp[] = [];
   readonly effects = new Map<string, number>();
   private readonly behaviours = new Map<string, Behaviour>();
   /** Runs in progress, and the most seen at once, per job name. */
@@ -79,16 +91,16 @@ class ScriptedHandlers {
   }
 
   /** Records the run, then plays the registered behaviour. */
-  run = async (name: JobName, payload: unknown): Promise<unknown> => {
+  run = async (name: JobName, payload: unknown, context: JobContext = {}): Promise<unknown> => {
     const key = keyOf(payload);
     const runs = this.runs.get(key) ?? [];
-    runs.push({ name, payload, at: Date.now() });
+    runs.push({ name, payload, context, at: Date.now() });
     this.runs.set(key, runs);
     const now = (this.running.get(name) ?? 0) + 1;
     this.running.set(name, now);
     this.maxRunning.set(name, Math.max(this.maxRunning.get(name) ?? 0, now));
     try {
-      await this.behaviours.get(key)?.(runs.length);
+      await this.behaviours.get(key)?.(runs.length, context);
       this.effects.set(key, (this.effects.get(key) ?? 0) + 1);
       return undefined;
     } finally {
@@ -96,8 +108,8 @@ class ScriptedHandlers {
     }
   };
 
-  giveUp = async (name: JobName, payload: unknown, reason: string): Promise<void> => {
-    this.gaveUp.push({ name, payload, reason });
+  giveUp = async (name: JobName, payload: unknown, reason: string, context: GaveUp['context'] = {}): Promise<void> => {
+    this.gaveUp.push({ name, payload, reason, context });
   };
 }
 
@@ -128,10 +140,12 @@ const jobLogs = (logger: MemoryLogger, job: Job): LogEntry[] =>
   logger.entries.filter((e) => e.fields.job_id === job.id);
 
 /**
- * The contract of every `JobQueue`: a published job reaches its handler once, a job id published
- * twice runs once, infrastructure failures are retried 3 times with growing delays and then given
- * up, a malformed payload fails at once, an attempt has a timeout, concurrency is per queue, and
- * every attempt is logged with queue, job id, tenant, attempt and duration.
+ * The contract of every `JobQueue`: a published job reaches its handler once; a job id published again while the queue holds the job is one job, and published after
+ * it finished it runs again (the queue is a cache, the database rows deduplicate); `liveJobs`
+ * names the jobs the queue holds; infrastructure failures are retried 3 times with growing
+ * delays and then given up; a malformed payload fails at once; an attempt has a timeout;
+ * concurrency is per queue; and every attempt
+ * is logged with queue, job id, tenant, attempt and duration.
  */
 export function jobQueueContract(label: string, factory: JobQueueFactory): void {
   const withSubject = (
@@ -186,16 +200,97 @@ export function jobQueueContract(label: string, factory: JobQueueFactory): void 
     t.is(typeof done?.fields.duration_ms, 'number');
   });
 
-  withSubject('a job id published twice runs once', async (t, subject, handlers) => {
+  const forgotten = (subject: JobQueueSubject, jobs: Job[]) =>
+    waitFor(async () => (await subject.queue.liveJobs(jobs)).size === 0, 'the queue to forget the finished jobs');
+
+  withSubject(
+    'a job id published again while its job waits or runs is one job; published after it finished, it runs again',
+    async (t, subject, handlers) => {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const job = buildJob();
+      const key = job.payload.build_id;
+      handlers.on(key, async (run) => {
+        if (run === 1) await gate;
+      });
+      await Promise.all([subject.queue.enqueue(job), subject.queue.enqueue(job)]);
+      await subject.queue.enqueue({ ...job, payload: { ...job.payload } });
+      await waitFor(() => handlers.runsOf(key).length === 1, 'the job to start');
+      // Running: still the same job.
+      await subject.queue.enqueue(job);
+      release();
+      t.is(await settled(subject, job), 'succeeded');
+      await subject.idle();
+      t.is(handlers.runsOf(key).length, 1);
+      t.is(handlers.effects.get(key), 1);
+
+      // Finished: the queue forgets it (the rows deduplicate), so a new publish is a new run.
+      await forgotten(subject, [job]);
+      await subject.queue.enqueue(job);
+      await waitFor(() => handlers.effects.get(key) === 2, 'the job to run again');
+      await subject.idle();
+      t.is(handlers.runsOf(key).length, 2);
+    },
+  );
+
+  withSubject(
+    'liveJobs: waiting, delayed and running jobs are live; finished ones, succeeded or failed, and unknown ones are not',
+    async (t, subject, handlers) => {
+      const succeeded = notificationJob();
+      const failed = buildJob();
+      handlers.on(failed.payload.build_id, async () => {
+        throw new Error('runner unreachable');
+      });
+      await subject.queue.enqueue(succeeded);
+      await subject.queue.enqueue(failed);
+      t.is(await settled(subject, succeeded), 'succeeded');
+      t.is(await settled(subject, failed), 'failed');
+
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const running = Array.from({ length: CONCURRENCY }, () => buildJob());
+      for (const job of running) handlers.on(job.payload.build_id, () => gate);
+      for (const job of running) await subject.queue.enqueue(job);
+      await waitFor(() => handlers.running.get('build.run') === CONCURRENCY, 'the build queue to fill its slots');
+      const waiting = buildJob();
+      const delayed: Job = { ...buildJob(), runAt: new Date(Date.now() + 60_000) };
+      await subject.queue.enqueue(waiting);
+      await subject.queue.enqueue(delayed);
+      const unknown = buildJob();
+      const all = [...running, waiting, delayed, succeeded, failed, unknown];
+
+      await forgotten(subject, [succeeded, failed]);
+      const sorted = (ids: Iterable<string>) => [...ids].sort();
+      t.deepEqual(sorted(await subject.queue.liveJobs(all)), sorted([...running, waiting, delayed].map((j) => j.id)));
+      t.deepEqual(sorted(await subject.queue.liveJobs([{ id: waiting.id, queue: 'deployment' }])), [], 'another queue');
+      t.deepEqual(sorted(await subject.queue.liveJobs([])), []);
+
+      release();
+      for (const job of [...running, waiting]) t.is(await settled(subject, job), 'succeeded');
+      await forgotten(subject, [...running, waiting]);
+      t.deepEqual(sorted(await subject.queue.liveJobs(all)), [delayed.id]);
+    },
+  );
+
+  withSubject('a job that failed for good, published again, runs again', async (t, subject, handlers) => {
     const job = buildJob();
-    await Promise.all([subject.queue.enqueue(job), subject.queue.enqueue(job)]);
-    await subject.queue.enqueue({ ...job, payload: { ...job.payload } });
-    t.is(await settled(subject, job), 'succeeded');
-    // Published again after it ran: still the same job.
+    const key = job.payload.build_id;
+    handlers.on(key, async (run) => {
+      if (run <= 4) throw new Error('runner unreachable');
+    });
     await subject.queue.enqueue(job);
+    t.is(await settled(subject, job), 'failed');
+    t.is(handlers.gaveUp.length, 1);
+    await forgotten(subject, [job]);
+    await subject.queue.enqueue(job);
+    await waitFor(() => handlers.effects.get(key) === 1, 'the job to run again');
     await subject.idle();
-    t.is(handlers.runsOf(job.payload.build_id).length, 1);
-    t.is(handlers.effects.get(job.payload.build_id), 1);
+    t.is(handlers.runsOf(key).length, 5);
+    t.is(handlers.gaveUp.length, 1);
   });
 
   withSubject(

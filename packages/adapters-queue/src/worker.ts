@@ -22,8 +22,16 @@ export interface WorkerOptions {
   stallInterval?: number;
   /** How long `close()` waits for running jobs before releasing them. Default 10 000 ms. */
   closeTimeoutMs?: number;
-  /** Drop a succeeded job's record. Off by default: the record is what makes a re-publish a no-op. */
+  /**
+   * Delete a job's record from Redis once it succeeded. Default true: the database rows are the
+   * truth, and they deduplicate a job published again after it ran.
+   */
   removeOnSuccess?: boolean;
+  /**
+   * Delete a job's record from Redis once it failed for good. Default true: the dead letter is
+   * kept in the database (`giveUp`).
+   */
+  removeOnFailure?: boolean;
   /**
    * Longest pause between two tries to take a job after Redis errors (bee-queue doubles it on
    * every error, without a bound). Default 5000 ms.
@@ -98,7 +106,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       sendEvents: false,
       storeJobs: false,
       activateDelayedJobs: true,
-      removeOnSuccess: options.removeOnSuccess ?? false,
+      removeOnSuccess: options.removeOnSuccess ?? true,
+      removeOnFailure: options.removeOnFailure ?? true,
       stallInterval,
     });
     capRedisFailureRetryDelay(bq, maxRedisRetryDelayMs);
