@@ -26,8 +26,10 @@ export interface JobQueueSubjectOptions {
   logger: MemoryLogger;
   /** First retry delay (then doubled). */
   backoffMs: number;
-  /** Per attempt. */
+  /** Per attempt: then the handler's signal is aborted. */
   timeoutMs: number;
+  /** After the abort, how long a handler has to settle. */
+  abortGraceMs: number;
   /** Jobs run at once per queue. */
   concurrency: number;
 }
@@ -38,8 +40,9 @@ export type JobQueueFactory = (options: JobQueueSubjectOptions) => Promise<JobQu
 const BACKOFF_MS = 100;
 /** Long enough that no ordinary test meets it on a loaded machine. */
 const TIMEOUT_MS = 30_000;
-/** For the timeout test only. */
+/** For the timeout tests only. */
 const SHORT_TIMEOUT_MS = 500;
+const ABORT_GRACE_MS = 200;
 const CONCURRENCY = 2;
 /** Timers may fire a little early against `Date.now()`; never assert tighter than this. */
 const TIMER_SLACK_MS = 5;
@@ -68,6 +71,14 @@ interface GaveUp {
 }
 
 type Behaviour = (run: number, context: JobContext) => Promise<void>;
+
+/** Resolves with the signal's reason once it is aborted. */
+const abortOf = (signal: AbortSignal | undefined): Promise<unknown> =>
+  new Promise((resolve) => {
+    if (signal === undefined) return;
+    if (signal.aborted) resolve(signal.reason);
+    else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
+  });
 
 /**
  * Fake handlers keyed by the payload's subject id: each test registers how its job behaves and
@@ -140,18 +151,19 @@ const jobLogs = (logger: MemoryLogger, job: Job): LogEntry[] =>
   logger.entries.filter((e) => e.fields.job_id === job.id);
 
 /**
- * The contract of every `JobQueue`: a published job reaches its handler once; a job id published again while the queue holds the job is one job, and published after
+ * The contract of every `JobQueue`: a published job reaches its handler once, with its id and a
+ * signal; a job id published again while the queue holds the job is one job, and published after
  * it finished it runs again (the queue is a cache, the database rows deduplicate); `liveJobs`
  * names the jobs the queue holds; infrastructure failures are retried 3 times with growing
- * delays and then given up; a malformed payload fails at once; an attempt has a timeout;
- * concurrency is per queue; and every attempt
+ * delays and then given up; a malformed payload fails at once; an attempt's timeout aborts its
+ * handler, which is left behind if it ignores that; concurrency is per queue; and every attempt
  * is logged with queue, job id, tenant, attempt and duration.
  */
 export function jobQueueContract(label: string, factory: JobQueueFactory): void {
   const withSubject = (
     title: string,
     body: (t: ExecutionContext, s: JobQueueSubject, h: ScriptedHandlers, logger: MemoryLogger) => Promise<void>,
-    over: Partial<Pick<JobQueueSubjectOptions, 'timeoutMs'>> = {},
+    over: Partial<Pick<JobQueueSubjectOptions, 'timeoutMs' | 'abortGraceMs'>> = {},
   ) =>
     test(`${label}: ${title}`, async (t) => {
       const handlers = new ScriptedHandlers();
@@ -161,6 +173,7 @@ export function jobQueueContract(label: string, factory: JobQueueFactory): void 
         logger,
         backoffMs: BACKOFF_MS,
         timeoutMs: TIMEOUT_MS,
+        abortGraceMs: ABORT_GRACE_MS,
         concurrency: CONCURRENCY,
         ...over,
       });
@@ -190,6 +203,9 @@ export function jobQueueContract(label: string, factory: JobQueueFactory): void 
     t.is(runs.length, 1);
     t.is(runs[0]?.name, 'build.run');
     t.deepEqual(runs[0]?.payload, job.payload);
+    t.is(runs[0]?.context.jobId, job.id);
+    t.true(runs[0]?.context.signal instanceof AbortSignal);
+    t.false(runs[0]?.context.signal?.aborted);
     t.is(handlers.gaveUp.length, 0);
 
     const done = jobLogs(logger, job).find((e) => e.message === 'job succeeded');
@@ -343,6 +359,7 @@ export function jobQueueContract(label: string, factory: JobQueueFactory): void 
       t.is(handlers.gaveUp[0]?.name, 'build.run');
       t.deepEqual(handlers.gaveUp[0]?.payload, job.payload);
       t.regex(handlers.gaveUp[0]?.reason ?? '', /runner unreachable/);
+      t.deepEqual(handlers.gaveUp[0]?.context, { jobId: job.id, attempts: 4 });
       t.like(
         jobLogs(logger, job).find((e) => e.message === 'job failed on its last attempt; giving up'),
         { level: 'error', fields: { attempt: 4, tenant_id: job.payload.tenant_id } },
@@ -370,17 +387,101 @@ export function jobQueueContract(label: string, factory: JobQueueFactory): void 
     },
   );
 
+  const ignoredAbort = (logger: MemoryLogger, job: Job) =>
+    jobLogs(logger, job).filter(
+      (e) => e.message === 'job handler ignored its abort signal; its attempt ends without it',
+    );
+
   withSubject(
-    'an attempt that outlives the timeout is failed and retried',
-    async (t, subject, handlers) => {
+    "the timeout aborts the handler's signal with a JobTimeoutError; a handler that then resolves succeeded, not retried",
+    async (t, subject, handlers, logger) => {
       const job = buildJob();
-      handlers.on(job.payload.build_id, async (run) => {
-        if (run === 1) await new Promise(() => {}); // hangs
+      let reason: unknown;
+      let abortedAt = 0;
+      handlers.on(job.payload.build_id, async (_run, context) => {
+        reason = await abortOf(context.signal);
+        abortedAt = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, ABORT_GRACE_MS / 4)); // cleans up
+      });
+      const published = Date.now();
+      await subject.queue.enqueue(job);
+      t.is(await settled(subject, job), 'succeeded');
+      await subject.idle();
+      t.is(handlers.runsOf(job.payload.build_id).length, 1);
+      t.like(reason, { name: 'JobTimeoutError', code: 'job_timeout', timeoutMs: SHORT_TIMEOUT_MS });
+      // Not at once but at the timeout; loosely, as a timer armed on a busy event loop counts from
+      // the loop's cached time, which may be well behind Date.now().
+      const abortedAfter = abortedAt - published;
+      t.true(abortedAfter >= SHORT_TIMEOUT_MS / 2, `aborted ${abortedAfter} ms after publishing`);
+      t.is(handlers.gaveUp.length, 0);
+      t.like(
+        jobLogs(logger, job).find((e) => e.message === 'job succeeded'),
+        { level: 'info', fields: { attempt: 1, aborted_by: 'job_timeout' } },
+      );
+      t.deepEqual(ignoredAbort(logger, job), []);
+    },
+    { timeoutMs: SHORT_TIMEOUT_MS },
+  );
+
+  withSubject(
+    'a handler that rejects on its abort is failed and retried',
+    async (t, subject, handlers, logger) => {
+      const job = buildJob();
+      handlers.on(job.payload.build_id, async (run, context) => {
+        if (run === 1) throw await abortOf(context.signal);
       });
       await subject.queue.enqueue(job);
       t.is(await settled(subject, job), 'succeeded');
+      await subject.idle();
       t.is(handlers.runsOf(job.payload.build_id).length, 2);
       t.is(handlers.gaveUp.length, 0);
+      t.like(
+        jobLogs(logger, job).find((e) => e.message === 'job failed; will retry'),
+        { level: 'warn', fields: { attempt: 1, aborted_by: 'job_timeout' } },
+      );
+      t.deepEqual(ignoredAbort(logger, job), []);
+    },
+    { timeoutMs: SHORT_TIMEOUT_MS },
+  );
+
+  withSubject(
+    'a handler that ignores its abort still ends its attempt after the grace, and is retried',
+    async (t, subject, handlers, logger) => {
+      const job = buildJob();
+      handlers.on(job.payload.build_id, async (run) => {
+        if (run === 1) await new Promise(() => {}); // hangs, deaf to its signal
+      });
+      await subject.queue.enqueue(job);
+      t.is(await settled(subject, job), 'succeeded');
+      const runs = handlers.runsOf(job.payload.build_id);
+      t.is(runs.length, 2);
+      t.true(runs[0]?.context.signal?.aborted);
+      t.false(runs[1]?.context.signal?.aborted);
+      // Timeout, grace, then backoff: 1000 ms (600 without the grace), less what early timers take.
+      const gap = (runs[1]?.at ?? 0) - (runs[0]?.at ?? 0);
+      t.true(gap >= SHORT_TIMEOUT_MS + 2 * ABORT_GRACE_MS - 200 + BACKOFF_MS, `retried after ${gap} ms`);
+      t.is(handlers.gaveUp.length, 0);
+      t.like(ignoredAbort(logger, job), [{ level: 'warn', fields: { attempt: 1, aborted_by: 'job_timeout' } }]);
+    },
+    { timeoutMs: SHORT_TIMEOUT_MS, abortGraceMs: 2 * ABORT_GRACE_MS },
+  );
+
+  withSubject(
+    'a handler that always ignores its abort is given up after its last attempt, with its job id and attempts',
+    async (t, subject, handlers, logger) => {
+      const job = buildJob();
+      handlers.on(job.payload.build_id, () => new Promise(() => {}));
+      await subject.queue.enqueue(job);
+      t.is(await settled(subject, job), 'failed');
+      t.is(handlers.runsOf(job.payload.build_id).length, 4);
+      t.is(handlers.gaveUp.length, 1);
+      t.like(handlers.gaveUp[0], { name: 'build.run', context: { jobId: job.id, attempts: 4 } });
+      t.regex(handlers.gaveUp[0]?.reason ?? '', /timed out after 500 ms/);
+      t.is(ignoredAbort(logger, job).length, 4);
+      t.like(
+        jobLogs(logger, job).find((e) => e.message === 'job failed on its last attempt; giving up'),
+        { level: 'error', fields: { attempt: 4, aborted_by: 'job_timeout' } },
+      );
     },
     { timeoutMs: SHORT_TIMEOUT_MS },
   );

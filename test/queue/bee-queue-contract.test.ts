@@ -25,11 +25,11 @@ async function status(queue: BeeQueueJobQueue, logger: MemoryLogger, job: Job): 
   return last === undefined ? null : (ENDINGS[last.message ?? ''] ?? null);
 }
 
-jobQueueContract('BeeQueueJobQueue', async ({ handlers, logger, backoffMs, timeoutMs, concurrency }) => {
+jobQueueContract('BeeQueueJobQueue', async ({ handlers, logger, backoffMs, timeoutMs, abortGraceMs, concurrency }) => {
   const prefix = randomPrefix();
   prefixes.push(prefix);
   const queue = new BeeQueueJobQueue({ redis: REDIS_URL, prefix, backoffMs, timeoutMs, logger });
-  const worker = await startWorker({ redis: REDIS_URL, prefix, handlers, concurrency, logger });
+  const worker = await startWorker({ redis: REDIS_URL, prefix, handlers, concurrency, abortGraceMs, logger });
   return {
     queue,
     status: (job) => status(queue, logger, job),

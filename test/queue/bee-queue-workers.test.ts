@@ -189,6 +189,9 @@ test('close() that outlasts its timeout releases the running job, and another wo
   const queue = publisher(p);
   const logger = new MemoryLogger();
   let started = false;
+  let abortReason: unknown;
+  let releasedAt = 0;
+  const gaveUp: unknown[] = [];
   const stuck = await startWorker({
     redis: REDIS_URL,
     prefix: p,
@@ -197,22 +200,41 @@ test('close() that outlasts its timeout releases the running job, and another wo
     closeTimeoutMs: 200,
     logger,
     handlers: {
-      run: async () => {
+      // Deaf to close(), but it stops once its signal is aborted (as a build runner kills its processes).
+      run: async (_name, _payload, context) => {
         started = true;
-        await new Promise(() => {});
+        await new Promise((resolve) => context?.signal?.addEventListener('abort', resolve));
+        abortReason = context?.signal?.reason;
+        releasedAt = Date.now();
+        throw abortReason;
       },
-      giveUp: async () => {},
+      giveUp: async (...args) => {
+        gaveUp.push(args);
+      },
     },
   });
   const job = buildJob();
   await queue.enqueue(job);
   await waitFor(() => started, 'the job to start');
+  const closing = Date.now();
   await stuck.close();
+  t.like(abortReason, { name: 'WorkerStoppingError', code: 'worker_stopping' });
+  t.true(releasedAt >= closing + 200 - 50, 'aborted once close() ran out of time');
+  t.true(releasedAt > 0 && releasedAt <= Date.now(), 'close() waited for the aborted handler');
+  t.deepEqual(gaveUp, [], 'a released job is not given up');
   t.like(
     logger.entries.find(
       (e) => e.message === 'worker closed with jobs still running; stall detection will run them again',
     ),
-    { level: 'warn' },
+    { level: 'warn', fields: { aborted: 1, still_running: 0 } },
+  );
+  t.like(
+    logger.entries.find((e) => e.fields.job_id === job.id && e.message === 'job released: the worker is stopping'),
+    { level: 'warn', fields: { attempt: 1 } },
+  );
+  t.false(
+    logger.entries.some((e) => e.level === 'error'),
+    'no error logged',
   );
 
   const ran: unknown[] = [];

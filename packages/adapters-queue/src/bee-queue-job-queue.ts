@@ -24,10 +24,11 @@ export const DEFAULT_PREFIX = 'shipyard';
 
 /**
  * bee-queue's own timeout is a backstop against a hung attempt keeping its lock (bee-queue#438);
- * the worker enforces the job's timeout itself, so it can still call `giveUp` on a last attempt
- * that timed out. The backstop leaves it this long to do so.
+ * the worker enforces the job's timeout itself (it aborts the handler, leaves it a grace to
+ * settle, and can still call `giveUp` on a last attempt that timed out). The backstop leaves it
+ * this long to do so; the worker keeps its abort grace to at most half of it.
  */
-export const TIMEOUT_GRACE_MS = 5_000;
+export const TIMEOUT_GRACE_MS = 30_000;
 
 /** What a job carries in Redis: the core's job plus the policy the worker applies to it. */
 export interface JobEnvelope {

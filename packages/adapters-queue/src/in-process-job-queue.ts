@@ -10,6 +10,7 @@ import {
 } from '@shipyard/core';
 import {
   backoffDelay,
+  DEFAULT_ABORT_GRACE_MS,
   DEFAULT_BACKOFF_MS,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
@@ -30,8 +31,10 @@ export interface InProcessJobQueueOptions {
   retries?: number;
   /** First retry delay; each later one doubles. Default 1000 ms. */
   backoffMs?: number;
-  /** Per attempt. Default 10 minutes. */
+  /** Per attempt: then the handler's signal is aborted. Default 10 minutes. */
   timeoutMs?: PerQueue<number>;
+  /** Once a handler's signal is aborted, how long it has to settle before its attempt ends without it. Default 5000 ms. */
+  abortGraceMs?: number;
   /**
    * How many finished jobs `status()` remembers (oldest forgotten first). Only jobs still waiting,
    * delayed or running deduplicate, however many there are. Default 10 000.
@@ -55,7 +58,7 @@ interface Lane {
  * Runs jobs inside this process with the Redis queue's semantics: a job id published while its
  * job is waiting, delayed or running is one job (published again after it finished, it runs
  * again: the database rows deduplicate), a concurrency limit per queue, 3 retries with
- * exponential backoff, a timeout per attempt, malformed payloads failed
+ * exponential backoff, a timeout per attempt that aborts the handler, malformed payloads failed
  * at once, `giveUp` after the last retry. Nothing is persisted: jobs not started when the
  * process stops are lost (they are logged on `close()`).
  */
@@ -65,6 +68,7 @@ export class InProcessJobQueue implements JobQueue {
   private readonly retries: number;
   private readonly backoffMs: number;
   private readonly rememberIds: number;
+  private readonly abortGraceMs: number;
   private readonly lanes: Record<QueueName, Lane>;
   /** Jobs waiting, delayed or running, by id: never forgotten while they are. */
   private readonly live = new Map<string, Job>();
@@ -82,6 +86,7 @@ export class InProcessJobQueue implements JobQueue {
     this.retries = options.retries ?? DEFAULT_RETRIES;
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.rememberIds = Math.max(0, options.rememberIds ?? 10_000);
+    this.abortGraceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
     const lane = (queue: QueueName): Lane => ({
       waiting: [],
       running: 0,
@@ -215,6 +220,7 @@ export class InProcessJobQueue implements JobQueue {
       final: attempt > this.retries,
       retryDelayMs,
       timeoutMs: lane.timeoutMs,
+      abortGraceMs: this.abortGraceMs,
     });
     if (outcome.status === 'retry') this.schedule({ job, attempt: attempt + 1 }, retryDelayMs);
     else this.finish(job.id, outcome.status === 'succeeded' ? 'succeeded' : 'failed');

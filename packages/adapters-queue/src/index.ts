@@ -9,6 +9,7 @@ export {
 export { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-job-queue.js';
 export {
   backoffDelay,
+  DEFAULT_ABORT_GRACE_MS,
   DEFAULT_BACKOFF_MS,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
@@ -16,6 +17,7 @@ export {
   JobTimeoutError,
   type PerQueue,
   type QueueHandlers,
+  WorkerStoppingError,
 } from './job-attempt.js';
 export { type OutboxRelayHandle, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.js';
 export { type ClosableJobQueue, QUEUE_TOKENS, type QueueModuleOptions, queueModule } from './queue.module.js';

@@ -1,7 +1,15 @@
 import { type Logger, QUEUES, type QueueName, SilentLogger } from '@shipyard/core';
 import BeeQueue from 'bee-queue';
 import { DEFAULT_PREFIX, type JobEnvelope } from './bee-queue-job-queue.js';
-import { DEFAULT_TIMEOUT_MS, type PerQueue, perQueue, type QueueHandlers, runAttempt } from './job-attempt.js';
+import {
+  DEFAULT_ABORT_GRACE_MS,
+  DEFAULT_TIMEOUT_MS,
+  type PerQueue,
+  perQueue,
+  type QueueHandlers,
+  runAttempt,
+  WorkerStoppingError,
+} from './job-attempt.js';
 import { nodeRedisSettings, type RedisConnectionOptions, toConnectionOptions } from './redis-connection.js';
 
 export interface WorkerOptions {
@@ -20,8 +28,17 @@ export interface WorkerOptions {
    * died) is run again by another worker. Default 5000 ms.
    */
   stallInterval?: number;
-  /** How long `close()` waits for running jobs before releasing them. Default 10 000 ms. */
+  /**
+   * How long `close()` waits for running jobs; then their signals are aborted (worker stopping)
+   * and they are released. Default 10 000 ms.
+   */
   closeTimeoutMs?: number;
+  /**
+   * Once a handler's signal is aborted (its job's timeout, the worker stopping), how long it has
+   * to settle before its attempt ends without it. Default 5000 ms; never more than half of what
+   * bee-queue's own backstop (`TIMEOUT_GRACE_MS` past the job's timeout) leaves.
+   */
+  abortGraceMs?: number;
   /**
    * Delete a job's record from Redis once it succeeded. Default true: the database rows are the
    * truth, and they deduplicate a job published again after it ran.
@@ -44,8 +61,9 @@ export interface Worker {
   readonly queues: readonly QueueName[];
   /**
    * Stops taking jobs and waits for the running ones (up to `closeTimeoutMs`). Jobs still running
-   * then are released: their record stays active and stall detection hands them to another
-   * worker.
+   * then have their signals aborted (`WorkerStoppingError`), get `abortGraceMs` to release what
+   * they hold, and are released: their record stays active and stall detection hands them to
+   * another worker.
    */
   close(): Promise<void>;
 }
@@ -82,6 +100,11 @@ export function capRedisFailureRetryDelay(bq: BeeQueue, maxMs: number): void {
   });
 }
 
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
 /**
  * Processes the platform's queues with the core's handlers: validates each payload on receipt
  * (a malformed one is failed at once, never retried), retries infrastructure failures with the
@@ -94,7 +117,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const names = options.queues ?? QUEUES;
   const stallInterval = options.stallInterval ?? 5_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  const abortGraceMs = Math.max(0, options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS);
   const maxRedisRetryDelayMs = options.maxRedisRetryDelayMs ?? DEFAULT_MAX_REDIS_RETRY_DELAY_MS;
+  const stopping = new AbortController();
+  const attempts = new Set<Promise<unknown>>();
+  let closing: Promise<void> | undefined;
 
   const queues = names.map((name) => {
     const bq = new BeeQueue(name, {
@@ -111,7 +138,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       stallInterval,
     });
     capRedisFailureRetryDelay(bq, maxRedisRetryDelayMs);
-    bq.on('error', (error) => logger.error({ err: error, queue: name }, 'job queue error'));
+    bq.on('error', (error) => {
+      // While closing, a released job cannot be recorded (bee-queue has quit): expected.
+      if (closing !== undefined) logger.warn({ err: error, queue: name }, 'job queue error while stopping');
+      else logger.error({ err: error, queue: name }, 'job queue error');
+    });
     bq.on('stalled', (jobId) =>
       logger.warn({ queue: name, job_id: jobId }, 'stalled job put back in the queue (its worker stopped)'),
     );
@@ -138,7 +169,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const envelope = envelopeOf(job.data);
     const retriesLeft = job.options.retries ?? 0;
     const granted = typeof envelope.retries === 'number' ? envelope.retries : retriesLeft;
-    const outcome = await runAttempt(options.handlers, logger, {
+    const timeoutMs = typeof envelope.timeoutMs === 'number' ? envelope.timeoutMs : DEFAULT_TIMEOUT_MS;
+    // bee-queue fails the job itself at `job.options.timeout`: the grace, and a `giveUp` after it, must end before.
+    const backstopMs =
+      typeof job.options.timeout === 'number' ? job.options.timeout - timeoutMs : Number.POSITIVE_INFINITY;
+    const attempt = runAttempt(options.handlers, logger, {
       queue,
       jobId: job.id,
       name: envelope.name,
@@ -146,24 +181,31 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       attempt: granted - retriesLeft + 1,
       final: retriesLeft <= 0,
       retryDelayMs: job.options.backoff?.delay ?? 0,
-      timeoutMs: typeof envelope.timeoutMs === 'number' ? envelope.timeoutMs : DEFAULT_TIMEOUT_MS,
+      timeoutMs,
+      abortGraceMs: Math.min(abortGraceMs, Math.max(0, Math.floor(backstopMs / 2))),
+      stop: stopping.signal,
     });
+    attempts.add(attempt);
+    const outcome = await attempt.finally(() => attempts.delete(attempt));
     if (outcome.status === 'succeeded') return;
     // bee-queue retries any failure while retries are left: none for a job that can never succeed.
     if (outcome.status === 'invalid') job.options.retries = 0;
     throw outcome.error;
   }
 
-  let closing: Promise<void> | undefined;
   return {
     queues: names,
     close() {
       closing ??= (async () => {
         const results = await closeAll();
         const released = results.filter((r) => r.status === 'rejected');
-        if (released.length > 0) {
+        if (released.length > 0 || attempts.size > 0) {
+          // bee-queue has quit by now, so nothing these handlers do is recorded as the job's outcome.
+          const running = attempts.size;
+          stopping.abort(new WorkerStoppingError());
+          await Promise.race([Promise.allSettled([...attempts]), sleep(abortGraceMs + 1_000)]);
           logger.warn(
-            { queues: released.length, timeout_ms: closeTimeoutMs },
+            { queues: released.length, aborted: running, still_running: attempts.size, timeout_ms: closeTimeoutMs },
             'worker closed with jobs still running; stall detection will run them again',
           );
         }
