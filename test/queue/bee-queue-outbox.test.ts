@@ -22,6 +22,34 @@ function publisher(redis: string, p: string): BeeQueueJobQueue {
   return queue;
 }
 
+/** The Redis commands `work` sends on `queue`'s connections, by name (bee-queue's node-redis clients). */
+async function countCommands(queue: BeeQueueJobQueue, work: () => Promise<unknown>): Promise<Record<string, number>> {
+  interface Client {
+    internal_send_command(command: { command: string }): unknown;
+  }
+  // Warm the connections first: connecting sends commands of its own.
+  await queue.counts();
+  const clients = [
+    ...(queue as unknown as { connections: Map<string, { bq: { client: Client } }> }).connections.values(),
+  ].map((c) => c.bq.client);
+  const counts: Record<string, number> = {};
+  const originals = clients.map((client) => client.internal_send_command);
+  clients.forEach((client, i) => {
+    client.internal_send_command = function (this: Client, command) {
+      counts[command.command] = (counts[command.command] ?? 0) + 1;
+      return originals[i]?.call(this, command);
+    };
+  });
+  try {
+    await work();
+  } finally {
+    clients.forEach((client, i) => {
+      client.internal_send_command = originals[i] as Client['internal_send_command'];
+    });
+  }
+  return counts;
+}
+
 const cleanupJob = (): Job<'cleanup.run'> => ({
   id: randomUUID(),
   name: 'cleanup.run',
@@ -45,6 +73,10 @@ test('while Redis cannot be reached, enqueue is refused and the outbox keeps the
     { level: 'warn' },
   );
   await t.throwsAsync(down.enqueue(cleanupJob()), { code: 'service_unavailable' });
+  // Asked which jobs it holds, it has no answer: never "none".
+  await t.throwsAsync(down.liveJobs([{ id: build.id, queue: 'build' }, cleanupJob()]), {
+    code: 'service_unavailable',
+  });
 
   const relay = new RelayOutbox({ ...world.deps, jobs: up, logger });
   t.deepEqual(await relay.execute(), { published: 1, blocked: false });
@@ -69,16 +101,20 @@ test('a publisher that loses its connection refuses jobs, then publishes again o
 
   const before = cleanupJob();
   await queue.enqueue(before);
+  t.deepEqual([...(await queue.liveJobs([before]))], [before.id]);
   await proxy.stop();
   const during = cleanupJob();
   await t.throwsAsync(queue.enqueue(during), { code: 'service_unavailable' });
+  await t.throwsAsync(queue.liveJobs([before]), { code: 'service_unavailable' });
   await t.throwsAsync(queue.enqueue(during), { code: 'service_unavailable' });
+  await t.throwsAsync(queue.liveJobs([before, during]), { code: 'service_unavailable' });
   t.is(await direct.status(during), null);
 
   await proxy.start();
   await queue.enqueue(during);
   t.is(await direct.status(before), 'pending');
   t.is(await direct.status(during), 'pending');
+  t.deepEqual([...(await queue.liveJobs([before, during]))].sort(), [before.id, during.id].sort());
 });
 
 test('a job id published by two publishers (a relay replayed after a crash) is one job', async (t) => {
@@ -99,9 +135,21 @@ test('a worker that cannot reach Redis at start fails to start', async (t) => {
   );
 });
 
-test('a publisher after close() refuses jobs', async (t) => {
+test('a publisher after close() refuses jobs and liveJobs', async (t) => {
   const queue = publisher(REDIS_URL, subPrefix());
-  await queue.enqueue(cleanupJob());
+  const job = cleanupJob();
+  await queue.enqueue(job);
   await queue.close();
   await t.throwsAsync(queue.enqueue(cleanupJob()), { code: 'service_unavailable' });
+  await t.throwsAsync(queue.liveJobs([job]), { code: 'service_unavailable' });
+});
+
+test('liveJobs asks each queue once, whatever the number of jobs', async (t) => {
+  const p = subPrefix();
+  const queue = publisher(REDIS_URL, p);
+  const jobs = Array.from({ length: 50 }, cleanupJob);
+  await Promise.all(jobs.map((job) => queue.enqueue(job)));
+  const builds = Array.from({ length: 3 }, () => ({ id: randomUUID(), queue: 'build' as const }));
+  const commands = await countCommands(queue, () => queue.liveJobs([...jobs, ...builds]));
+  t.deepEqual(commands, { hmget: 2 });
 });

@@ -1,8 +1,8 @@
 import { InProcessJobQueue } from '@shipyard/adapters-queue';
 import { jobQueueContract } from '../contracts/job-queue.contract.js';
 
-jobQueueContract('InProcessJobQueue', async ({ handlers, logger, backoffMs, timeoutMs, concurrency }) => {
-  const queue = new InProcessJobQueue({ handlers, logger, backoffMs, timeoutMs, concurrency });
+jobQueueContract('InProcessJobQueue', async ({ handlers, logger, backoffMs, timeoutMs, abortGraceMs, concurrency }) => {
+  const queue = new InProcessJobQueue({ handlers, logger, backoffMs, timeoutMs, abortGraceMs, concurrency });
   return {
     queue,
     status: (job) => queue.status(job),

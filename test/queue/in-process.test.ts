@@ -187,3 +187,58 @@ test('handlers may be given lazily, to break the cycle handlers â†’ use cases â†
   t.is(calls, 1);
   await queue.close();
 });
+
+test('status() remembers the last rememberIds finished jobs; a job still to run is never forgotten', async (t) => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const runs = new Map<string, number>();
+  const slow = job();
+  const queue = new InProcessJobQueue({
+    rememberIds: 3,
+    handlers: {
+      run: async (_name, payload) => {
+        const tenant = (payload as { tenant_id: string }).tenant_id;
+        runs.set(tenant, (runs.get(tenant) ?? 0) + 1);
+        if (tenant === slow.payload.tenant_id) await gate;
+      },
+      giveUp: async () => {},
+    },
+  });
+  await queue.enqueue(slow);
+  const quick = Array.from({ length: 5 }, (): Job => ({ ...job(), queue: 'default', name: 'cleanup.run' }));
+  for (const j of quick) await queue.enqueue(j);
+  await waitFor(async () => (await queue.status(quick[4] as Job)) === 'succeeded', 'the quick jobs to finish');
+
+  t.deepEqual(await Promise.all(quick.map((j) => queue.status(j))), [
+    null,
+    null,
+    'succeeded',
+    'succeeded',
+    'succeeded',
+  ]);
+  t.is(await queue.status(slow), 'pending');
+  t.deepEqual([...(await queue.liveJobs([slow, ...quick]))], [slow.id]);
+  await queue.enqueue(slow);
+  release();
+  await queue.onIdle();
+  t.is(runs.get(slow.payload.tenant_id), 1);
+  t.is(await queue.status(slow), 'succeeded');
+  await queue.close();
+});
+
+test('after close(), liveJobs is refused, and the jobs it dropped are not pending', async (t) => {
+  const queue = new InProcessJobQueue({
+    handlers: { run: () => new Promise((resolve) => setTimeout(resolve, 50)), giveUp: async () => {} },
+    concurrency: 1,
+  });
+  const [running, dropped] = [job(), job()];
+  await queue.enqueue(running);
+  await queue.enqueue(dropped);
+  t.deepEqual([...(await queue.liveJobs([running, dropped]))].sort(), [running.id, dropped.id].sort());
+  await queue.close();
+  await t.throwsAsync(queue.liveJobs([running]), { code: 'service_unavailable' });
+  t.is(await queue.status(running), 'succeeded');
+  t.is(await queue.status(dropped), null);
+});

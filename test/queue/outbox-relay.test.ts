@@ -1,5 +1,5 @@
 import { startOutboxRelay } from '@shipyard/adapters-queue';
-import type { RelayReport } from '@shipyard/core';
+import { ConflictError, type RelayReport, ServiceUnavailableError } from '@shipyard/core';
 import { MemoryLogger } from '@shipyard/core/testing';
 import test from 'ava';
 import { waitFor } from '../contracts/job-queue.contract.js';
@@ -93,6 +93,29 @@ test('a failed run is logged and the relay keeps going', async (t) => {
   t.like(
     logger.entries.find((e) => e.message === 'outbox relay run failed'),
     { level: 'error' },
+  );
+});
+
+test('a failed run is logged by cause: warn for an outage, debug for a lost write race, error for anything else', async (t) => {
+  const logger = new MemoryLogger();
+  const failures: Error[] = [
+    new ServiceUnavailableError('The database is unavailable'),
+    new ConflictError('Outbox message was changed by someone else', { reason: 'stale_version' }),
+    new ServiceUnavailableError('The job queue is unavailable'),
+    new ConflictError('Email already taken', { reason: 'unique', field: 'email' }),
+    new TypeError('a bug'),
+  ];
+  const relay = new ScriptedRelay((run) => failures[run - 1] ?? { published: 0, blocked: false });
+  const handle = startOutboxRelay({ relay, intervalMs: 10, logger });
+  for (let run = 1; run <= failures.length; run += 1) {
+    await waitFor(() => relay.runs === run, `run ${run}`);
+    relay.release();
+  }
+  await waitFor(() => logger.entries.length >= failures.length, 'every failure to be logged');
+  await handle.stop();
+  t.deepEqual(
+    failures.map((error) => logger.entries.filter((e) => e.fields.err === error).map((e) => e.level)),
+    [['warn'], ['debug'], ['warn'], ['error'], ['error']],
   );
 });
 

@@ -69,8 +69,18 @@ export interface RedisProxy {
   stop(): Promise<void>;
 }
 
+export interface RedisProxyOptions {
+  /**
+   * Sees every command a client sends (name and arguments, as strings); a RESP reply returned
+   * (`-ERR ...\r\n`) is sent back instead of forwarding the command. Only for commands sent when
+   * none is pending on their connection (the reply would overtake the pending ones), such as a
+   * blocking client's BRPOPLPUSH.
+   */
+  reply?: (command: string[]) => string | undefined;
+}
+
 /** A TCP proxy to Redis that can be cut and restored. */
-export async function redisProxy(): Promise<RedisProxy> {
+export async function redisProxy(options: RedisProxyOptions = {}): Promise<RedisProxy> {
   const target = new URL(REDIS_URL);
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
@@ -83,7 +93,10 @@ export async function redisProxy(): Promise<RedisProxy> {
         s.on('error', () => {});
         s.on('close', () => sockets.delete(s));
       }
-      client.pipe(upstream).pipe(client);
+      upstream.pipe(client);
+      const { reply } = options;
+      if (reply === undefined) client.pipe(upstream);
+      else interceptCommands(client, upstream, reply);
     });
     server.listen(port, '127.0.0.1');
     await once(server, 'listening');
@@ -99,4 +112,48 @@ export async function redisProxy(): Promise<RedisProxy> {
   };
   await start();
   return { url: () => `redis://127.0.0.1:${port}`, start, stop };
+}
+
+/**
+ * Forwards the client's commands (RESP arrays of bulk strings, as node-redis sends them) one by
+ * one, unless `reply` answers one itself.
+ */
+function interceptCommands(client: net.Socket, upstream: net.Socket, reply: (command: string[]) => string | undefined) {
+  let buffered = Buffer.alloc(0);
+  client.on('end', () => upstream.end());
+  client.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    for (;;) {
+      const parsed = parseCommand(buffered);
+      if (parsed === undefined) return;
+      const raw = buffered.subarray(0, parsed.length);
+      buffered = buffered.subarray(parsed.length);
+      const answer = reply(parsed.args);
+      if (answer === undefined) upstream.write(raw);
+      else client.write(answer);
+    }
+  });
+}
+
+/** One complete command at the start of `data`, or `undefined` when more bytes are needed. */
+function parseCommand(data: Buffer): { args: string[]; length: number } | undefined {
+  const line = (from: number) => {
+    const end = data.indexOf('\r\n', from);
+    return end < 0 ? undefined : { text: data.toString('latin1', from, end), next: end + 2 };
+  };
+  const head = line(0);
+  if (head === undefined) return undefined;
+  if (!head.text.startsWith('*')) throw new Error(`unexpected RESP from the client: ${head.text}`);
+  const count = Number(head.text.slice(1));
+  const args: string[] = [];
+  let offset = head.next;
+  for (let i = 0; i < count; i += 1) {
+    const size = line(offset);
+    if (size === undefined) return undefined;
+    const length = Number(size.text.slice(1));
+    if (data.length < size.next + length + 2) return undefined;
+    args.push(data.toString('utf8', size.next, size.next + length));
+    offset = size.next + length + 2;
+  }
+  return { args, length: offset };
 }

@@ -24,10 +24,11 @@ export const DEFAULT_PREFIX = 'shipyard';
 
 /**
  * bee-queue's own timeout is a backstop against a hung attempt keeping its lock (bee-queue#438);
- * the worker enforces the job's timeout itself, so it can still call `giveUp` on a last attempt
- * that timed out. The backstop leaves it this long to do so.
+ * the worker enforces the job's timeout itself (it aborts the handler, leaves it a grace to
+ * settle, and can still call `giveUp` on a last attempt that timed out). The backstop leaves it
+ * this long to do so; the worker keeps its abort grace to at most half of it.
  */
-export const TIMEOUT_GRACE_MS = 5_000;
+export const TIMEOUT_GRACE_MS = 30_000;
 
 /** What a job carries in Redis: the core's job plus the policy the worker applies to it. */
 export interface JobEnvelope {
@@ -74,9 +75,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** What `liveJobs` reads of bee-queue: its command client and key names (not in its typings). */
+interface BeeQueueInternals {
+  client: { hmget(key: string, fields: string[], cb: (err: Error | null, values: Array<string | null>) => void): void };
+  toKey(name: string): string;
+}
+
+/** Ids per HMGET: one round trip per queue for any batch a reconciler asks about. */
+const LIVE_JOBS_CHUNK = 1_000;
+
 /**
  * Publishes jobs to bee-queue over Redis: one bee-queue queue per platform queue, the job id set
- * to the core's job id (a second publish of an id is a no-op while Redis keeps the job), 3
+ * to the core's job id (a second publish of an id is a no-op while Redis holds the job: waiting,
+ * delayed or running; workers prune finished jobs, the database rows deduplicate those), 3
  * retries with exponential backoff, a timeout, and `runAt` as a delayed job. When Redis cannot
  * be reached `enqueue` rejects with `service_unavailable`, so the outbox keeps the job; the
  * connection is then rebuilt on the next publish.
@@ -124,7 +135,10 @@ export class BeeQueueJobQueue implements JobQueue {
     }
   }
 
-  /** The state of a published job; `null` when Redis has no such job. */
+  /**
+   * The state of a published job; `null` when Redis has no such job: never published, or
+   * finished and pruned (workers drop finished records by default).
+   */
   async status(job: { id: string; queue: QueueName }): Promise<JobState | null> {
     const found = await this.using(job.queue, (bq) => bq.getJob(job.id));
     if (found === null || found === undefined) return null;
@@ -132,19 +146,25 @@ export class BeeQueueJobQueue implements JobQueue {
     return 'pending';
   }
 
-  /** Of `jobs`, those Redis still holds to run (waiting, delayed, active); rejects when Redis cannot be asked. */
+  /**
+   * Of `jobs`, those Redis still holds to run: waiting, delayed (a retry, a `runAt`) or running.
+   * One HMGET on each queue's `jobs` hash, the queues asked at once: a job with no record (pruned
+   * or lost) or whose record says it finished is not live, nor is a job of an unknown queue.
+   * Rejects with `service_unavailable` when any queue cannot be asked, never reporting a partial
+   * answer.
+   */
   async liveJobs(jobs: readonly JobRef[]): Promise<Set<string>> {
-    const live = new Set<string>();
-    for (const queue of QUEUES) {
-      const ids = jobs.filter((job) => job.queue === queue).map((job) => job.id);
-      if (ids.length === 0) continue;
-      const found = await this.using(queue, (bq) => Promise.all(ids.map((id) => bq.getJob(id))));
-      for (const job of found) {
-        if (job !== null && job !== undefined && job.status !== 'succeeded' && job.status !== 'failed')
-          live.add(job.id);
-      }
+    const byQueue = new Map<QueueName, Set<string>>();
+    for (const job of jobs) {
+      if (!QUEUES.includes(job.queue)) continue;
+      const ids = byQueue.get(job.queue) ?? new Set<string>();
+      ids.add(job.id);
+      byQueue.set(job.queue, ids);
     }
-    return live;
+    const found = await Promise.all(
+      [...byQueue].map(([queue, ids]) => this.using(queue, (bq) => liveIn(bq, [...ids]))),
+    );
+    return new Set(found.flat());
   }
 
   /** Waiting, active, delayed, succeeded and failed counts of every queue (for health checks). */
@@ -213,5 +233,35 @@ export class BeeQueueJobQueue implements JobQueue {
       .finally(() => this.disposing.delete(closing));
     connection.closing = closing;
     this.disposing.add(closing);
+  }
+}
+
+/** The ids of `ids` whose record in `bq`'s `jobs` hash says they are still to run. */
+async function liveIn(bq: BeeQueue, ids: readonly string[]): Promise<string[]> {
+  const internals = bq as unknown as BeeQueueInternals;
+  const key = internals.toKey('jobs');
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += LIVE_JOBS_CHUNK) chunks.push(ids.slice(i, i + LIVE_JOBS_CHUNK));
+  const records = await Promise.all(
+    chunks.map(
+      (chunk) =>
+        new Promise<Array<string | null>>((resolve, reject) =>
+          internals.client.hmget(key, chunk, (err, values) => (err ? reject(err) : resolve(values))),
+        ),
+    ),
+  );
+  const flat = records.flat();
+  return ids.filter((_, i) => isLiveRecord(flat[i]));
+}
+
+/** A record as bee-queue's `Job#toData` writes it: `status` is `created`, `retrying`, `succeeded` or `failed`. */
+function isLiveRecord(record: string | null | undefined): boolean {
+  if (record === null || record === undefined) return false;
+  try {
+    const status = (JSON.parse(record) as { status?: unknown }).status;
+    return status !== 'succeeded' && status !== 'failed';
+  } catch {
+    // Not ours to judge: bee-queue still holds it.
+    return true;
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '@shipyard/core';
 import {
   backoffDelay,
+  DEFAULT_ABORT_GRACE_MS,
   DEFAULT_BACKOFF_MS,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
@@ -30,9 +31,14 @@ export interface InProcessJobQueueOptions {
   retries?: number;
   /** First retry delay; each later one doubles. Default 1000 ms. */
   backoffMs?: number;
-  /** Per attempt. Default 10 minutes. */
+  /** Per attempt: then the handler's signal is aborted. Default 10 minutes. */
   timeoutMs?: PerQueue<number>;
-  /** How many published ids (and their states) are remembered for deduplication. Default 100 000. */
+  /** Once a handler's signal is aborted, how long it has to settle before its attempt ends without it. Default 5000 ms. */
+  abortGraceMs?: number;
+  /**
+   * How many finished jobs `status()` remembers (oldest forgotten first). Only jobs still waiting,
+   * delayed or running deduplicate, however many there are. Default 10 000.
+   */
   rememberIds?: number;
 }
 
@@ -49,10 +55,12 @@ interface Lane {
 }
 
 /**
- * Runs jobs inside this process with the Redis queue's semantics: one run per job id, a
- * concurrency limit per queue, 3 retries with exponential backoff, a timeout per attempt,
- * malformed payloads failed at once, `giveUp` after the last retry. Nothing is persisted: jobs
- * not started when the process stops are lost (they are logged on `close()`).
+ * Runs jobs inside this process with the Redis queue's semantics: a job id published while its
+ * job is waiting, delayed or running is one job (published again after it finished, it runs
+ * again: the database rows deduplicate), a concurrency limit per queue, 3 retries with
+ * exponential backoff, a timeout per attempt that aborts the handler, malformed payloads failed
+ * at once, `giveUp` after the last retry. Nothing is persisted: jobs not started when the
+ * process stops are lost (they are logged on `close()`).
  */
 export class InProcessJobQueue implements JobQueue {
   private readonly getHandlers: () => QueueHandlers;
@@ -60,8 +68,12 @@ export class InProcessJobQueue implements JobQueue {
   private readonly retries: number;
   private readonly backoffMs: number;
   private readonly rememberIds: number;
+  private readonly abortGraceMs: number;
   private readonly lanes: Record<QueueName, Lane>;
-  private readonly states = new Map<string, JobState>();
+  /** Jobs waiting, delayed or running, by id: never forgotten while they are. */
+  private readonly live = new Map<string, Job>();
+  /** How recent jobs ended, oldest first, at most `rememberIds`: for `status()` only. */
+  private readonly finished = new Map<string, Exclude<JobState, 'pending'>>();
   private readonly timers = new Map<NodeJS.Timeout, Entry>();
   private readonly inFlight = new Set<Promise<void>>();
   private idleWaiters: Array<() => void> = [];
@@ -73,7 +85,8 @@ export class InProcessJobQueue implements JobQueue {
     this.logger = options.logger ?? new SilentLogger();
     this.retries = options.retries ?? DEFAULT_RETRIES;
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
-    this.rememberIds = options.rememberIds ?? 100_000;
+    this.rememberIds = Math.max(0, options.rememberIds ?? 10_000);
+    this.abortGraceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
     const lane = (queue: QueueName): Lane => ({
       waiting: [],
       running: 0,
@@ -83,26 +96,39 @@ export class InProcessJobQueue implements JobQueue {
     this.lanes = Object.fromEntries(QUEUES.map((q) => [q, lane(q)])) as Record<QueueName, Lane>;
   }
 
-  /** Accepts a job; a job id seen before is ignored. Rejects once the queue is closed. */
+  /**
+   * Accepts a job; ignored while a job of that id is waiting, delayed or running. Rejects once
+   * the queue is closed.
+   */
   async enqueue(job: Job): Promise<void> {
     if (this.closed) throw new ServiceUnavailableError('The job queue is closed');
     if (!Object.hasOwn(this.lanes, job.queue)) throw new TypeError(`Unknown queue ${String(job.queue)}`);
-    if (this.states.get(job.id) === 'pending') return;
-    this.remember(job.id);
+    if (this.live.has(job.id)) return;
     // A copy as it would come out of Redis: later changes by the caller do not leak in.
     const copy: Job = { ...job, payload: JSON.parse(JSON.stringify(job.payload)) };
+    this.live.set(job.id, copy);
+    this.finished.delete(job.id);
     const delay = job.runAt === undefined ? 0 : job.runAt.getTime() - Date.now();
     this.schedule({ job: copy, attempt: 1 }, delay);
   }
 
-  /** The state of a published job; `null` for an id never published (or long forgotten). */
+  /**
+   * The state of a published job: `pending` while waiting, delayed or running, then how it ended
+   * for the last `rememberIds` finished jobs; `null` for an id never published (or forgotten).
+   */
   async status(job: { id: string }): Promise<JobState | null> {
-    return this.states.get(job.id) ?? null;
+    if (this.live.has(job.id)) return 'pending';
+    return this.finished.get(job.id) ?? null;
   }
 
-  /** Of `jobs`, those waiting, delayed or running here (a restarted process holds none). */
+  /**
+   * Of `jobs`, those waiting, delayed or running here, on the queue named (a restarted process
+   * holds none). Rejects once the queue is closed: what it held is gone, but that is for its
+   * successor to say.
+   */
   async liveJobs(jobs: readonly JobRef[]): Promise<Set<string>> {
-    return new Set(jobs.filter((job) => this.states.get(job.id) === 'pending').map((job) => job.id));
+    if (this.closed) throw new ServiceUnavailableError('The job queue is closed');
+    return new Set(jobs.filter((job) => this.live.get(job.id)?.queue === job.queue).map((job) => job.id));
   }
 
   /** Resolves when no job is waiting, delayed or running. */
@@ -122,6 +148,7 @@ export class InProcessJobQueue implements JobQueue {
       for (const timer of this.timers.keys()) clearTimeout(timer);
       this.timers.clear();
       for (const lane of Object.values(this.lanes)) dropped.push(...lane.waiting.splice(0));
+      for (const entry of dropped) this.live.delete(entry.job.id);
       if (dropped.length > 0) {
         this.logger.warn(
           { dropped: dropped.length, job_ids: dropped.map((e) => e.job.id) },
@@ -133,16 +160,27 @@ export class InProcessJobQueue implements JobQueue {
     this.settleIdle();
   }
 
-  private remember(id: string): void {
-    this.states.set(id, 'pending');
-    if (this.states.size > this.rememberIds) {
-      const oldest = this.states.keys().next().value;
-      if (oldest !== undefined) this.states.delete(oldest);
+  private finish(id: string, state: Exclude<JobState, 'pending'>): void {
+    this.live.delete(id);
+    this.finished.delete(id);
+    if (this.rememberIds === 0) return;
+    this.finished.set(id, state);
+    if (this.finished.size > this.rememberIds) {
+      const oldest = this.finished.keys().next().value;
+      if (oldest !== undefined) this.finished.delete(oldest);
     }
   }
 
   private schedule(entry: Entry, delayMs: number): void {
-    if (this.closed) return;
+    if (this.closed) {
+      // A retry after close(): dropped like the waiting jobs.
+      this.live.delete(entry.job.id);
+      this.logger.warn(
+        { queue: entry.job.queue, job_id: entry.job.id, attempt: entry.attempt },
+        'job queue closed; a retry is not run',
+      );
+      return;
+    }
     if (delayMs <= 0) {
       this.lanes[entry.job.queue].waiting.push(entry);
       this.pump(entry.job.queue);
@@ -182,9 +220,10 @@ export class InProcessJobQueue implements JobQueue {
       final: attempt > this.retries,
       retryDelayMs,
       timeoutMs: lane.timeoutMs,
+      abortGraceMs: this.abortGraceMs,
     });
     if (outcome.status === 'retry') this.schedule({ job, attempt: attempt + 1 }, retryDelayMs);
-    else if (this.states.has(job.id)) this.states.set(job.id, outcome.status === 'succeeded' ? 'succeeded' : 'failed');
+    else this.finish(job.id, outcome.status === 'succeeded' ? 'succeeded' : 'failed');
   }
 
   private isIdle(): boolean {

@@ -9,6 +9,7 @@ export {
 export { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-job-queue.js';
 export {
   backoffDelay,
+  DEFAULT_ABORT_GRACE_MS,
   DEFAULT_BACKOFF_MS,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
@@ -16,8 +17,16 @@ export {
   JobTimeoutError,
   type PerQueue,
   type QueueHandlers,
+  WorkerStoppingError,
 } from './job-attempt.js';
 export { type OutboxRelayHandle, type OutboxRelayOptions, startOutboxRelay } from './outbox-relay.js';
 export { type ClosableJobQueue, QUEUE_TOKENS, type QueueModuleOptions, queueModule } from './queue.module.js';
 export { parseRedisUrl, type RedisConnectionOptions } from './redis-connection.js';
-export { runWorkerProcess, startWorker, type Worker, type WorkerOptions, type WorkerProcessOptions } from './worker.js';
+export {
+  DEFAULT_MAX_REDIS_RETRY_DELAY_MS,
+  runWorkerProcess,
+  startWorker,
+  type Worker,
+  type WorkerOptions,
+  type WorkerProcessOptions,
+} from './worker.js';

@@ -32,12 +32,27 @@ export const perQueue = <T>(value: PerQueue<T> | undefined, queue: QueueName, fa
 /** Delay before retry number `retry` (1-based): base, 2×base, 4×base… as bee-queue's `exponential`. */
 export const backoffDelay = (baseMs: number, retry: number): number => baseMs * 2 ** (retry - 1);
 
-/** A handler that did not settle within the job's timeout. */
+/**
+ * How long a handler has, once its signal is aborted (timeout, worker stopping), to settle before
+ * its attempt ends without it.
+ */
+export const DEFAULT_ABORT_GRACE_MS = 5_000;
+
+/** The abort reason of a handler whose job outlived its timeout; the error of an attempt that then ignored it. */
 export class JobTimeoutError extends Error {
   readonly code = 'job_timeout';
   constructor(readonly timeoutMs: number) {
     super(`Job timed out after ${timeoutMs} ms`);
     this.name = 'JobTimeoutError';
+  }
+}
+
+/** The abort reason of a handler still running when its worker stops. */
+export class WorkerStoppingError extends Error {
+  readonly code = 'worker_stopping';
+  constructor() {
+    super('The worker is stopping');
+    this.name = 'WorkerStoppingError';
   }
 }
 
@@ -53,7 +68,15 @@ export interface AttemptSpec {
   final: boolean;
   /** Delay before the next attempt if this one fails (for the logs). */
   retryDelayMs: number;
+  /** The handler's signal is aborted after this long (none when not a positive finite number). */
   timeoutMs: number;
+  /** After the abort, how long the handler has to settle before the attempt ends without it. */
+  abortGraceMs: number;
+  /**
+   * Aborted when the worker stops: the handler's signal follows, and a handler that then fails
+   * (or ignores it) is released, neither retried nor given up, since the job runs again elsewhere.
+   */
+  stop?: AbortSignal;
 }
 
 export type AttemptOutcome =
@@ -62,7 +85,9 @@ export type AttemptOutcome =
   | { status: 'invalid'; error: ValidationError }
   | { status: 'retry'; error: unknown }
   /** The last attempt failed; `giveUp` has run. */
-  | { status: 'failed'; error: unknown };
+  | { status: 'failed'; error: unknown }
+  /** The worker stopped during the attempt: no retry used, no `giveUp`. */
+  | { status: 'released'; error: unknown };
 
 const tenantOf = (payload: unknown): unknown =>
   typeof payload === 'object' && payload !== null ? (payload as { tenant_id?: unknown }).tenant_id : undefined;
@@ -71,20 +96,66 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 
 const elapsed = (start: number): number => Math.round(performance.now() - start);
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  if (!Number.isFinite(ms) || ms <= 0) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new JobTimeoutError(ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+type Settled = { ok: true } | { ok: false; error: unknown };
+
+/** What the handler did: settled (maybe after its abort), or still running after the grace. */
+type Supervised = Settled & { aborted: boolean; ignoredAbort: boolean };
+
+/**
+ * Waits for `settled`, aborting `controller` at the timeout or when `stop` aborts, then leaving
+ * the handler `abortGraceMs` to settle. Clears its timers and listeners in every case.
+ */
+async function supervise(
+  settled: Promise<Settled>,
+  controller: AbortController,
+  spec: AttemptSpec,
+): Promise<Supervised> {
+  const { timeoutMs, stop } = spec;
+  const cleanups: Array<() => void> = [];
+  try {
+    const aborted = new Promise<'aborted'>((resolve) => {
+      const onAbort = () => resolve('aborted');
+      controller.signal.addEventListener('abort', onAbort, { once: true });
+      cleanups.push(() => controller.signal.removeEventListener('abort', onAbort));
+    });
+    if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
+      const timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs);
+      cleanups.push(() => clearTimeout(timer));
+    }
+    if (stop !== undefined) {
+      const onStop = () => controller.abort(stop.reason ?? new WorkerStoppingError());
+      if (stop.aborted) onStop();
+      else {
+        stop.addEventListener('abort', onStop, { once: true });
+        cleanups.push(() => stop.removeEventListener('abort', onStop));
+      }
+    }
+    const first = await Promise.race([settled, aborted]);
+    if (first !== 'aborted') return { ...first, aborted: false, ignoredAbort: false };
+    const grace = new Promise<'ignored'>((resolve) => {
+      const timer = setTimeout(() => resolve('ignored'), Math.max(0, spec.abortGraceMs));
+      cleanups.push(() => clearTimeout(timer));
+    });
+    const second = await Promise.race([settled, grace]);
+    if (second !== 'ignored') return { ...second, aborted: true, ignoredAbort: false };
+    return { ok: false, error: controller.signal.reason, aborted: true, ignoredAbort: true };
+  } finally {
+    for (const cleanup of cleanups) cleanup();
+  }
 }
 
 /**
  * Runs one delivery of a job the way every queue adapter must: validate the payload on receipt,
- * run the handler under a timeout, and on failure decide between retry, `giveUp` (last attempt)
- * and failing at once (`ValidationError`). Logs one line per attempt with queue, job id,
- * tenant, attempt and duration. Never throws.
+ * run the handler with the job's id and an `AbortSignal`, and on failure decide between retry,
+ * `giveUp` (last attempt) and failing at once (`ValidationError`).
+ *
+ * At `timeoutMs` the signal is aborted with a `JobTimeoutError`, and the handler has
+ * `abortGraceMs` to settle: resolving then is a success (it dealt with its timeout), rejecting
+ * is a failure as any other, and a handler still running after the grace is left behind: the
+ * attempt fails with the `JobTimeoutError` (and a warning says it ignored its abort). The same
+ * when `stop` aborts, except that the attempt is then released rather than failed.
+ *
+ * Logs one line per attempt with queue, job id, tenant, attempt and duration. Never throws.
  */
 export async function runAttempt(handlers: QueueHandlers, logger: Logger, spec: AttemptSpec): Promise<AttemptOutcome> {
   const log = logger.child({
@@ -105,28 +176,50 @@ export async function runAttempt(handlers: QueueHandlers, logger: Logger, spec: 
   }
 
   log.debug({}, 'job started');
-  try {
-    await withTimeout(
-      Promise.resolve().then(() => handlers.run(name, spec.payload)),
-      spec.timeoutMs,
+  const controller = new AbortController();
+  const settled: Promise<Settled> = Promise.resolve()
+    .then(() => handlers.run(name, spec.payload, { jobId: spec.jobId, signal: controller.signal }))
+    .then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, error }),
     );
-    log.info({ duration_ms: elapsed(start) }, 'job succeeded');
-    return { status: 'succeeded' };
-  } catch (error) {
-    if (error instanceof ValidationError) return invalid(log, error, start);
-    if (!spec.final) {
-      log.warn({ err: error, duration_ms: elapsed(start), retry_in_ms: spec.retryDelayMs }, 'job failed; will retry');
-      return { status: 'retry', error };
-    }
-    log.error({ err: error, duration_ms: elapsed(start) }, 'job failed on its last attempt; giving up');
-    try {
-      await handlers.giveUp(name, spec.payload, messageOf(error));
-    } catch (giveUpError) {
-      log.error({ err: giveUpError }, 'giving up on the job failed');
-    }
-    return { status: 'failed', error };
+  const result = await supervise(settled, controller, spec);
+  const abortReason = result.aborted ? (controller.signal.reason as unknown) : undefined;
+  const aborted = abortReason === undefined ? {} : { aborted_by: codeOf(abortReason) };
+  if (result.ignoredAbort) {
+    log.warn(
+      { ...aborted, grace_ms: spec.abortGraceMs, duration_ms: elapsed(start) },
+      'job handler ignored its abort signal; its attempt ends without it',
+    );
   }
+  if (result.ok) {
+    log.info({ ...aborted, duration_ms: elapsed(start) }, 'job succeeded');
+    return { status: 'succeeded' };
+  }
+  const { error } = result;
+  if (abortReason instanceof WorkerStoppingError) {
+    log.warn({ err: error, duration_ms: elapsed(start) }, 'job released: the worker is stopping');
+    return { status: 'released', error };
+  }
+  if (error instanceof ValidationError) return invalid(log, error, start);
+  if (!spec.final) {
+    log.warn(
+      { ...aborted, err: error, duration_ms: elapsed(start), retry_in_ms: spec.retryDelayMs },
+      'job failed; will retry',
+    );
+    return { status: 'retry', error };
+  }
+  log.error({ ...aborted, err: error, duration_ms: elapsed(start) }, 'job failed on its last attempt; giving up');
+  try {
+    await handlers.giveUp(name, spec.payload, messageOf(error), { jobId: spec.jobId, attempts: spec.attempt });
+  } catch (giveUpError) {
+    log.error({ err: giveUpError }, 'giving up on the job failed');
+  }
+  return { status: 'failed', error };
 }
+
+const codeOf = (reason: unknown): unknown =>
+  typeof reason === 'object' && reason !== null && 'code' in reason ? reason.code : String(reason);
 
 function invalid(log: Logger, error: unknown, start: number): AttemptOutcome {
   if (!(error instanceof ValidationError)) throw error;

@@ -1,4 +1,4 @@
-import type { Logger, RelayOutbox } from '@shipyard/core';
+import { ConflictError, type Logger, type RelayOutbox, ServiceUnavailableError } from '@shipyard/core';
 
 export interface OutboxRelayOptions {
   relay: Pick<RelayOutbox, 'execute'>;
@@ -16,9 +16,26 @@ export interface OutboxRelayHandle {
   stop(): Promise<void>;
 }
 
+/** A write lost to a concurrent one (another relay marked the rows), as the core's `isStaleWrite`. */
+const isStaleWrite = (error: unknown): boolean =>
+  error instanceof ConflictError && (error.details as { reason?: unknown } | null)?.reason === 'stale_version';
+
+/**
+ * A failed run, at the level it deserves: relays racing each other is normal (debug), the
+ * database or the queue being unavailable is the outage the outbox is there for (warn; the rows
+ * wait), anything else is a bug or a surprise (error).
+ */
+function logFailure(logger: Logger, error: unknown): void {
+  if (isStaleWrite(error)) logger.debug({ err: error }, 'outbox relay run lost a write race; the next run goes on');
+  else if (error instanceof ServiceUnavailableError) {
+    logger.warn({ err: error }, 'outbox relay run failed: the database or the queue is unavailable; will retry');
+  } else logger.error({ err: error }, 'outbox relay run failed');
+}
+
 /**
  * Runs `RelayOutbox` every `intervalMs` and whenever nudged. A nudge during a run makes one more
- * run right after it; a failed run is logged and the next one comes at the usual time.
+ * run right after it; a failed run is logged (see `logFailure`) and the next one comes at the
+ * usual time.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelayHandle {
   const { relay, intervalMs, logger } = options;
@@ -44,7 +61,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelayHandle
         if (report.published > 0) logger.debug({ published: report.published }, 'outbox relayed');
         if (report.published >= batchSize && !report.blocked) again = true;
       } catch (error) {
-        logger.error({ err: error }, 'outbox relay run failed');
+        logFailure(logger, error);
       }
     } while (again && !stopped);
   };

@@ -1,7 +1,15 @@
 import { type Logger, QUEUES, type QueueName, SilentLogger } from '@shipyard/core';
 import BeeQueue from 'bee-queue';
 import { DEFAULT_PREFIX, type JobEnvelope } from './bee-queue-job-queue.js';
-import { DEFAULT_TIMEOUT_MS, type PerQueue, perQueue, type QueueHandlers, runAttempt } from './job-attempt.js';
+import {
+  DEFAULT_ABORT_GRACE_MS,
+  DEFAULT_TIMEOUT_MS,
+  type PerQueue,
+  perQueue,
+  type QueueHandlers,
+  runAttempt,
+  WorkerStoppingError,
+} from './job-attempt.js';
 import { nodeRedisSettings, type RedisConnectionOptions, toConnectionOptions } from './redis-connection.js';
 
 export interface WorkerOptions {
@@ -20,10 +28,32 @@ export interface WorkerOptions {
    * died) is run again by another worker. Default 5000 ms.
    */
   stallInterval?: number;
-  /** How long `close()` waits for running jobs before releasing them. Default 10 000 ms. */
+  /**
+   * How long `close()` waits for running jobs; then their signals are aborted (worker stopping)
+   * and they are released. Default 10 000 ms.
+   */
   closeTimeoutMs?: number;
-  /** Drop a succeeded job's record. Off by default: the record is what makes a re-publish a no-op. */
+  /**
+   * Once a handler's signal is aborted (its job's timeout, the worker stopping), how long it has
+   * to settle before its attempt ends without it. Default 5000 ms; never more than half of what
+   * bee-queue's own backstop (`TIMEOUT_GRACE_MS` past the job's timeout) leaves.
+   */
+  abortGraceMs?: number;
+  /**
+   * Delete a job's record from Redis once it succeeded. Default true: the database rows are the
+   * truth, and they deduplicate a job published again after it ran.
+   */
   removeOnSuccess?: boolean;
+  /**
+   * Delete a job's record from Redis once it failed for good. Default true: the dead letter is
+   * kept in the database (`giveUp`).
+   */
+  removeOnFailure?: boolean;
+  /**
+   * Longest pause between two tries to take a job after Redis errors (bee-queue doubles it on
+   * every error, without a bound). Default 5000 ms.
+   */
+  maxRedisRetryDelayMs?: number;
   logger?: Logger;
 }
 
@@ -31,8 +61,9 @@ export interface Worker {
   readonly queues: readonly QueueName[];
   /**
    * Stops taking jobs and waits for the running ones (up to `closeTimeoutMs`). Jobs still running
-   * then are released: their record stays active and stall detection hands them to another
-   * worker.
+   * then have their signals aborted (`WorkerStoppingError`), get `abortGraceMs` to release what
+   * they hold, and are released: their record stays active and stall detection hands them to
+   * another worker.
    */
   close(): Promise<void>;
 }
@@ -46,6 +77,34 @@ interface ReceivedJob {
 const envelopeOf = (data: unknown): Partial<JobEnvelope> =>
   typeof data === 'object' && data !== null ? (data as Partial<JobEnvelope>) : {};
 
+export const DEFAULT_MAX_REDIS_RETRY_DELAY_MS = 5_000;
+
+/**
+ * bee-queue 2.0.0 `Queue#_waitForJob` (lib/queue.js) doubles `this._redisFailureRetryDelay` on
+ * every failed BRPOPLPUSH, from `initialRedisFailureRetryDelay` (1 s), without a cap; only a job
+ * taken resets it (`_getNextJob`), and every concurrent waiter of the queue doubles the same
+ * field. A Redis that errors for a few minutes (loading, failover, OOM) would leave the worker
+ * waiting for hours. Writes to the field are clamped to `maxMs` on this instance.
+ */
+export function capRedisFailureRetryDelay(bq: BeeQueue, maxMs: number): void {
+  const cap = Math.max(1, Math.round(maxMs));
+  let delay = 0;
+  Object.defineProperty(bq, '_redisFailureRetryDelay', {
+    configurable: true,
+    enumerable: true,
+    get: () => delay,
+    set: (value: unknown) => {
+      const next = Number(value);
+      delay = Number.isFinite(next) ? Math.min(Math.max(0, next), cap) : cap;
+    },
+  });
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
 /**
  * Processes the platform's queues with the core's handlers: validates each payload on receipt
  * (a malformed one is failed at once, never retried), retries infrastructure failures with the
@@ -58,6 +117,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const names = options.queues ?? QUEUES;
   const stallInterval = options.stallInterval ?? 5_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  const abortGraceMs = Math.max(0, options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS);
+  const maxRedisRetryDelayMs = options.maxRedisRetryDelayMs ?? DEFAULT_MAX_REDIS_RETRY_DELAY_MS;
+  const stopping = new AbortController();
+  const attempts = new Set<Promise<unknown>>();
+  let closing: Promise<void> | undefined;
 
   const queues = names.map((name) => {
     const bq = new BeeQueue(name, {
@@ -69,10 +133,16 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       sendEvents: false,
       storeJobs: false,
       activateDelayedJobs: true,
-      removeOnSuccess: options.removeOnSuccess ?? false,
+      removeOnSuccess: options.removeOnSuccess ?? true,
+      removeOnFailure: options.removeOnFailure ?? true,
       stallInterval,
     });
-    bq.on('error', (error) => logger.error({ err: error, queue: name }, 'job queue error'));
+    capRedisFailureRetryDelay(bq, maxRedisRetryDelayMs);
+    bq.on('error', (error) => {
+      // While closing, a released job cannot be recorded (bee-queue has quit): expected.
+      if (closing !== undefined) logger.warn({ err: error, queue: name }, 'job queue error while stopping');
+      else logger.error({ err: error, queue: name }, 'job queue error');
+    });
     bq.on('stalled', (jobId) =>
       logger.warn({ queue: name, job_id: jobId }, 'stalled job put back in the queue (its worker stopped)'),
     );
@@ -99,7 +169,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const envelope = envelopeOf(job.data);
     const retriesLeft = job.options.retries ?? 0;
     const granted = typeof envelope.retries === 'number' ? envelope.retries : retriesLeft;
-    const outcome = await runAttempt(options.handlers, logger, {
+    const timeoutMs = typeof envelope.timeoutMs === 'number' ? envelope.timeoutMs : DEFAULT_TIMEOUT_MS;
+    // bee-queue fails the job itself at `job.options.timeout`: the grace, and a `giveUp` after it, must end before.
+    const backstopMs =
+      typeof job.options.timeout === 'number' ? job.options.timeout - timeoutMs : Number.POSITIVE_INFINITY;
+    const attempt = runAttempt(options.handlers, logger, {
       queue,
       jobId: job.id,
       name: envelope.name,
@@ -107,24 +181,31 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       attempt: granted - retriesLeft + 1,
       final: retriesLeft <= 0,
       retryDelayMs: job.options.backoff?.delay ?? 0,
-      timeoutMs: typeof envelope.timeoutMs === 'number' ? envelope.timeoutMs : DEFAULT_TIMEOUT_MS,
+      timeoutMs,
+      abortGraceMs: Math.min(abortGraceMs, Math.max(0, Math.floor(backstopMs / 2))),
+      stop: stopping.signal,
     });
+    attempts.add(attempt);
+    const outcome = await attempt.finally(() => attempts.delete(attempt));
     if (outcome.status === 'succeeded') return;
     // bee-queue retries any failure while retries are left: none for a job that can never succeed.
     if (outcome.status === 'invalid') job.options.retries = 0;
     throw outcome.error;
   }
 
-  let closing: Promise<void> | undefined;
   return {
     queues: names,
     close() {
       closing ??= (async () => {
         const results = await closeAll();
         const released = results.filter((r) => r.status === 'rejected');
-        if (released.length > 0) {
+        if (released.length > 0 || attempts.size > 0) {
+          // bee-queue has quit by now, so nothing these handlers do is recorded as the job's outcome.
+          const running = attempts.size;
+          stopping.abort(new WorkerStoppingError());
+          await Promise.race([Promise.allSettled([...attempts]), sleep(abortGraceMs + 1_000)]);
           logger.warn(
-            { queues: released.length, timeout_ms: closeTimeoutMs },
+            { queues: released.length, aborted: running, still_running: attempts.size, timeout_ms: closeTimeoutMs },
             'worker closed with jobs still running; stall detection will run them again',
           );
         }
