@@ -33,6 +33,7 @@ export class MikroOrmTenantRepository extends MikroOrmScopedRepository<'tenant'>
         fields: ['id'],
         orderBy: { id: 'asc' },
         limit,
+        disableIdentityMap: true,
       });
       return rows.map((row) => row.id);
     });
@@ -60,7 +61,11 @@ export class MikroOrmOAuthAccountRepository
     return this.guard(async () => {
       const account = await this.em.findOne(ENTITY_CLASSES.oauthAccount, { provider, providerAccountId });
       if (account === null) return null;
-      const owner = await this.em.findOne(ENTITY_CLASSES.user, { id: account.userId }, { fields: ['tenantId'] });
+      const owner = await this.em.findOne(
+        ENTITY_CLASSES.user,
+        { id: account.userId },
+        { fields: ['tenantId'], disableIdentityMap: true },
+      );
       return owner === null ? null : { account: copyEntity('oauthAccount', account), tenantId: owner.tenantId };
     });
   }
@@ -84,18 +89,24 @@ async function unsettledRows(
         { status: statuses.running, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: options.leaseEndedBefore } }] },
       ],
     } as never,
-    { fields: ['id', 'serviceId'] as never, orderBy: { updatedAt: 'asc' } as never, limit: options.limit },
+    {
+      fields: ['id', 'serviceId'] as never,
+      orderBy: { updatedAt: 'asc' } as never,
+      limit: options.limit,
+      // Partial rows must not stand in for whole ones later in the unit (the identity map).
+      disableIdentityMap: true,
+    },
   )) as unknown as { id: string; serviceId: string }[];
   if (rows.length === 0) return [];
   const services = await manager.find(
     ENTITY_CLASSES.service,
     { id: { $in: [...new Set(rows.map((row) => row.serviceId))] } },
-    { fields: ['id', 'projectId'] },
+    { fields: ['id', 'projectId'], disableIdentityMap: true },
   );
   const projects = await manager.find(
     ENTITY_CLASSES.project,
     { id: { $in: [...new Set(services.map((service) => service.projectId))] } },
-    { fields: ['id', 'tenantId'] },
+    { fields: ['id', 'tenantId'], disableIdentityMap: true },
   );
   const projectOf = new Map(services.map((service) => [service.id, service.projectId]));
   const tenantOf = new Map(projects.map((project) => [project.id, project.tenantId]));
@@ -137,13 +148,14 @@ export class MikroOrmBuildRepository extends MikroOrmScopedRepository<'build'> i
       const candidates = await this.em.find(ENTITY_CLASSES.build, where, {
         fields,
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        disableIdentityMap: true,
       });
       if (candidates.length === 0) return [];
       const referenced = new Set<string>();
       const deployments = await this.em.find(
         ENTITY_CLASSES.deployment,
         { buildId: { $in: candidates.map((build) => build.id) } },
-        { fields: ['id', 'buildId'] },
+        { fields: ['id', 'buildId'], disableIdentityMap: true },
       );
       for (const deployment of deployments) referenced.add(deployment.buildId);
       const kept = new Set<string>();
@@ -153,7 +165,7 @@ export class MikroOrmBuildRepository extends MikroOrmScopedRepository<'build'> i
         const all = await this.em.find(
           ENTITY_CLASSES.build,
           { serviceId: { $in: services } },
-          { fields, orderBy: [{ serviceId: 'asc' }, { createdAt: 'desc' }, { id: 'desc' }] },
+          { fields, orderBy: [{ serviceId: 'asc' }, { createdAt: 'desc' }, { id: 'desc' }], disableIdentityMap: true },
         );
         const seen = new Map<string, number>();
         for (const build of all) {

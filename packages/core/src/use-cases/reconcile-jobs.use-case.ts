@@ -60,9 +60,7 @@ export class ReconcileJobs {
     const limit = options.limit ?? 200;
     const range = {
       waitingBefore:
-        options.expireLeases === true
-          ? FAR_FUTURE
-          : new Date(now.getTime() - this.deps.settings.reconcileGraceMs),
+        options.expireLeases === true ? FAR_FUTURE : new Date(now.getTime() - this.deps.settings.reconcileGraceMs),
       leaseEndedBefore: options.expireLeases === true ? FAR_FUTURE : now,
       limit,
     };
