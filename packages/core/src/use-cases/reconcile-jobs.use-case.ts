@@ -86,8 +86,10 @@ export class ReconcileJobs {
     });
     if (candidates.length === 0) return { republished: 0, failed: 0, checked: true };
 
-    // A message the relay has not published yet is the relay's business, not ours.
-    const due = candidates.filter((c) => c.message?.state !== 'pending');
+    // A message the relay has not published yet is the relay's business, not ours; a row whose
+    // attempts are spent is failed whatever its job does.
+    const spent = (c: Candidate) => !waiting(c.row) && c.row.attempt >= this.deps.settings.maxJobAttempts;
+    const due = candidates.filter((c) => spent(c) || c.message?.state !== 'pending');
     const refs: JobRef[] = due.flatMap((c) =>
       c.message === null ? [] : [{ id: c.message.id, queue: c.message.queue }],
     );
