@@ -242,3 +242,31 @@ test('after close(), liveJobs is refused, and the jobs it dropped are not pendin
   t.is(await queue.status(running), 'succeeded');
   t.is(await queue.status(dropped), null);
 });
+
+test('closing the in-process queue stops a job still running after closeTimeoutMs through its signal', async (t) => {
+  let started = false;
+  let aborted = false;
+  const queue = new InProcessJobQueue({
+    closeTimeoutMs: 50,
+    abortGraceMs: 1_000,
+    handlers: {
+      async run(_name, _payload, context) {
+        started = true;
+        await new Promise<void>((resolve) =>
+          context?.signal?.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        aborted = true;
+        throw context?.signal?.reason;
+      },
+      async giveUp() {
+        t.fail('a job stopped by a closing queue is released, not given up');
+      },
+    },
+  });
+  await queue.enqueue(job());
+  await waitFor(() => started, 'the job to start');
+  const closing = Date.now();
+  await queue.close();
+  t.true(aborted, "the handler's signal was aborted");
+  t.true(Date.now() - closing < 1_000, 'close() did not wait for the job to end by itself');
+});

@@ -19,6 +19,7 @@ import {
   perQueue,
   type QueueHandlers,
   runAttempt,
+  WorkerStoppingError,
 } from './job-attempt.js';
 
 export interface InProcessJobQueueOptions {
@@ -35,6 +36,11 @@ export interface InProcessJobQueueOptions {
   timeoutMs?: PerQueue<number>;
   /** Once a handler's signal is aborted, how long it has to settle before its attempt ends without it. Default 5000 ms. */
   abortGraceMs?: number;
+  /**
+   * How long `close()` waits for running jobs before aborting their signals (the process is
+   * stopping): their handlers release their rows, which the reconciler runs again. Default 5000 ms.
+   */
+  closeTimeoutMs?: number;
   /**
    * How many finished jobs `status()` remembers (oldest forgotten first). Only jobs still waiting,
    * delayed or running deduplicate, however many there are. Default 10 000.
@@ -78,6 +84,8 @@ export class InProcessJobQueue implements JobQueue {
   private readonly inFlight = new Set<Promise<void>>();
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  private readonly closeTimeoutMs: number;
+  private readonly stopping = new AbortController();
 
   constructor(options: InProcessJobQueueOptions) {
     const { handlers } = options;
@@ -87,6 +95,7 @@ export class InProcessJobQueue implements JobQueue {
     this.backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.rememberIds = Math.max(0, options.rememberIds ?? 10_000);
     this.abortGraceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
     const lane = (queue: QueueName): Lane => ({
       waiting: [],
       running: 0,
@@ -138,8 +147,10 @@ export class InProcessJobQueue implements JobQueue {
   }
 
   /**
-   * Stops taking jobs and waits for the running ones. Waiting and delayed jobs are dropped
-   * (and logged): an in-process queue keeps nothing across restarts.
+   * Stops taking jobs and waits for the running ones, up to `closeTimeoutMs`; then their signals
+   * are aborted and each has `abortGraceMs` to let go. Waiting and delayed jobs are dropped (and
+   * logged): an in-process queue keeps nothing across restarts; the rows do, and the reconciler
+   * publishes them again at the next start.
    */
   async close(): Promise<void> {
     if (!this.closed) {
@@ -154,6 +165,21 @@ export class InProcessJobQueue implements JobQueue {
           { dropped: dropped.length, job_ids: dropped.map((e) => e.job.id) },
           'job queue closed with jobs not run',
         );
+      }
+    }
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), this.closeTimeoutMs);
+      });
+      const first = await Promise.race([Promise.all(this.inFlight), waited]);
+      clearTimeout(timer);
+      if (first === 'timeout' && this.inFlight.size > 0) {
+        this.logger.warn(
+          { running: this.inFlight.size, timeout_ms: this.closeTimeoutMs },
+          'job queue closing: stopping the jobs still running; they run again after the restart',
+        );
+        this.stopping.abort(new WorkerStoppingError());
       }
     }
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
@@ -221,8 +247,10 @@ export class InProcessJobQueue implements JobQueue {
       retryDelayMs,
       timeoutMs: lane.timeoutMs,
       abortGraceMs: this.abortGraceMs,
+      stop: this.stopping.signal,
     });
-    if (outcome.status === 'retry') this.schedule({ job, attempt: attempt + 1 }, retryDelayMs);
+    if (outcome.status === 'released') this.live.delete(job.id);
+    else if (outcome.status === 'retry') this.schedule({ job, attempt: attempt + 1 }, retryDelayMs);
     else this.finish(job.id, outcome.status === 'succeeded' ? 'succeeded' : 'failed');
   }
 
