@@ -10,7 +10,7 @@ import {
   type SigningKey,
 } from '@shipyard/adapters-http';
 import { createUseCases, type TokenBlacklist, type UnitOfWork, type UseCases } from '@shipyard/core';
-import { FixedClock, SequentialIdGenerator, TestHarness } from '@shipyard/core/testing';
+import { FixedClock, SequentialIdGenerator, type SimulatedBuildRunner, TestHarness } from '@shipyard/core/testing';
 import test from 'ava';
 import type Koa from 'koa';
 import { pino } from 'pino';
@@ -62,6 +62,8 @@ export interface TestAppOptions {
   keys?: SigningKey[];
   /** Turns GitHub sign-in on, against these endpoints (a fake GitHub in tests). */
   github?: GitHubOAuthOptions;
+  /** Another simulated build runner (e.g. one whose infrastructure fails). */
+  buildRunner?: SimulatedBuildRunner;
 }
 
 export interface SignedIn {
@@ -77,13 +79,7 @@ export interface SignedIn {
  * clock, and jobs run by `harness.drain()`. Requests go through `app.callback()`: no port.
  */
 export class TestApp {
-  // The clock starts at the real time so browser-like cookie jars keep the cookies.
-  readonly harness = new TestHarness({
-    clock: new FixedClock(new Date()),
-    // Apps of one test file share a database in the PostgreSQL run: their ids must not collide.
-    ids: new SequentialIdGenerator(randomBytes(4).toString('hex')),
-    ...(DATABASE === 'postgres' ? { uow: postgresUnitOfWork } : {}),
-  });
+  readonly harness: TestHarness;
   readonly keys: SigningKey[];
   readonly tokens: JoseTokenIssuer;
   readonly useCases: UseCases;
@@ -92,6 +88,14 @@ export class TestApp {
   private counter = 0;
 
   constructor(options: TestAppOptions = {}) {
+    this.harness = new TestHarness({
+      // The clock starts at the real time so browser-like cookie jars keep the cookies.
+      clock: new FixedClock(new Date()),
+      // Apps of one test file share a database in the PostgreSQL run: their ids must not collide.
+      ids: new SequentialIdGenerator(randomBytes(4).toString('hex')),
+      ...(options.buildRunner === undefined ? {} : { buildRunner: options.buildRunner }),
+      ...(DATABASE === 'postgres' ? { uow: postgresUnitOfWork } : {}),
+    });
     this.keys = options.keys ?? [{ id: 'k1', secret: randomBytes(32) }];
     this.tokens = new JoseTokenIssuer({
       keys: this.keys,

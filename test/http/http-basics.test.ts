@@ -65,6 +65,10 @@ test('GET /openapi.json is an OpenAPI 3.1 document of every route, with request 
     ['/api/v1/services/{id}/deployments', 'get'],
     ['/api/v1/deployments/{id}', 'get'],
     ['/api/v1/deployments/{id}/rollback', 'post'],
+    ['/api/v1/deployments/{id}/cancel', 'post'],
+    ['/api/v1/jobs', 'get'],
+    ['/api/v1/jobs/{id}', 'get'],
+    ['/api/v1/jobs/{id}/retry', 'post'],
   ];
   for (const [path, method] of expected) {
     t.truthy(doc.paths?.[path]?.[method], `${method.toUpperCase()} ${path} is documented`);
@@ -95,6 +99,26 @@ test('GET /openapi.json is an OpenAPI 3.1 document of every route, with request 
   // The wire never documents secrets.
   t.false('password_hash' in doc.components.schemas.User.properties);
   t.false('env' in doc.components.schemas.Service.properties);
+  // Jobs: their own tag, filters of the list, never the payload; leases and job ids stay internal.
+  t.deepEqual(doc.paths['/api/v1/jobs'].get.tags, ['jobs']);
+  t.deepEqual(doc.paths['/api/v1/jobs/{id}/retry'].post.tags, ['jobs']);
+  t.truthy(doc.paths['/api/v1/jobs/{id}/retry'].post.responses['202']);
+  t.truthy(doc.paths['/api/v1/jobs/{id}/retry'].post.responses['409']);
+  t.truthy(doc.paths['/api/v1/deployments/{id}/cancel'].post.responses['202']);
+  const jobParams = (doc.paths['/api/v1/jobs'].get.parameters as { name: string }[]).map((p) => p.name);
+  for (const name of ['skip', 'limit', 'sort_by', 'sort_order', 'state', 'queue', 'name']) {
+    t.true(jobParams.includes(name), `GET /jobs documents ${name}`);
+  }
+  const job = doc.components.schemas.Job;
+  t.truthy(job.properties.subject_id);
+  t.truthy(job.properties.last_error);
+  t.false('payload' in job.properties);
+  t.true(doc.components.schemas.Deployment.properties.status.enum.includes('cancelled'));
+  t.truthy(doc.components.schemas.Deployment.properties.attempt);
+  for (const schema of ['Build', 'Deployment']) {
+    t.false('lease_until' in doc.components.schemas[schema].properties, schema);
+    t.false('job_id' in doc.components.schemas[schema].properties, schema);
+  }
 });
 
 test('GET /docs serves an HTML page that loads only local /docs assets, and they answer', async (t) => {

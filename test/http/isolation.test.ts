@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Response } from 'supertest';
 import { bearer, type SignedIn, TestApp } from './fixture.js';
-import { assertError, buildWorld, MISSING_ID, type World } from './helpers.js';
+import { assertError, buildWorld, deadLetterOf, MISSING_ID, type World } from './helpers.js';
 
 const V1 = '/api/v1';
 
@@ -14,6 +14,10 @@ interface Tenant {
   queuedBuild: string;
   /** A second live deployment, so that a rollback from it would work. */
   rollbackable: string;
+  /** A deployment not yet run (cancellable). */
+  pendingDeployment: string;
+  /** The job of the world's first build, made a dead letter (retryable). */
+  deadJob: string;
 }
 
 async function makeTenant(api: TestApp, label: string): Promise<Tenant> {
@@ -38,7 +42,21 @@ async function makeTenant(api: TestApp, label: string): Promise<Tenant> {
     .expect(202);
   await api.harness.drain();
   const queued = await api.http.post(`${V1}/services/${world.serviceId}/builds`).set(auth).send({}).expect(202);
-  return { who, world, memberId: member.userId, queuedBuild: queued.body.id, rollbackable: rollbackable.body.id };
+  const pending = await api.http
+    .post(`${V1}/services/${world.serviceId}/deployments`)
+    .set(auth)
+    .send({ build_id: world.buildId })
+    .expect(202);
+  const deadJob = await deadLetterOf(api, who.tenantId, world.buildId);
+  return {
+    who,
+    world,
+    memberId: member.userId,
+    queuedBuild: queued.body.id,
+    rollbackable: rollbackable.body.id,
+    pendingDeployment: pending.body.id,
+    deadJob,
+  };
 }
 
 /** Everything tenant B can read about itself, read with B's token. */
@@ -62,6 +80,9 @@ async function snapshot(api: TestApp, b: Tenant) {
     build: await get(`/builds/${b.queuedBuild}`),
     deployments: await get(`/services/${w.serviceId}/deployments?sort_order=asc`),
     deployment: await get(`/deployments/${b.rollbackable}`),
+    pendingDeployment: await get(`/deployments/${b.pendingDeployment}`),
+    jobs: await get('/jobs?sort_order=asc'),
+    job: await get(`/jobs/${b.deadJob}`),
   };
 }
 
@@ -115,14 +136,18 @@ async function assertLikeMissing(t: ExecutionContext, api: TestApp, a: Tenant, f
 
 async function assertUnchanged(t: ExecutionContext, api: TestApp, b: Tenant, before: Baseline) {
   t.deepEqual(await snapshot(api, b), before.rows, "B's rows are unchanged");
-  // No build or deployment was queued: draining runs only B's own queued build.
+  // No build or deployment was queued: draining runs only B's own queued build and deployment.
   await api.harness.drain();
   t.deepEqual(
     api.harness.buildRunner.calls.slice(before.builds).map((call) => call.buildId),
     [b.queuedBuild],
   );
   t.deepEqual(api.harness.buildRunner.calls.at(-1)?.env, { TOKEN: 'b-secret' }, "B's env values are B's");
-  t.is(api.harness.runtime.calls.length, before.deployments, 'nothing was deployed');
+  t.deepEqual(
+    api.harness.runtime.calls.slice(before.deployments).map((call) => call.deploymentId),
+    [b.pendingDeployment],
+    'nothing else was deployed',
+  );
 }
 
 test('project (direct): A gets the same 404 for B’s project as for a missing one', async (t) => {
@@ -183,7 +208,24 @@ test('deployment (chain): A gets the same 404 for B’s deployment as for a miss
     await assertLikeMissing(t, api, a, id, { method: 'get', path: '/deployments/ID' });
     await assertLikeMissing(t, api, a, id, { method: 'post', path: '/deployments/ID/rollback' });
   }
+  for (const id of [b.pendingDeployment, b.rollbackable]) {
+    await assertLikeMissing(t, api, a, id, { method: 'post', path: '/deployments/ID/cancel' });
+  }
   await assertUnchanged(t, api, b, before);
+});
+
+test('job (direct): A’s admin gets the same 404 for B’s jobs as for a missing one', async (t) => {
+  const { api, a, b, before } = await setup();
+  const jobIds = (before.rows.jobs.items as { id: string }[]).map((job) => job.id);
+  t.true(jobIds.includes(b.deadJob));
+  for (const id of jobIds) {
+    await assertLikeMissing(t, api, a, id, { method: 'get', path: '/jobs/ID' });
+    await assertLikeMissing(t, api, a, id, { method: 'post', path: '/jobs/ID/retry' });
+  }
+  await assertUnchanged(t, api, b, before);
+  // The control case: A's own dead letter is A's to read and retry.
+  await api.http.get(`${V1}/jobs/${a.deadJob}`).set(bearer(a.who)).expect(200);
+  await api.http.post(`${V1}/jobs/${a.deadJob}/retry`).set(bearer(a.who)).expect(202);
 });
 
 test('user (direct): A gets the same 404 for B’s users as for a missing one', async (t) => {
@@ -245,6 +287,8 @@ test('B’s lists never show A’s rows, whatever the filters', async (t) => {
     ...Object.values(a.world),
     a.queuedBuild,
     a.rollbackable,
+    a.pendingDeployment,
+    a.deadJob,
   ]);
   const lists: [string, number][] = [
     ['/users', 2],
@@ -257,9 +301,12 @@ test('B’s lists never show A’s rows, whatever the filters', async (t) => {
     [`/projects/${b.world.projectId}/services?name=svc-a`, 0],
     [`/services/${b.world.serviceId}/builds`, 3],
     [`/services/${b.world.serviceId}/builds?status=queued&status=succeeded`, 3],
-    [`/services/${b.world.serviceId}/deployments`, 2],
+    [`/services/${b.world.serviceId}/deployments`, 3],
     [`/services/${b.world.serviceId}/deployments?build_id=${a.world.buildId}`, 0],
     [`/users?email=${encodeURIComponent(a.who.email)}`, 0],
+    ['/jobs?state=failed', 1],
+    ['/jobs?name=build.run', 3],
+    ['/jobs?name=deployment.run', 3],
   ];
   for (const [path, total] of lists) {
     const res = await api.http.get(`${V1}${path}`).set(bearer(b.who)).expect(200);

@@ -39,7 +39,7 @@ const BUILD_KEYS = [
   'started_at',
   'finished_at',
 ];
-const DEPLOYMENT_KEYS = ['service_id', 'build_id', 'status', 'url', 'error', 'started_at', 'finished_at'];
+const DEPLOYMENT_KEYS = ['service_id', 'build_id', 'status', 'attempt', 'url', 'error', 'started_at', 'finished_at'];
 
 function assertPage(t: import('ava').ExecutionContext, res: Response, total: number, skip = 0, limit = 100): void {
   t.deepEqual(Object.keys(res.body).sort(), ['items', 'limit', 'skip', 'total']);
@@ -868,6 +868,51 @@ test('deployments: a build that did not succeed is 409; bad input is 422; a firs
   t.is((await api.http.get(`${V1}/services/${s.id}/deployments`).set(auth).expect(200)).body.total, 0);
 });
 
+test('deployments: cancel a pending one (202 cancelled, never deployed); cancelling again or a live one is 409', async (t) => {
+  const { api, auth, project, service, build, tick } = await setup();
+  const p = await project();
+  const s = await service(p.id);
+  const b = await build(s.id);
+  await api.harness.drain();
+  tick();
+  const pending = await api.http
+    .post(`${V1}/services/${s.id}/deployments`)
+    .set(auth)
+    .send({ build_id: b.id })
+    .expect(202);
+  t.like(pending.body, { status: 'pending', attempt: 0 });
+  t.is((await api.http.get(`${V1}/services/${s.id}`).set(auth).expect(200)).body.status, 'deploying');
+
+  tick();
+  const cancelled = await api.http.post(`${V1}/deployments/${pending.body.id}/cancel`).set(auth).expect(202);
+  assertResource(t, cancelled.body, DEPLOYMENT_KEYS);
+  t.like(cancelled.body, { id: pending.body.id, status: 'cancelled', url: null, build_id: b.id });
+  t.regex(cancelled.body.finished_at, ISO);
+  t.not((await api.http.get(`${V1}/services/${s.id}`).set(auth).expect(200)).body.status, 'deploying');
+  await api.harness.drain();
+  t.is(api.harness.runtime.calls.length, 0, 'a cancelled deployment never deploys');
+  const read = await api.http.get(`${V1}/deployments/${pending.body.id}`).set(auth).expect(200);
+  t.deepEqual(read.body, cancelled.body);
+  const listed = await api.http.get(`${V1}/services/${s.id}/deployments?status=cancelled`).set(auth).expect(200);
+  t.deepEqual(
+    listed.body.items.map((d: { id: string }) => d.id),
+    [pending.body.id],
+  );
+
+  const again = await api.http.post(`${V1}/deployments/${pending.body.id}/cancel`).set(auth);
+  assertError(t, again, 409, 'conflict');
+  t.is((await api.http.get(`${V1}/deployments/${pending.body.id}`).set(auth).expect(200)).body.status, 'cancelled');
+
+  const live = await api.http.post(`${V1}/services/${s.id}/deployments`).set(auth).send({ build_id: b.id }).expect(202);
+  await api.harness.drain();
+  assertError(t, await api.http.post(`${V1}/deployments/${live.body.id}/cancel`).set(auth), 409, 'conflict');
+  t.is((await api.http.get(`${V1}/deployments/${live.body.id}`).set(auth).expect(200)).body.status, 'live');
+  assertError(t, await api.http.post(`${V1}/deployments/${MISSING_ID}/cancel`).set(auth), 404, 'not_found');
+  const withBody = await api.http.post(`${V1}/deployments/${live.body.id}/cancel`).set(auth).send({ reason: 'x' });
+  assertError(t, withBody, 422, 'validation_error');
+  t.deepEqual(fieldsOf(withBody), ['reason']);
+});
+
 // ---------------------------------------------------------------- the wire in general
 
 test('malformed JSON is 400 bad_request; a body over 1 MB is 413 payload_too_large', async (t) => {
@@ -926,6 +971,9 @@ test('a non-UUID id in a path is 404 not_found, on every route with an id', asyn
     ['post', '/services/X/deployments'],
     ['get', '/deployments/X'],
     ['post', '/deployments/X/rollback'],
+    ['post', '/deployments/X/cancel'],
+    ['get', '/jobs/X'],
+    ['post', '/jobs/X/retry'],
   ];
   for (const id of ['not-a-uuid', '123', `${MISSING_ID}x`]) {
     for (const [method, path] of routes) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { bearer, type SignedIn, TestApp } from './fixture.js';
-import { assertError } from './helpers.js';
+import { assertError, deadLetterOf } from './helpers.js';
 
 const V1 = '/api/v1';
 const ROLES = ['viewer', 'member', 'admin', 'owner'] as const;
@@ -17,6 +17,10 @@ interface World {
   succeededBuild: string;
   queuedBuild: string;
   liveDeployment: string;
+  /** A deployment not yet run (cancellable). */
+  pendingDeployment: string;
+  /** The job of the first build, made a dead letter (retryable). */
+  deadJob: string;
   team: string;
   teamToDelete: string;
   teamWithMember: string;
@@ -67,6 +71,8 @@ async function buildWorld(api: TestApp, owner: SignedIn): Promise<World> {
   const liveDeployment = await post(`/services/${service}/deployments`, { build_id: succeededBuild }, 202);
   await api.harness.drain();
   const queuedBuild = await post(`/services/${service}/builds`, {}, 202);
+  const pendingDeployment = await post(`/services/${service}/deployments`, { build_id: firstBuild }, 202);
+  const deadJob = await deadLetterOf(api, owner.tenantId, firstBuild);
   api.harness.clock.advance(1000);
   return {
     project,
@@ -76,6 +82,8 @@ async function buildWorld(api: TestApp, owner: SignedIn): Promise<World> {
     succeededBuild,
     queuedBuild,
     liveDeployment,
+    pendingDeployment,
+    deadJob,
     team,
     teamToDelete,
     teamWithMember,
@@ -229,6 +237,18 @@ const GROUPS: Record<string, Case[]> = {
       ok: 202,
     },
     { method: 'post', path: (w) => `/deployments/${w.liveDeployment}/rollback`, minimum: 'member', ok: 202 },
+    {
+      method: 'post',
+      path: (w) => `/deployments/${w.pendingDeployment}/cancel`,
+      minimum: 'member',
+      ok: 202,
+      stillThere: (w) => `/deployments/${w.pendingDeployment}`,
+    },
+  ],
+  jobs: [
+    { method: 'get', path: () => '/jobs?state=failed', minimum: 'admin', ok: 200 },
+    { method: 'get', path: (w) => `/jobs/${w.deadJob}`, minimum: 'admin', ok: 200 },
+    { method: 'post', path: (w) => `/jobs/${w.deadJob}/retry`, minimum: 'admin', ok: 202 },
   ],
 };
 
@@ -277,6 +297,8 @@ test('a refused write changes nothing', async (t) => {
     team: (await api.http.get(`${V1}/teams/${world.team}`).set(bearer(owner))).body,
     builds: (await api.http.get(`${V1}/services/${world.service}/builds`).set(bearer(owner))).body.total,
     projects: (await api.http.get(`${V1}/projects`).set(bearer(owner))).body.total,
+    deployment: (await api.http.get(`${V1}/deployments/${world.pendingDeployment}`).set(bearer(owner))).body,
+    job: (await api.http.get(`${V1}/jobs/${world.deadJob}`).set(bearer(owner))).body,
   };
   await api.http.patch(`${V1}/tenant`).set(bearer(member)).send({ name: 'Hijacked' }).expect(403);
   await api.http.patch(`${V1}/projects/${world.project}`).set(bearer(viewer)).send({ name: 'Hijacked' }).expect(403);
@@ -285,6 +307,8 @@ test('a refused write changes nothing', async (t) => {
   await api.http.post(`${V1}/services/${world.service}/builds`).set(bearer(viewer)).send({}).expect(403);
   await api.http.patch(`${V1}/users/${world.user}`).set(bearer(member)).send({ role: 'admin' }).expect(403);
   await api.http.patch(`${V1}/teams/${world.team}`).set(bearer(member)).send({ name: 'Hijacked' }).expect(403);
+  await api.http.post(`${V1}/deployments/${world.pendingDeployment}/cancel`).set(bearer(viewer)).expect(403);
+  await api.http.post(`${V1}/jobs/${world.deadJob}/retry`).set(bearer(member)).expect(403);
   t.deepEqual((await api.http.get(`${V1}/tenant`).set(bearer(owner))).body, before.tenant);
   t.deepEqual((await api.http.get(`${V1}/projects/${world.project}`).set(bearer(owner))).body, before.project);
   t.deepEqual((await api.http.get(`${V1}/services/${world.service}`).set(bearer(owner))).body, before.service);
@@ -292,6 +316,12 @@ test('a refused write changes nothing', async (t) => {
   t.deepEqual((await api.http.get(`${V1}/teams/${world.team}`).set(bearer(owner))).body, before.team);
   t.is((await api.http.get(`${V1}/services/${world.service}/builds`).set(bearer(owner))).body.total, before.builds);
   t.is((await api.http.get(`${V1}/projects`).set(bearer(owner))).body.total, before.projects);
+  t.deepEqual(
+    (await api.http.get(`${V1}/deployments/${world.pendingDeployment}`).set(bearer(owner))).body,
+    before.deployment,
+  );
+  t.deepEqual((await api.http.get(`${V1}/jobs/${world.deadJob}`).set(bearer(owner))).body, before.job);
+  t.is(before.job.state, 'failed');
   t.is((await api.harness.drain()).runs, 0, 'no job was queued');
 });
 

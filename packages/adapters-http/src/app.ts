@@ -15,6 +15,8 @@ import { docsAssets } from './openapi/docs.js';
 import { mountRoutes, type RouteSpec } from './route.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { buildRoutes } from './routes/build.routes.js';
+import { deploymentRoutes } from './routes/deployment.routes.js';
+import { jobRoutes } from './routes/job.routes.js';
 import { type OAuthRouteOptions, oauthRoutes } from './routes/oauth.routes.js';
 import { projectRoutes } from './routes/project.routes.js';
 import type { RouteDeps } from './routes/route-deps.js';
@@ -76,6 +78,8 @@ export const apiRoutes = (deps: RouteDeps): RouteSpec[] => [
   ...projectRoutes(deps),
   ...serviceRoutes(deps),
   ...buildRoutes(deps),
+  ...deploymentRoutes(deps),
+  ...jobRoutes(deps),
 ];
 
 /**

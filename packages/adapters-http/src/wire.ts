@@ -3,6 +3,7 @@ import type {
   Build,
   Deployment,
   MaskedEnv,
+  OutboxMessage,
   Page,
   Project,
   Service,
@@ -11,7 +12,17 @@ import type {
   Tenant,
   User,
 } from '@shipyard/core';
-import { BUILD_STATUSES, DEPLOYMENT_STATUSES, ROLES, SERVICE_STATUSES, TEAM_ROLES } from '@shipyard/core';
+import {
+  BUILD_STATUSES,
+  DEPLOYMENT_STATUSES,
+  JOB_NAMES,
+  JOB_STATES,
+  jobSubject,
+  QUEUES,
+  ROLES,
+  SERVICE_STATUSES,
+  TEAM_ROLES,
+} from '@shipyard/core';
 import { z } from './openapi/zod.js';
 
 /**
@@ -150,6 +161,7 @@ export const DeploymentWire = z
     service_id: uuid(),
     build_id: uuid(),
     status: z.enum(DEPLOYMENT_STATUSES),
+    attempt: z.number().int(),
     url: z.string().nullable(),
     error: z.string().nullable(),
     started_at: timestamp().nullable(),
@@ -161,11 +173,52 @@ export const deploymentToWire = (d: Deployment) => ({
   service_id: d.serviceId,
   build_id: d.buildId,
   status: d.status,
+  attempt: d.attempt,
   url: d.url,
   error: d.error,
   started_at: iso(d.startedAt),
   finished_at: iso(d.finishedAt),
 });
+
+/**
+ * A job (an outbox message) as admins see it: what it is about (`subject_type`, `subject_id`),
+ * where it stands and why it failed; never its payload.
+ */
+export const JobWire = z
+  .object({
+    id: uuid(),
+    queue: z.enum(QUEUES),
+    name: z.enum(JOB_NAMES),
+    state: z.enum(JOB_STATES),
+    attempts: z.number().int().openapi({ description: 'Runs of the job when it failed' }),
+    last_error: z.string().nullable(),
+    subject_type: z.enum(['build', 'deployment', 'tenant']),
+    subject_id: uuid(),
+    available_at: timestamp(),
+    sent_at: timestamp().nullable(),
+    failed_at: timestamp().nullable(),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+  })
+  .openapi('Job');
+export const jobToWire = (m: OutboxMessage) => {
+  const subject = jobSubject(m);
+  return {
+    id: m.id,
+    queue: m.queue,
+    name: m.name,
+    state: m.state,
+    attempts: m.attempts,
+    last_error: m.lastError,
+    subject_type: subject.type,
+    subject_id: subject.id,
+    available_at: m.availableAt.toISOString(),
+    sent_at: iso(m.sentAt),
+    failed_at: iso(m.failedAt),
+    created_at: m.createdAt.toISOString(),
+    updated_at: m.updatedAt.toISOString(),
+  };
+};
 
 export const EnvWire = z
   .object({ vars: z.record(z.string(), z.literal('****')) })

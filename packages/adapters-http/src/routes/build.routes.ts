@@ -1,7 +1,7 @@
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
 import { type RouteSpec, route } from '../route.js';
-import { BuildWire, buildToWire, DeploymentWire, deploymentToWire, pageToWire, pageWire } from '../wire.js';
+import { BuildWire, buildToWire, pageToWire, pageWire } from '../wire.js';
 import { idParams, type RouteDeps } from './route-deps.js';
 
 const TriggerBuildBody = z
@@ -14,7 +14,6 @@ const TriggerBuildBody = z
     branch: z.string().min(1).max(255).nullable().optional(),
   })
   .openapi('TriggerBuildRequest');
-const DeployBody = z.strictObject({ build_id: z.string().uuid() }).openapi('DeployRequest');
 
 export const buildRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
   route({
@@ -63,54 +62,5 @@ export const buildRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     resource: 'Build',
     response: BuildWire,
     handler: async ({ actor, params }) => buildToWire(await useCases.cancelBuild.execute(actor, params.id)),
-  }),
-  route({
-    method: 'post',
-    path: '/services/{id}/deployments',
-    tag: 'deployments',
-    summary: 'Deploy a succeeded build of the service (member)',
-    params: idParams(),
-    resource: 'Service',
-    body: DeployBody,
-    status: 202,
-    response: DeploymentWire,
-    handler: async ({ actor, params, body }) =>
-      deploymentToWire(await useCases.createDeployment.execute(actor, params.id, { buildId: body.build_id })),
-  }),
-  route({
-    method: 'get',
-    path: '/services/{id}/deployments',
-    tag: 'deployments',
-    summary: 'Deployments of a service',
-    params: idParams(),
-    resource: 'Service',
-    query: listQuerySchema('deployment', ['serviceId']),
-    response: pageWire(DeploymentWire),
-    handler: async ({ actor, params, query }) =>
-      pageToWire(
-        await useCases.listDeployments.execute(actor, params.id, toListQueryInput('deployment', query)),
-        deploymentToWire,
-      ),
-  }),
-  route({
-    method: 'get',
-    path: '/deployments/{id}',
-    tag: 'deployments',
-    summary: 'One deployment',
-    params: idParams(),
-    resource: 'Deployment',
-    response: DeploymentWire,
-    handler: async ({ actor, params }) => deploymentToWire(await useCases.getDeployment.execute(actor, params.id)),
-  }),
-  route({
-    method: 'post',
-    path: '/deployments/{id}/rollback',
-    tag: 'deployments',
-    summary: 'Deploy again the build that was live before this deployment (member)',
-    params: idParams(),
-    resource: 'Deployment',
-    status: 202,
-    response: DeploymentWire,
-    handler: async ({ actor, params }) => deploymentToWire(await useCases.rollbackDeployment.execute(actor, params.id)),
   }),
 ];
