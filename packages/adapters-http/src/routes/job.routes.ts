@@ -1,20 +1,7 @@
-import { ENTITY_LABELS, NotFoundError } from '@shipyard/core';
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { type RouteSpec, route } from '../route.js';
 import { JobWire, jobToWire, pageToWire, pageWire } from '../wire.js';
 import { idParams, type RouteDeps } from './route-deps.js';
-
-const OUTBOX_NOT_FOUND = `${ENTITY_LABELS.outboxMessage} not found`;
-
-/** The core calls jobs outbox messages; on the wire a missing one is a `Job`, as a malformed id is. */
-async function asJob<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof NotFoundError && error.message === OUTBOX_NOT_FOUND) throw new NotFoundError('Job');
-    throw error;
-  }
-}
 
 /** The tenant's jobs (outbox messages), for admins; `?state=failed` lists the dead letters. */
 export const jobRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
@@ -36,7 +23,7 @@ export const jobRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     params: idParams(),
     resource: 'Job',
     response: JobWire,
-    handler: async ({ actor, params }) => jobToWire(await asJob(useCases.getJob.execute(actor, params.id))),
+    handler: async ({ actor, params }) => jobToWire(await useCases.getJob.execute(actor, params.id)),
   }),
   route({
     method: 'post',
@@ -51,6 +38,6 @@ export const jobRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     resource: 'Job',
     status: 202,
     response: JobWire,
-    handler: async ({ actor, params }) => jobToWire(await asJob(useCases.retryJob.execute(actor, params.id))),
+    handler: async ({ actor, params }) => jobToWire(await useCases.retryJob.execute(actor, params.id)),
   }),
 ];

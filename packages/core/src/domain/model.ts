@@ -124,5 +124,5 @@ export const ENTITY_LABELS: Readonly<Record<EntityName, string>> = {
   build: 'Build',
   deployment: 'Deployment',
   refreshToken: 'Refresh token',
-  outboxMessage: 'Outbox message',
+  outboxMessage: 'Job',
 };
