@@ -69,7 +69,7 @@ export class RunBuild {
 
   async execute(payload: JobPayloads['build.run'], signal: AbortSignal = NEVER_ABORTED): Promise<RunBuildResult> {
     const tenantId = payload.tenant_id;
-    const claim = await waitForDatabase(this.deps, () => this.claim(tenantId, payload.build_id), signal);
+    const claim = await this.claim(tenantId, payload.build_id, signal);
     if (claim.kind === 'skipped') return 'skipped';
     if (claim.kind === 'exhausted') return 'failed';
     const { build, service } = claim;
@@ -158,36 +158,43 @@ export class RunBuild {
    * delivery took it first. The service's status is written apart, retried on conflicts with
    * other builds of the same service.
    */
-  private async claim(tenantId: string, buildId: string): Promise<Claim> {
+  private async claim(tenantId: string, buildId: string, signal: AbortSignal): Promise<Claim> {
     let claim: Claim;
     try {
-      claim = await this.deps.uow.run(async (repos): Promise<Claim> => {
-        const found = await repos.builds.find(tenantId, buildId);
-        if (found === null || isFinishedBuild(found.status)) return { kind: 'skipped' };
-        const now = this.deps.clock.now();
-        if (found.isLeased(now)) return { kind: 'skipped' };
-        if (found.attempt >= this.deps.settings.maxJobAttempts) {
-          await failBuildForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
-          return { kind: 'exhausted' };
-        }
-        found.start(now, leaseEnd(this.deps, now));
-        await repos.builds.update(tenantId, found);
-        return { kind: 'claimed', build: found, service: undefined as unknown as Service };
-      });
+      claim = await waitForDatabase(this.deps, () => this.takeRow(tenantId, buildId), signal);
     } catch (error) {
       if (error instanceof ConflictError) return { kind: 'skipped' };
       throw error;
     }
     if (claim.kind !== 'claimed') return claim;
     const claimed = claim.build;
-    const service = await retryOnConflict(() =>
-      this.deps.uow.run(async (repos) => {
-        const current = await repos.services.get(tenantId, claimed.serviceId);
-        if (current.setStatus('building', this.deps.clock.now())) await repos.services.update(tenantId, current);
-        return current;
-      }),
+    // Apart, so that a database lost in between never makes this worker skip its own claim.
+    const service = await waitForDatabase(this.deps, () =>
+      retryOnConflict(() =>
+        this.deps.uow.run(async (repos) => {
+          const current = await repos.services.get(tenantId, claimed.serviceId);
+          if (current.setStatus('building', this.deps.clock.now())) await repos.services.update(tenantId, current);
+          return current;
+        }),
+      ),
     );
     return { kind: 'claimed', build: claimed, service };
+  }
+
+  private takeRow(tenantId: string, buildId: string): Promise<Claim> {
+    return this.deps.uow.run(async (repos): Promise<Claim> => {
+      const found = await repos.builds.find(tenantId, buildId);
+      if (found === null || isFinishedBuild(found.status)) return { kind: 'skipped' };
+      const now = this.deps.clock.now();
+      if (found.isLeased(now)) return { kind: 'skipped' };
+      if (found.attempt >= this.deps.settings.maxJobAttempts) {
+        await failBuildForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
+        return { kind: 'exhausted' };
+      }
+      found.start(now, leaseEnd(this.deps, now));
+      await repos.builds.update(tenantId, found);
+      return { kind: 'claimed', build: found, service: undefined as unknown as Service };
+    });
   }
 
   /**

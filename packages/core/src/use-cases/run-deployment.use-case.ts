@@ -65,7 +65,7 @@ export class RunDeployment {
     signal: AbortSignal = NEVER_ABORTED,
   ): Promise<RunDeploymentResult> {
     const tenantId = payload.tenant_id;
-    const claim = await waitForDatabase(this.deps, () => this.claim(tenantId, payload.deployment_id), signal);
+    const claim = await this.claim(tenantId, payload.deployment_id, signal);
     if (claim.kind === 'skipped') return 'skipped';
     if (claim.kind === 'exhausted') return 'failed';
     const { deployment } = claim;
@@ -118,35 +118,42 @@ export class RunDeployment {
   }
 
   /** Takes the deployment (its row alone: a conflict means another delivery took it). */
-  private async claim(tenantId: string, deploymentId: string): Promise<Claim> {
+  private async claim(tenantId: string, deploymentId: string, signal: AbortSignal): Promise<Claim> {
     let claim: Claim;
     try {
-      claim = await this.deps.uow.run(async (repos): Promise<Claim> => {
-        const found = await repos.deployments.find(tenantId, deploymentId);
-        if (found === null || !isActiveDeployment(found.status)) return { kind: 'skipped' };
-        const now = this.deps.clock.now();
-        if (found.isLeased(now)) return { kind: 'skipped' };
-        if (found.attempt >= this.deps.settings.maxJobAttempts) {
-          await failDeploymentForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
-          return { kind: 'exhausted' };
-        }
-        found.start(now, leaseEnd(this.deps, now));
-        await repos.deployments.update(tenantId, found);
-        return { kind: 'claimed', deployment: found };
-      });
+      claim = await waitForDatabase(this.deps, () => this.takeRow(tenantId, deploymentId), signal);
     } catch (error) {
       if (error instanceof ConflictError) return { kind: 'skipped' };
       throw error;
     }
     if (claim.kind !== 'claimed') return claim;
     const serviceId = claim.deployment.serviceId;
-    await retryOnConflict(() =>
-      this.deps.uow.run(async (repos) => {
-        const current = await repos.services.get(tenantId, serviceId);
-        if (current.setStatus('deploying', this.deps.clock.now())) await repos.services.update(tenantId, current);
-      }),
+    // Apart, so that a database lost in between never makes this worker skip its own claim.
+    await waitForDatabase(this.deps, () =>
+      retryOnConflict(() =>
+        this.deps.uow.run(async (repos) => {
+          const current = await repos.services.get(tenantId, serviceId);
+          if (current.setStatus('deploying', this.deps.clock.now())) await repos.services.update(tenantId, current);
+        }),
+      ),
     );
     return claim;
+  }
+
+  private takeRow(tenantId: string, deploymentId: string): Promise<Claim> {
+    return this.deps.uow.run(async (repos): Promise<Claim> => {
+      const found = await repos.deployments.find(tenantId, deploymentId);
+      if (found === null || !isActiveDeployment(found.status)) return { kind: 'skipped' };
+      const now = this.deps.clock.now();
+      if (found.isLeased(now)) return { kind: 'skipped' };
+      if (found.attempt >= this.deps.settings.maxJobAttempts) {
+        await failDeploymentForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
+        return { kind: 'exhausted' };
+      }
+      found.start(now, leaseEnd(this.deps, now));
+      await repos.deployments.update(tenantId, found);
+      return { kind: 'claimed', deployment: found };
+    });
   }
 
   private async request(tenantId: string, deployment: Deployment): Promise<DeploymentRequest | { error: string }> {
