@@ -54,9 +54,13 @@ async function deadPid(): Promise<number> {
 async function runScript(script: string): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
   // The module alone, not the package index: a child loading MikroORM takes seconds.
   const url = new URL('./data-dir-lock.js', import.meta.resolve('@shipyard/adapters-db')).href;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `import * as db from '${url}';\n${script}`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // It ends when its stdin closes, should the test runner be gone without running the teardowns.
+  const exitWithParent = "process.stdin.on('end', () => process.exit(1)).resume();";
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', `import * as db from '${url}';\n${exitWithParent}\n${script}`],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited };
 }
