@@ -1,4 +1,11 @@
-import { createDatabase, type Database, dbModule, embeddedDataDir } from '@shipyard/adapters-db';
+import {
+  createDatabase,
+  type Database,
+  type DatabaseOptions,
+  DataDirLockedError,
+  dbModule,
+  embeddedDataDir,
+} from '@shipyard/adapters-db';
 import {
   type AuthRateLimits,
   createHttpApp,
@@ -44,6 +51,16 @@ export interface Runtime {
   /** The outbox relay (not started for maintenance tasks). */
   relay: OutboxRelayHandle | undefined;
   close: () => Promise<void>;
+}
+
+/** Opens the database; an embedded one that another process holds stops the start-up. */
+async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  try {
+    return await createDatabase(options);
+  } catch (error) {
+    if (error instanceof DataDirLockedError) throw new StartupError(error.message);
+    throw error;
+  }
 }
 
 /**
@@ -98,7 +115,7 @@ export async function composeRuntime(
       healthChecks.push({ name: 'redis', check: async () => void (await client.set(healthKey, '1', 'PX', 10_000)) });
     }
 
-    const database = await createDatabase({
+    const database = await openDatabase({
       ...(config.databaseUrl === undefined
         ? { dataDir: embeddedDataDir(config.dataDir) }
         : { url: config.databaseUrl, pool: config.databasePool }),

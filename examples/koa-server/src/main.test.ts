@@ -1,11 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+/**
+ * A test that starts servers sets its own timeout: it then fails alone, with its teardowns run,
+ * rather than the runner's inactivity timeout stopping the whole file on a loaded machine.
+ */
+const SERVER_TEST_TIMEOUT = 180_000;
 
 interface Started {
   child: ChildProcess;
@@ -14,17 +19,45 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-/** Starts the real server process on a free port with a throwaway DATA_DIR. */
-async function start(env: Record<string, string> = {}): Promise<Started> {
+/** A DATA_DIR for several server processes in turn; removed after the test. */
+function sharedDataDir(t: ExecutionContext): string {
   const dataDir = mkdtempSync(join(tmpdir(), 'shipyard-main-'));
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  return dataDir;
+}
+
+/**
+ * Ends the server when its stdin closes: when the test runner is gone without running the
+ * teardowns (its own timeout stops a test file's worker thread, whose children live on).
+ */
+const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent("process.stdin.on('end', () => process.exit(1)).resume();")}`;
+
+/** Spawns the server process; `t.teardown` kills it if it still runs. */
+function spawnServer(t: ExecutionContext, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, MAIN], {
+    env: { PATH: process.env.PATH ?? '', RUNTIME: 'simulated', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  t.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  });
+  return child;
+}
+
+/**
+ * Starts the real server process on a free port, with a throwaway DATA_DIR (removed when it
+ * exits) unless `dataDir` names one to keep.
+ */
+async function start(t: ExecutionContext, env: Record<string, string> = {}, dataDir?: string): Promise<Started> {
+  const directory = dataDir ?? mkdtempSync(join(tmpdir(), 'shipyard-main-'));
+  const child = spawnServer(t, { PORT: '0', HOST: '127.0.0.1', DATA_DIR: directory, LOG_LEVEL: 'info', ...env });
   const lines: Record<string, unknown>[] = [];
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
-      rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir === undefined) rmSync(directory, { recursive: true, force: true });
       resolve(code);
     }),
   );
@@ -51,7 +84,8 @@ async function start(env: Record<string, string> = {}): Promise<Started> {
 }
 
 test('the server starts with no configuration, answers /health, and stops cleanly on SIGTERM', async (t) => {
-  const server = await start();
+  t.timeout(SERVER_TEST_TIMEOUT);
+  const server = await start(t);
   const base = `http://127.0.0.1:${server.port}`;
   const health = await fetch(`${base}/health`);
   t.is(health.status, 200);
@@ -70,37 +104,46 @@ test('the server starts with no configuration, answers /health, and stops cleanl
   t.true(server.lines.some((l) => l.msg === 'stopped'));
 });
 
-/** Runs the server process to its exit; returns the exit code and everything it printed. */
-async function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Runs the server process to its exit; returns the exit code and everything it printed. A server
+ * that starts listening instead is stopped (`listened`), so a test expecting a refusal fails fast.
+ */
+async function runToExit(
+  t: ExecutionContext,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string; listened: boolean }> {
+  const child = spawnServer(t, env);
   let output = '';
+  let listened = false;
   const collect = (chunk: unknown) => {
     output += String(chunk);
+    if (!listened && output.includes('Shipyard API listening')) {
+      listened = true;
+      child.kill('SIGTERM');
+    }
   };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, output };
+  return { code, output, listened };
 }
 
 test('a bad variable stops the process with a message naming it', async (t) => {
-  const { code, output } = await runToExit({ PORT: 'eighty', ACCESS_TOKEN_TTL: 'soon' });
+  const { code, output } = await runToExit(t, { PORT: 'eighty', ACCESS_TOKEN_TTL: 'soon' });
   t.is(code, 1);
   t.regex(output, /PORT/);
   t.regex(output, /ACCESS_TOKEN_TTL/);
 });
 
 test('production refuses to start without JWT_SECRET and ENCRYPTION_KEYS', async (t) => {
-  const { code, output } = await runToExit({ NODE_ENV: 'production', PORT: '0' });
+  const { code, output } = await runToExit(t, { NODE_ENV: 'production', PORT: '0' });
   t.is(code, 1);
   t.regex(output, /JWT_SECRET/);
   t.regex(output, /ENCRYPTION_KEYS/);
 });
 
 test('with pending migrations on PostgreSQL the server refuses to start, naming the fix', async (t) => {
+  t.timeout(SERVER_TEST_TIMEOUT);
   const { createScratchPostgres } = await import('@shipyard/adapters-db/testing');
   const scratch = await createScratchPostgres();
   const dataDir = mkdtempSync(join(tmpdir(), 'shipyard-main-'));
@@ -116,9 +159,96 @@ test('with pending migrations on PostgreSQL the server refuses to start, naming 
     },
     { NODE_ENV: 'development' },
   ]) {
-    const { code, output } = await runToExit({ PORT: '0', DATA_DIR: dataDir, DATABASE_URL: scratch.url, ...env });
+    const { code, output } = await runToExit(t, { PORT: '0', DATA_DIR: dataDir, DATABASE_URL: scratch.url, ...env });
     t.is(code, 1);
     t.regex(output, /migration\(s\) pending/);
     t.regex(output, /npm run migrate/);
   }
+});
+
+/** The pid a lock file names. */
+const lockOwner = (lockFile: string): number | undefined =>
+  (JSON.parse(readFileSync(lockFile, 'utf8')) as { pid?: number }).pid;
+
+/** Registers a tenant on a running server; returns its owner's access token. */
+async function register(base: string, tenant: string): Promise<string> {
+  const response = await fetch(`${base}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tenant_name: tenant, email: `owner@${tenant}.test`, password: 'correct horse battery' }),
+  });
+  if (response.status !== 201) throw new Error(`register: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+async function createProjects(base: string, token: string, count: number): Promise<void> {
+  for (let index = 1; index <= count; index += 1) {
+    const response = await fetch(`${base}/api/v1/projects`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: `project ${index}` }),
+    });
+    if (response.status !== 201) throw new Error(`create project: ${response.status} ${await response.text()}`);
+  }
+}
+
+async function projectTotal(base: string, token: string): Promise<number> {
+  const response = await fetch(`${base}/api/v1/projects`, { headers: { authorization: `Bearer ${token}` } });
+  if (response.status !== 200) throw new Error(`list projects: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { total: number }).total;
+}
+
+test('one server owns a DATA_DIR: a second is refused naming the lock and the first, whose data survives its restart', async (t) => {
+  t.timeout(SERVER_TEST_TIMEOUT);
+  const dataDir = sharedDataDir(t);
+  const lockFile = join(dataDir, 'pglite.lock');
+  const first = await start(t, {}, dataDir);
+  const token = await register(`http://127.0.0.1:${first.port}`, 'owner');
+  await createProjects(`http://127.0.0.1:${first.port}`, token, 5);
+  t.is(lockOwner(lockFile), first.child.pid);
+
+  const second = await runToExit(t, { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  t.false(second.listened, 'the second server does not start');
+  t.is(second.code, 1);
+  const fatal = second.output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: number; msg: string })
+    .filter((line) => line.level === 60);
+  t.is(fatal.length, 1, second.output);
+  t.true(fatal[0]?.msg.includes(lockFile), second.output);
+  t.true(fatal[0]?.msg.includes(`process ${first.child.pid} `), second.output);
+  t.false(second.output.includes('    at '), 'no stack');
+  t.is(await projectTotal(`http://127.0.0.1:${first.port}`, token), 5, 'the first server is untouched');
+
+  first.child.kill('SIGTERM');
+  t.is(await first.exited, 0);
+  t.false(existsSync(lockFile), 'a clean stop releases the lock');
+
+  const again = await start(t, {}, dataDir);
+  t.is(await projectTotal(`http://127.0.0.1:${again.port}`, token), 5);
+  again.child.kill('SIGTERM');
+  t.is(await again.exited, 0);
+});
+
+test('after kill -9 of the server another starts at once on its DATA_DIR, with its data', async (t) => {
+  t.timeout(SERVER_TEST_TIMEOUT);
+  const dataDir = sharedDataDir(t);
+  const lockFile = join(dataDir, 'pglite.lock');
+  const killed = await start(t, {}, dataDir);
+  const token = await register(`http://127.0.0.1:${killed.port}`, 'crash');
+  await createProjects(`http://127.0.0.1:${killed.port}`, token, 5);
+  killed.child.kill('SIGKILL');
+  t.is(await killed.exited, null);
+  t.true(existsSync(lockFile), 'SIGKILL leaves the lock behind');
+
+  const next = await start(t, {}, dataDir);
+  t.true(
+    next.lines.some((line) => String(line.msg).includes(`took over the lock of process ${killed.child.pid}`)),
+    'the stale lock is taken over, with a warning',
+  );
+  t.is(lockOwner(lockFile), next.child.pid);
+  t.is(await projectTotal(`http://127.0.0.1:${next.port}`, token), 5);
+  next.child.kill('SIGTERM');
+  t.is(await next.exited, 0);
 });

@@ -6,6 +6,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type Logger, SilentLogger, type UnitOfWork } from '@shipyard/core';
 import { PGliteDriver } from 'mikro-orm-pglite';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { MikroOrmUnitOfWork } from './mikro-orm-unit-of-work.js';
 import { OrmLogger } from './orm-logger.js';
@@ -26,7 +27,10 @@ export interface PoolOptions {
 export interface DatabaseOptions {
   /** `postgres://user:password@host:port/database`. Unset: embedded PGlite. */
   url?: string;
-  /** PGlite's directory when `url` is unset (created if missing); in memory when omitted. */
+  /**
+   * PGlite's directory when `url` is unset (created if missing); in memory when omitted. One
+   * process owns it at a time, through the lock file `<dataDir>.lock` (see `acquireDataDirLock`).
+   */
   dataDir?: string;
   /** Connection pool of a PostgreSQL server (PGlite has a single connection). */
   pool?: PoolOptions;
@@ -46,7 +50,7 @@ export interface Database {
   pendingMigrations(): Promise<string[]>;
   /** Whether the database answers. */
   ping(): Promise<boolean>;
-  /** Closes the connections (and the embedded engine). */
+  /** Closes the connections (and the embedded engine, then releases its directory). */
   close(): Promise<void>;
 }
 
@@ -96,6 +100,8 @@ export function ormOptions(options: DatabaseOptions): Options {
 /**
  * Opens the database: a PostgreSQL server when `url` is set, else embedded PGlite (in `dataDir`,
  * or in memory). Both use the same mappings and migrations; call `migrate()` before use.
+ * PGlite in `dataDir` is refused with `DataDirLockedError` while another process (or another
+ * database of this process) has that directory open.
  */
 export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
   const pool = { ...DEFAULT_POOL, ...options.pool };
@@ -106,6 +112,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     acquireTimeoutMillis: pool.acquireTimeoutMs,
   };
   let pglite: PGlite | undefined;
+  let lock: DataDirLock | undefined;
   let orm: MikroORM;
   if (options.url !== undefined && options.url !== '') {
     orm = await MikroORM.init({
@@ -116,25 +123,39 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     });
   } else {
     patchPGliteStatementSplitting();
-    if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
-    const engine = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
-    pglite = engine;
-    const base = ormOptions(options);
+    if (options.dataDir !== undefined) {
+      await mkdir(options.dataDir, { recursive: true });
+      // Before the engine touches the files: a second engine on them would lose writes.
+      lock = acquireDataDirLock(options.dataDir);
+      if (lock.tookOverFrom !== undefined) {
+        options.logger?.warn(
+          { component: 'database', lockFile: lock.lockFile, previousOwner: lock.tookOverFrom },
+          `took over the lock of process ${lock.tookOverFrom.pid}, which stopped without releasing it`,
+        );
+      }
+    }
     try {
+      const base = ormOptions(options);
+      const opened = options.dataDir === undefined ? new PGlite() : new PGlite(options.dataDir);
+      pglite = opened;
       orm = await MikroORM.init({
         ...base,
         driver: PGliteDriver,
         dbName: 'postgres',
         // One engine, one session: units of work take turns on it.
         pool: { ...tarn, min: 1, max: 1 },
-        driverOptions: { ...base.driverOptions, connection: { pglite: () => engine } },
+        driverOptions: { ...base.driverOptions, connection: { pglite: () => opened } },
       });
     } catch (error) {
-      await engine.close();
+      try {
+        await pglite?.close();
+      } finally {
+        lock?.release();
+      }
       throw error;
     }
   }
-  return new MikroOrmDatabase(orm, pglite, options.logger, pglite === undefined ? pool.max : 1);
+  return new MikroOrmDatabase(orm, pglite, lock, options.logger, pglite === undefined ? pool.max : 1);
 }
 
 class MikroOrmDatabase implements Database {
@@ -144,6 +165,7 @@ class MikroOrmDatabase implements Database {
   constructor(
     private readonly orm: MikroORM,
     private readonly pglite: PGlite | undefined,
+    private readonly lock: DataDirLock | undefined,
     logger: Logger | undefined,
     poolMax: number,
   ) {
@@ -174,7 +196,11 @@ class MikroOrmDatabase implements Database {
     try {
       await this.orm.close(true);
     } finally {
-      await this.pglite?.close();
+      try {
+        await this.pglite?.close();
+      } finally {
+        this.lock?.release();
+      }
     }
   }
 }

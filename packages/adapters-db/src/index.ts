@@ -4,6 +4,13 @@
  * schema migrations.
  */
 export {
+  acquireDataDirLock,
+  type DataDirLock,
+  DataDirLockedError,
+  type DataDirLockOwner,
+  dataDirLockFile,
+} from './data-dir-lock.js';
+export {
   createDatabase,
   type Database,
   type DatabaseOptions,
