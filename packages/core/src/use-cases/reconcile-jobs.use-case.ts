@@ -4,10 +4,9 @@ import type { OutboxMessage } from '../domain/outbox-message.entity.js';
 import type { JobRef } from '../ports/job-queue.port.js';
 import type { Repositories, UnsettledRow } from '../ports/repository.port.js';
 import type { CoreDeps } from './core-deps.js';
+import { BUILD_ROWS, DEPLOYMENT_ROWS } from './leased-rows.js';
 import { scheduleJob } from './outbox.js';
 import { isStaleWrite } from './retry.js';
-import { failBuildForGood } from './run-build.use-case.js';
-import { failDeploymentForGood } from './run-deployment.use-case.js';
 
 export interface ReconcileReport {
   /** Rows whose job was published again. */
@@ -40,6 +39,8 @@ interface Candidate {
 
 /** Later than any lease or change: every row qualifies. */
 const FAR_FUTURE = new Date('9999-12-31T00:00:00Z');
+
+const rowsOf = (kind: Kind) => (kind === 'build' ? BUILD_ROWS : DEPLOYMENT_ROWS);
 
 const waiting = (row: Row): boolean => row.status === 'queued' || row.status === 'pending';
 
@@ -138,8 +139,7 @@ export class ReconcileJobs {
     if (!waiting(row)) {
       if (row.attempt >= this.deps.settings.maxJobAttempts) {
         const reason = `its worker stopped during the last attempt (${row.error ?? 'no error was reported'})`;
-        if (kind === 'build') await failBuildForGood(this.deps, repos, tenantId, row as Build, reason);
-        else await failDeploymentForGood(this.deps, repos, tenantId, row as Deployment, reason);
+        await rowsOf(kind).failForGood(this.deps, repos, tenantId, row as never, reason);
         this.deps.logger.warn(log, `${kind} failed: its attempts are spent`);
         return 'failed';
       }
@@ -147,8 +147,7 @@ export class ReconcileJobs {
       if (jobLive && options.expireLeases !== true) return 'left';
       if (row.isLeased(now)) {
         row.releaseLease(row.error ?? 'its worker stopped', now);
-        if (kind === 'build') await repos.builds.update(tenantId, row as Build);
-        else await repos.deployments.update(tenantId, row as Deployment);
+        await rowsOf(kind).update(repos, tenantId, row as never);
       }
     } else if (jobLive) {
       return 'left';
@@ -164,8 +163,7 @@ export class ReconcileJobs {
           ? await scheduleJob(this.deps, repos, 'build.run', { tenant_id: tenantId, build_id: row.id })
           : await scheduleJob(this.deps, repos, 'deployment.run', { tenant_id: tenantId, deployment_id: row.id });
       row.jobId = job.id;
-      if (kind === 'build') await repos.builds.update(tenantId, row as Build);
-      else await repos.deployments.update(tenantId, row as Deployment);
+      await rowsOf(kind).update(repos, tenantId, row as never);
     }
     this.deps.logger.info(log, `${kind} had no live job; published again`);
     return 'republished';

@@ -3,20 +3,10 @@ import { type Build, isFinishedBuild } from '../domain/build.entity.js';
 import type { Service } from '../domain/service.entity.js';
 import type { JobPayloads } from '../jobs/job.types.js';
 import type { BuildOutcome } from '../ports/build-runner.port.js';
-import type { Repositories } from '../ports/repository.port.js';
 import type { CoreDeps } from './core-deps.js';
 import { startDeployment } from './deployment.use-cases.js';
-import { markJobFailed } from './job-failure.js';
-import {
-  AttemptAborted,
-  abortKind,
-  errorMessage,
-  leaseEnd,
-  leaseNeedsRenewal,
-  linkedController,
-  waitForDatabase,
-  watchLease,
-} from './job-lease.js';
+import { abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
+import { BUILD_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
 import { decryptEnv } from './service-env.js';
@@ -28,33 +18,6 @@ type BuildDeps = Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'buildRunner' | 'encry
 type Claim = { kind: 'claimed'; build: Build; service: Service } | { kind: 'skipped' } | { kind: 'exhausted' };
 
 const NEVER_ABORTED = new AbortController().signal;
-
-/**
- * Fails a build for good (its attempts are spent), settles its service, records its job as a dead
- * letter and schedules the notification. In the caller's unit of work.
- */
-export async function failBuildForGood(
-  deps: Pick<CoreDeps, 'clock' | 'ids'>,
-  repos: Repositories,
-  tenantId: string,
-  build: Build,
-  reason: string,
-): Promise<void> {
-  const now = deps.clock.now();
-  if (build.status === 'queued') build.start(now);
-  const error = `Gave up after ${build.attempt} attempt(s): ${reason}`;
-  build.fail(error, '', now);
-  await repos.builds.update(tenantId, build);
-  const service = await repos.services.get(tenantId, build.serviceId);
-  await settleServiceStatus(repos, tenantId, service, now, 'failed');
-  await markJobFailed(repos, tenantId, build.jobId, error, build.attempt, now);
-  await scheduleJob(deps, repos, 'notification.send', {
-    tenant_id: tenantId,
-    event: 'build.finished',
-    subject_id: build.id,
-    status: 'failed',
-  });
-}
 
 /**
  * The build job. The row is the truth: a delivery claims the build (a versioned write that takes
@@ -78,14 +41,15 @@ export class RunBuild {
 
     const lines: string[] = [];
     const { controller, unlink } = linkedController(signal);
-    const stopWatching = this.watch(tenantId, build.id, attempt, controller);
+    const at = { tenantId, id: build.id, attempt };
+    const stopWatching = watchAttempt(this.deps, BUILD_ROWS, at, controller);
     let outcome: BuildOutcome;
     try {
       outcome = await this.runRunner(tenantId, build, service, controller.signal, (line) => lines.push(line), log);
     } catch (error) {
       stopWatching();
       unlink();
-      return this.endAttempt(tenantId, build.id, attempt, controller.signal, error, signal);
+      return endAttempt(this.deps, BUILD_ROWS, at, controller.signal, error, signal);
     } finally {
       stopWatching();
       unlink();
@@ -93,7 +57,7 @@ export class RunBuild {
     const aborted = abortKind(controller.signal);
     if (aborted === 'job') {
       // The job's timeout (or a stopping worker) cut the build short: an attempt without an outcome.
-      return this.endAttempt(tenantId, build.id, attempt, controller.signal, controller.signal.reason, signal);
+      return endAttempt(this.deps, BUILD_ROWS, at, controller.signal, controller.signal.reason, signal);
     }
     const result = await waitForDatabase(this.deps, () =>
       retryOnConflict(() => this.finishOnce(tenantId, build.id, attempt, outcome, lines.join('\n'))),
@@ -112,7 +76,7 @@ export class RunBuild {
         const build = await repos.builds.find(payload.tenant_id, payload.build_id);
         if (build === null || isFinishedBuild(build.status)) return;
         if (build.attempt >= this.deps.settings.maxJobAttempts) {
-          await failBuildForGood(this.deps, repos, payload.tenant_id, build, reason);
+          await BUILD_ROWS.failForGood(this.deps, repos, payload.tenant_id, build, reason);
         } else if (build.status === 'running') {
           build.releaseLease(reason, this.deps.clock.now());
           await repos.builds.update(payload.tenant_id, build);
@@ -188,53 +152,13 @@ export class RunBuild {
       const now = this.deps.clock.now();
       if (found.isLeased(now)) return { kind: 'skipped' };
       if (found.attempt >= this.deps.settings.maxJobAttempts) {
-        await failBuildForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
+        await BUILD_ROWS.failForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
         return { kind: 'exhausted' };
       }
       found.start(now, leaseEnd(this.deps, now));
       await repos.builds.update(tenantId, found);
       return { kind: 'claimed', build: found, service: undefined as unknown as Service };
     });
-  }
-
-  /**
-   * An attempt ended without an outcome. Cancelled, or taken over by another worker: nothing to
-   * do. Otherwise the row is freed for the next attempt and the error rethrown (the queue retries),
-   * or, when that was the last attempt, the build fails for good.
-   */
-  private async endAttempt(
-    tenantId: string,
-    buildId: string,
-    attempt: number,
-    attemptSignal: AbortSignal,
-    error: unknown,
-    jobSignal: AbortSignal,
-  ): Promise<RunBuildResult> {
-    const kind = abortKind(attemptSignal);
-    if (kind === 'cancelled' || kind === 'lost') return 'skipped';
-    const reason =
-      kind === 'job' ? `attempt ${attempt} aborted: ${errorMessage(jobSignal.reason)}` : errorMessage(error);
-    const ended = await waitForDatabase(this.deps, () =>
-      retryOnConflict(() =>
-        this.deps.uow.run(async (repos) => {
-          const build = await repos.builds.find(tenantId, buildId);
-          if (build === null || build.status !== 'running' || build.attempt !== attempt) return 'moot' as const;
-          if (attempt >= this.deps.settings.maxJobAttempts) {
-            await failBuildForGood(this.deps, repos, tenantId, build, reason);
-            return 'failed' as const;
-          }
-          build.releaseLease(`Attempt ${attempt} failed: ${reason}`, this.deps.clock.now());
-          await repos.builds.update(tenantId, build);
-          return 'retry' as const;
-        }),
-      ),
-    );
-    this.deps.logger.warn(
-      { tenant_id: tenantId, build_id: buildId, attempt, err: error, next: ended },
-      'build attempt ended without an outcome',
-    );
-    if (ended === 'retry') throw error instanceof Error ? error : new AttemptAborted('job', reason);
-    return ended === 'failed' ? 'failed' : 'skipped';
   }
 
   private finishOnce(
@@ -268,24 +192,5 @@ export class RunBuild {
       });
       return succeeded ? 'succeeded' : 'failed';
     });
-  }
-
-  private watch(tenantId: string, buildId: string, attempt: number, controller: AbortController): () => void {
-    let current: Build | null = null;
-    return watchLease(
-      this.deps,
-      controller,
-      async (repos, now) => {
-        current = await repos.builds.find(tenantId, buildId);
-        if (current === null || current.status === 'cancelled') return 'cancelled';
-        if (current.status !== 'running' || current.attempt !== attempt) return 'lost';
-        return leaseNeedsRenewal(this.deps, current.leaseUntil, now) ? 'renew' : 'held';
-      },
-      async (repos, now) => {
-        if (current === null) return;
-        current.renewLease(leaseEnd(this.deps, now), now);
-        await repos.builds.update(tenantId, current);
-      },
-    );
   }
 }

@@ -2,20 +2,10 @@ import { ConflictError } from '../domain/app.errors.js';
 import { type Deployment, isActiveDeployment } from '../domain/deployment.entity.js';
 import type { JobPayloads } from '../jobs/job.types.js';
 import type { DeploymentOutcome, DeploymentRequest } from '../ports/deployment-runtime.port.js';
-import type { Repositories } from '../ports/repository.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
-import { markJobFailed } from './job-failure.js';
-import {
-  AttemptAborted,
-  abortKind,
-  errorMessage,
-  leaseEnd,
-  leaseNeedsRenewal,
-  linkedController,
-  waitForDatabase,
-  watchLease,
-} from './job-lease.js';
+import { abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
+import { DEPLOYMENT_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
 import { decryptEnv } from './service-env.js';
@@ -27,29 +17,6 @@ type DeploymentDeps = Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'runtime' | 'encr
 type Claim = { kind: 'claimed'; deployment: Deployment } | { kind: 'skipped' } | { kind: 'exhausted' };
 
 const NEVER_ABORTED = new AbortController().signal;
-
-/** Fails a deployment for good (its attempts are spent), as `failBuildForGood` does for builds. */
-export async function failDeploymentForGood(
-  deps: Pick<CoreDeps, 'clock' | 'ids'>,
-  repos: Repositories,
-  tenantId: string,
-  deployment: Deployment,
-  reason: string,
-): Promise<void> {
-  const now = deps.clock.now();
-  const error = `Gave up after ${deployment.attempt} attempt(s): ${reason}`;
-  deployment.fail(error, now);
-  await repos.deployments.update(tenantId, deployment);
-  const service = await repos.services.get(tenantId, deployment.serviceId);
-  await settleServiceStatus(repos, tenantId, service, now, 'failed');
-  await markJobFailed(repos, tenantId, deployment.jobId, error, deployment.attempt, now);
-  await scheduleJob(deps, repos, 'notification.send', {
-    tenant_id: tenantId,
-    event: 'deployment.finished',
-    subject_id: deployment.id,
-    status: 'failed',
-  });
-}
 
 /**
  * The deployment job: `pending → deploying → live | failed`; going live supersedes the service's
@@ -73,7 +40,8 @@ export class RunDeployment {
     const request = await waitForDatabase(this.deps, () => this.request(tenantId, deployment), signal);
 
     const { controller, unlink } = linkedController(signal);
-    const stopWatching = this.watch(tenantId, deployment.id, attempt, controller);
+    const at = { tenantId, id: deployment.id, attempt };
+    const stopWatching = watchAttempt(this.deps, DEPLOYMENT_ROWS, at, controller);
     let outcome: DeploymentOutcome;
     try {
       outcome =
@@ -83,13 +51,13 @@ export class RunDeployment {
     } catch (error) {
       stopWatching();
       unlink();
-      return this.endAttempt(tenantId, deployment.id, attempt, controller.signal, error, signal);
+      return endAttempt(this.deps, DEPLOYMENT_ROWS, at, controller.signal, error, signal);
     } finally {
       stopWatching();
       unlink();
     }
     if (abortKind(controller.signal) === 'job') {
-      return this.endAttempt(tenantId, deployment.id, attempt, controller.signal, controller.signal.reason, signal);
+      return endAttempt(this.deps, DEPLOYMENT_ROWS, at, controller.signal, controller.signal.reason, signal);
     }
     const result = await waitForDatabase(this.deps, () =>
       retryOnConflict(() => this.finishOnce(tenantId, deployment.id, attempt, outcome)),
@@ -108,7 +76,7 @@ export class RunDeployment {
         const deployment = await repos.deployments.find(payload.tenant_id, payload.deployment_id);
         if (deployment === null || !isActiveDeployment(deployment.status)) return;
         if (deployment.attempt >= this.deps.settings.maxJobAttempts) {
-          await failDeploymentForGood(this.deps, repos, payload.tenant_id, deployment, reason);
+          await DEPLOYMENT_ROWS.failForGood(this.deps, repos, payload.tenant_id, deployment, reason);
         } else if (deployment.status === 'deploying') {
           deployment.releaseLease(reason, this.deps.clock.now());
           await repos.deployments.update(payload.tenant_id, deployment);
@@ -147,7 +115,13 @@ export class RunDeployment {
       const now = this.deps.clock.now();
       if (found.isLeased(now)) return { kind: 'skipped' };
       if (found.attempt >= this.deps.settings.maxJobAttempts) {
-        await failDeploymentForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
+        await DEPLOYMENT_ROWS.failForGood(
+          this.deps,
+          repos,
+          tenantId,
+          found,
+          found.error ?? 'its worker stopped each time',
+        );
         return { kind: 'exhausted' };
       }
       found.start(now, leaseEnd(this.deps, now));
@@ -173,44 +147,6 @@ export class RunDeployment {
       this.deps.logger.error({ err: error, deployment_id: deployment.id }, 'cannot decrypt the service env vars');
       return { error: 'The service env vars cannot be decrypted' };
     }
-  }
-
-  /** As `RunBuild`'s: cancelled or taken over is nothing to do; else retry, or fail on the last attempt. */
-  private async endAttempt(
-    tenantId: string,
-    deploymentId: string,
-    attempt: number,
-    attemptSignal: AbortSignal,
-    error: unknown,
-    jobSignal: AbortSignal,
-  ): Promise<RunDeploymentResult> {
-    const kind = abortKind(attemptSignal);
-    if (kind === 'cancelled' || kind === 'lost') return 'skipped';
-    const reason =
-      kind === 'job' ? `attempt ${attempt} aborted: ${errorMessage(jobSignal.reason)}` : errorMessage(error);
-    const ended = await waitForDatabase(this.deps, () =>
-      retryOnConflict(() =>
-        this.deps.uow.run(async (repos) => {
-          const deployment = await repos.deployments.find(tenantId, deploymentId);
-          if (deployment === null || deployment.status !== 'deploying' || deployment.attempt !== attempt) {
-            return 'moot' as const;
-          }
-          if (attempt >= this.deps.settings.maxJobAttempts) {
-            await failDeploymentForGood(this.deps, repos, tenantId, deployment, reason);
-            return 'failed' as const;
-          }
-          deployment.releaseLease(`Attempt ${attempt} failed: ${reason}`, this.deps.clock.now());
-          await repos.deployments.update(tenantId, deployment);
-          return 'retry' as const;
-        }),
-      ),
-    );
-    this.deps.logger.warn(
-      { tenant_id: tenantId, deployment_id: deploymentId, attempt, err: error, next: ended },
-      'deployment attempt ended without an outcome',
-    );
-    if (ended === 'retry') throw error instanceof Error ? error : new AttemptAborted('job', reason);
-    return ended === 'failed' ? 'failed' : 'skipped';
   }
 
   private finishOnce(
@@ -253,24 +189,5 @@ export class RunDeployment {
       });
       return result;
     });
-  }
-
-  private watch(tenantId: string, deploymentId: string, attempt: number, controller: AbortController): () => void {
-    let current: Deployment | null = null;
-    return watchLease(
-      this.deps,
-      controller,
-      async (repos, now) => {
-        current = await repos.deployments.find(tenantId, deploymentId);
-        if (current === null || current.status === 'cancelled') return 'cancelled';
-        if (current.status !== 'deploying' || current.attempt !== attempt) return 'lost';
-        return leaseNeedsRenewal(this.deps, current.leaseUntil, now) ? 'renew' : 'held';
-      },
-      async (repos, now) => {
-        if (current === null) return;
-        current.renewLease(leaseEnd(this.deps, now), now);
-        await repos.deployments.update(tenantId, current);
-      },
-    );
   }
 }

@@ -1,0 +1,154 @@
+import type { Build } from '../domain/build.entity.js';
+import type { Deployment } from '../domain/deployment.entity.js';
+import type { Repositories } from '../ports/repository.port.js';
+import type { CoreDeps } from './core-deps.js';
+import { markJobFailed } from './job-failure.js';
+import {
+  AttemptAborted,
+  abortKind,
+  errorMessage,
+  leaseEnd,
+  leaseNeedsRenewal,
+  waitForDatabase,
+  watchLease,
+} from './job-lease.js';
+import { scheduleJob, settleServiceStatus } from './outbox.js';
+import { retryOnConflict } from './retry.js';
+
+type Deps = Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'logger' | 'settings'>;
+
+/** What the job machinery needs to know about a kind of row a job carries (builds, deployments). */
+export interface LeasedRows<R extends Build | Deployment> {
+  kind: 'build' | 'deployment';
+  /** The status of a row a worker is working on. */
+  running: R['status'];
+  find(repos: Repositories, tenantId: string, id: string): Promise<R | null>;
+  update(repos: Repositories, tenantId: string, row: R): Promise<void>;
+  /** Fails the row for good: its attempts are spent. Settles its service, records the dead letter, notifies. */
+  failForGood(
+    deps: Pick<CoreDeps, 'clock' | 'ids'>,
+    repos: Repositories,
+    tenantId: string,
+    row: R,
+    reason: string,
+  ): Promise<void>;
+}
+
+const gaveUp = (row: Build | Deployment, reason: string) => `Gave up after ${row.attempt} attempt(s): ${reason}`;
+
+export const BUILD_ROWS: LeasedRows<Build> = {
+  kind: 'build',
+  running: 'running',
+  find: (repos, tenantId, id) => repos.builds.find(tenantId, id),
+  update: (repos, tenantId, row) => repos.builds.update(tenantId, row),
+  async failForGood(deps, repos, tenantId, build, reason) {
+    const now = deps.clock.now();
+    if (build.status === 'queued') build.start(now);
+    const error = gaveUp(build, reason);
+    build.fail(error, '', now);
+    await repos.builds.update(tenantId, build);
+    const service = await repos.services.get(tenantId, build.serviceId);
+    await settleServiceStatus(repos, tenantId, service, now, 'failed');
+    await markJobFailed(repos, tenantId, build.jobId, error, build.attempt, now);
+    await scheduleJob(deps, repos, 'notification.send', {
+      tenant_id: tenantId,
+      event: 'build.finished',
+      subject_id: build.id,
+      status: 'failed',
+    });
+  },
+};
+
+export const DEPLOYMENT_ROWS: LeasedRows<Deployment> = {
+  kind: 'deployment',
+  running: 'deploying',
+  find: (repos, tenantId, id) => repos.deployments.find(tenantId, id),
+  update: (repos, tenantId, row) => repos.deployments.update(tenantId, row),
+  async failForGood(deps, repos, tenantId, deployment, reason) {
+    const now = deps.clock.now();
+    const error = gaveUp(deployment, reason);
+    deployment.fail(error, now);
+    await repos.deployments.update(tenantId, deployment);
+    const service = await repos.services.get(tenantId, deployment.serviceId);
+    await settleServiceStatus(repos, tenantId, service, now, 'failed');
+    await markJobFailed(repos, tenantId, deployment.jobId, error, deployment.attempt, now);
+    await scheduleJob(deps, repos, 'notification.send', {
+      tenant_id: tenantId,
+      event: 'deployment.finished',
+      subject_id: deployment.id,
+      status: 'failed',
+    });
+  },
+};
+
+/** One attempt of a worker on one row. */
+export interface Attempt {
+  tenantId: string;
+  id: string;
+  attempt: number;
+}
+
+/**
+ * An attempt ended without an outcome. Cancelled, or taken over by another worker: nothing to
+ * do (`skipped`). Otherwise the row is freed for the next attempt and the error rethrown (the
+ * queue retries), or, when that was the last attempt, the row fails for good (`failed`).
+ */
+export async function endAttempt<R extends Build | Deployment>(
+  deps: Deps,
+  rows: LeasedRows<R>,
+  at: Attempt,
+  attemptSignal: AbortSignal,
+  error: unknown,
+  jobSignal: AbortSignal,
+): Promise<'failed' | 'skipped'> {
+  const kind = abortKind(attemptSignal);
+  if (kind === 'cancelled' || kind === 'lost') return 'skipped';
+  const reason =
+    kind === 'job' ? `attempt ${at.attempt} aborted: ${errorMessage(jobSignal.reason)}` : errorMessage(error);
+  const ended = await waitForDatabase(deps, () =>
+    retryOnConflict(() =>
+      deps.uow.run(async (repos) => {
+        const row = await rows.find(repos, at.tenantId, at.id);
+        if (row === null || row.status !== rows.running || row.attempt !== at.attempt) return 'moot' as const;
+        if (at.attempt >= deps.settings.maxJobAttempts) {
+          await rows.failForGood(deps, repos, at.tenantId, row, reason);
+          return 'failed' as const;
+        }
+        row.releaseLease(`Attempt ${at.attempt} failed: ${reason}`, deps.clock.now());
+        await rows.update(repos, at.tenantId, row);
+        return 'retry' as const;
+      }),
+    ),
+  );
+  deps.logger.warn(
+    { tenant_id: at.tenantId, [`${rows.kind}_id`]: at.id, attempt: at.attempt, err: error, next: ended },
+    `${rows.kind} attempt ended without an outcome`,
+  );
+  if (ended === 'retry') throw error instanceof Error ? error : new AttemptAborted('job', reason);
+  return ended === 'failed' ? 'failed' : 'skipped';
+}
+
+/** Watches a running attempt: renews its lease, aborts `controller` on a cancel or a takeover. */
+export function watchAttempt<R extends Build | Deployment>(
+  deps: Deps,
+  rows: LeasedRows<R>,
+  at: Attempt,
+  controller: AbortController,
+): () => void {
+  let current: R | null = null;
+  return watchLease(
+    deps,
+    controller,
+    async (repos, now) => {
+      current = await rows.find(repos, at.tenantId, at.id);
+      if (current === null || current.status === 'cancelled') return 'cancelled';
+      if (current.status !== rows.running || current.attempt !== at.attempt) return 'lost';
+      return leaseNeedsRenewal(deps, current.leaseUntil, now) ? 'renew' : 'held';
+    },
+    async (repos, now) => {
+      if (current === null) return;
+      current.renewLease(leaseEnd(deps, now), now);
+      await rows.update(repos, at.tenantId, current);
+    },
+  );
+}
