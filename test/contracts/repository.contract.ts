@@ -509,6 +509,24 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     t.is(await getUow().run((r) => r.oauthAccounts.findByProviderAccount('github', 'no-such-id')), null);
   });
 
+  test(`${name}: the user of an oauth account found by provider id reads whole and updates in the same unit`, async (t) => {
+    const { a } = await seedTwoTenants(getUow());
+    const now = new Date('2026-06-03T00:00:00.000Z');
+    const updated = await getUow().run(async (r) => {
+      const found = await r.oauthAccounts.findByProviderAccount('github', a.oauthAccount.providerAccountId);
+      if (found === null) throw new Error('the account was not found');
+      const user = await r.users.get(found.tenantId, found.account.userId);
+      t.is(user.version, a.owner.version);
+      t.is(user.email, a.owner.email);
+      user.recordLogin(now);
+      await r.users.update(found.tenantId, user);
+      return user;
+    });
+    const stored = await getUow().run((r) => r.users.get(a.tenant.id, a.owner.id));
+    t.is(stored.lastLoginAt?.getTime(), now.getTime());
+    t.is(stored.version, updated.version);
+  });
+
   test(`${name}: a team member of another tenant's user is refused`, async (t) => {
     const { a, b } = await seedTwoTenants(getUow());
     const stranger = TeamMember.create(new Stamps().next(), { teamId: a.team.id, userId: b.member.id });

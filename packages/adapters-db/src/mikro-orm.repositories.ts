@@ -58,7 +58,9 @@ export class MikroOrmOAuthAccountRepository
     return this.guard(async () => {
       const account = await this.em.findOne(ENTITY_CLASSES.oauthAccount, { provider, providerAccountId });
       if (account === null) return null;
-      const owner = await this.em.findOne(ENTITY_CLASSES.user, { id: account.userId }, { fields: ['tenantId'] });
+      // The whole row: a partial one would stay in the unit, and a later read of the user there
+      // would hand out a copy without its version, which no versioned write accepts.
+      const owner = await this.em.findOne(ENTITY_CLASSES.user, { id: account.userId });
       return owner === null ? null : { account: copyEntity('oauthAccount', account), tenantId: owner.tenantId };
     });
   }
