@@ -156,6 +156,29 @@ export function scopedRepositoryContract<N extends EntityName>(
     t.deepEqual(read(stored), read(first));
   });
 
+  // Two units that read the same version and make the same change (one clock tick): the one that
+  // commits second lost the race, though its write would change nothing. A refresh token used by
+  // two requests at once must not yield two winners.
+  test(`${name}: a write of the same change as a unit that committed meanwhile is a conflict`, async (t) => {
+    const { a } = await seeded();
+    const uow = getUow();
+    const now = new Date('2026-06-02T00:00:00.000Z');
+    const id = subject.row(a).id;
+    await t.throwsAsync(
+      uow.run(async (r) => {
+        const mine = await subject.repo(r).get(a.tenant.id, id);
+        await uow.run(async (other) => {
+          const theirs = await subject.repo(other).get(a.tenant.id, id);
+          subject.change(theirs, now);
+          await subject.repo(other).update(a.tenant.id, theirs);
+        });
+        subject.change(mine, now);
+        await subject.repo(r).update(a.tenant.id, mine);
+      }),
+      { ...CONFLICT, message: /changed by someone else/ },
+    );
+  });
+
   if (subject.make !== undefined) {
     const make = subject.make;
     test(`${name}: add stores a row and refuses a parent of another tenant`, async (t) => {
