@@ -156,6 +156,29 @@ export function scopedRepositoryContract<N extends EntityName>(
     t.deepEqual(read(stored), read(first));
   });
 
+  // Two units that read the same version and make the same change (one clock tick): the one that
+  // commits second lost the race, though its write would change nothing. A refresh token used by
+  // two requests at once must not yield two winners.
+  test(`${name}: a write of the same change as a unit that committed meanwhile is a conflict`, async (t) => {
+    const { a } = await seeded();
+    const uow = getUow();
+    const now = new Date('2026-06-02T00:00:00.000Z');
+    const id = subject.row(a).id;
+    await t.throwsAsync(
+      uow.run(async (r) => {
+        const mine = await subject.repo(r).get(a.tenant.id, id);
+        await uow.run(async (other) => {
+          const theirs = await subject.repo(other).get(a.tenant.id, id);
+          subject.change(theirs, now);
+          await subject.repo(other).update(a.tenant.id, theirs);
+        });
+        subject.change(mine, now);
+        await subject.repo(r).update(a.tenant.id, mine);
+      }),
+      { ...CONFLICT, message: /changed by someone else/ },
+    );
+  });
+
   if (subject.make !== undefined) {
     const make = subject.make;
     test(`${name}: add stores a row and refuses a parent of another tenant`, async (t) => {
@@ -507,6 +530,24 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     t.is(found?.account.userId, a.owner.id);
     t.is(found?.tenantId, a.tenant.id);
     t.is(await getUow().run((r) => r.oauthAccounts.findByProviderAccount('github', 'no-such-id')), null);
+  });
+
+  test(`${name}: the user of an oauth account found by provider id reads whole and updates in the same unit`, async (t) => {
+    const { a } = await seedTwoTenants(getUow());
+    const now = new Date('2026-06-03T00:00:00.000Z');
+    const updated = await getUow().run(async (r) => {
+      const found = await r.oauthAccounts.findByProviderAccount('github', a.oauthAccount.providerAccountId);
+      if (found === null) throw new Error('the account was not found');
+      const user = await r.users.get(found.tenantId, found.account.userId);
+      t.is(user.version, a.owner.version);
+      t.is(user.email, a.owner.email);
+      user.recordLogin(now);
+      await r.users.update(found.tenantId, user);
+      return user;
+    });
+    const stored = await getUow().run((r) => r.users.get(a.tenant.id, a.owner.id));
+    t.is(stored.lastLoginAt?.getTime(), now.getTime());
+    t.is(stored.version, updated.version);
   });
 
   test(`${name}: a team member of another tenant's user is refused`, async (t) => {

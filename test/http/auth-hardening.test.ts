@@ -117,3 +117,68 @@ test('logout ends every access token of the session, not only the one it was cal
     .expect(200);
   t.pass('another session of the same user is untouched');
 });
+
+test('a reused refresh token ends the session: the newest access token of the family is 401 at once', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  const login = await api.http
+    .post('/api/v1/auth/login')
+    .send({ email: owner.email, password: 'correct horse battery' })
+    .expect(200);
+  const first = login.body.refresh_token as string;
+  const pair2 = await api.http.post('/api/v1/auth/refresh').send({ refresh_token: first }).expect(200);
+  const newest = { token: pair2.body.access_token as string };
+  await api.http.get('/api/v1/auth/me').set(bearer(newest)).expect(200);
+  const reused = await api.http.post('/api/v1/auth/refresh').send({ refresh_token: first }).expect(401);
+  t.is(reused.body.error.code, 'authentication_error');
+  t.is(api.harness.logger.entries.filter((entry) => entry.message?.includes('reused')).length, 1);
+  const me = await api.http.get('/api/v1/auth/me').set(bearer(newest)).expect(401);
+  t.is(me.body.error.code, 'authentication_error');
+  await api.http.get('/api/v1/projects').set(bearer(newest)).expect(401);
+  await api.http.post('/api/v1/auth/refresh').send({ refresh_token: pair2.body.refresh_token }).expect(401);
+  // The registration is a session of its own: it goes on.
+  await api.http.get('/api/v1/auth/me').set(bearer(owner)).expect(200);
+  t.deepEqual(
+    api.harness.logger.entries.filter((entry) => entry.level === 'error'),
+    [],
+  );
+});
+
+test('parallel presentations of one refresh token: at most one 200, every other answer 401, never 409', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  for (let round = 1; round <= 5; round += 1) {
+    const login = await api.http
+      .post('/api/v1/auth/login')
+      .send({ email: owner.email, password: 'correct horse battery' })
+      .expect(200);
+    const warnings = api.harness.logger.entries.filter((entry) => entry.message?.includes('reused')).length;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        api.http.post('/api/v1/auth/refresh').send({ refresh_token: login.body.refresh_token }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    t.true(
+      statuses.every((status) => status === 200 || status === 401),
+      `round ${round}: ${statuses.join(' ')}`,
+    );
+    t.true(statuses.filter((status) => status === 200).length <= 1, `round ${round}: ${statuses.join(' ')}`);
+    const refused = results.filter((r) => r.status === 401);
+    t.true(refused.every((r) => r.body.error.code === 'authentication_error'));
+    const warned = api.harness.logger.entries.filter((entry) => entry.message?.includes('reused')).length - warnings;
+    t.is(warned, refused.length, `round ${round}: one warning per detected reuse`);
+    // The session is over for whoever holds its tokens, the winner's new pair included.
+    const winner = results.find((r) => r.status === 200);
+    if (winner !== undefined && refused.length > 0) {
+      await api.http
+        .get('/api/v1/auth/me')
+        .set(bearer({ token: winner.body.access_token }))
+        .expect(401);
+    }
+  }
+  t.deepEqual(
+    api.harness.logger.entries.filter((entry) => entry.level === 'error'),
+    [],
+  );
+});

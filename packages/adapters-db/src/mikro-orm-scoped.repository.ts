@@ -80,12 +80,16 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
     return scoped(this.entity, tenantId, condition);
   }
 
-  /** The managed row, when it exists and belongs to the tenant. */
-  protected async managed(tenantId: string, id: unknown): Promise<EntityTypes[N] | null> {
+  /**
+   * The managed row, when it exists and belongs to the tenant. `fresh` reloads a row the unit
+   * already holds from what is stored now, its version included: without it the ORM merges the
+   * stored fields into the held row but keeps the version it had.
+   */
+  protected async managed(tenantId: string, id: unknown, fresh = false): Promise<EntityTypes[N] | null> {
     if (!isUuid(id)) return null;
     const where = this.where(tenantId, { id: id.toLowerCase() });
     if (where === null) return null;
-    return (await this.em.findOne(this.entityClass, where)) as EntityTypes[N] | null;
+    return (await this.em.findOne(this.entityClass, where, { refresh: fresh })) as EntityTypes[N] | null;
   }
 
   /** Copies of managed rows for the caller, with the requested relations loaded (scoped too). */
@@ -201,8 +205,11 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
 
   update(tenantId: string, entity: EntityTypes[N]): Promise<void> {
     return this.guard(async () => {
-      // The query first writes what the unit changed before, so `current.version` is the stored one.
-      const current = await this.managed(tenantId, entity.id);
+      // The query first writes what the unit changed before, and reloads the row, so
+      // `current.version` is the stored one even when another unit committed a change since this
+      // unit read it. (Merged into the held row instead, a change equal to the caller's would
+      // leave nothing to write, and the write would pass unchecked: two winners of one race.)
+      const current = await this.managed(tenantId, entity.id, true);
       if (current === null) throw this.notFound();
       await this.checkReferences(tenantId, entity as unknown as Row);
       if (current.version !== entity.version) throw staleError(this.entity);

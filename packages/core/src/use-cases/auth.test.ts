@@ -169,6 +169,22 @@ test('replaying a used refresh token revokes the whole family, so the newer toke
   t.true(harness.logger.entries.some((entry) => entry.level === 'warn' && entry.message?.includes('reused')));
 });
 
+test('replaying a used refresh token ends the session: its newest access token is refused at once', async (t) => {
+  const { harness, session } = await registered();
+  const second = await harness.useCases.refreshSession.execute(session.refreshToken);
+  t.truthy(await harness.useCases.authenticate.execute(second.accessToken));
+  await t.throwsAsync(harness.useCases.refreshSession.execute(session.refreshToken), {
+    code: 'authentication_error',
+  });
+  await t.throwsAsync(harness.useCases.authenticate.execute(second.accessToken), { code: 'authentication_error' });
+  await t.throwsAsync(harness.useCases.authenticate.execute(session.accessToken), { code: 'authentication_error' });
+  harness.clock.advance(harness.tokens.accessTokenTtlSeconds * 1000 - 1000);
+  await t.throwsAsync(harness.useCases.authenticate.execute(second.accessToken), {
+    code: 'authentication_error',
+    message: 'Token has been revoked',
+  });
+});
+
 test('a replay revokes only its own family: another sign-in of the same user keeps working', async (t) => {
   const { harness, session } = await registered();
   const other = await harness.useCases.login.execute({ email: 'ada@example.test', password: PASSWORD });

@@ -2,9 +2,7 @@ import { AuthenticationError } from '../domain/app.errors.js';
 import type { Principal } from '../domain/role.js';
 import type { AccessTokenClaims } from '../ports/token-issuer.port.js';
 import type { CoreDeps } from './core-deps.js';
-
-/** The blacklist entry that revokes every access token of a sign-in session. */
-export const sessionKey = (sessionId: string): string => `session:${sessionId}`;
+import { sessionKey } from './session.js';
 
 export interface Authenticated {
   principal: Principal;

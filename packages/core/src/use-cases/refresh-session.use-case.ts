@@ -2,16 +2,19 @@ import { AuthenticationError, ConflictError } from '../domain/app.errors.js';
 import type { Repositories } from '../ports/repository.port.js';
 import type { RefreshTokenClaims } from '../ports/token-issuer.port.js';
 import type { CoreDeps } from './core-deps.js';
-import { type AuthSession, openSession } from './session.js';
+import { type AuthSession, endSession, openSession } from './session.js';
 
 type Outcome = { kind: 'ok'; session: AuthSession } | { kind: 'reused' } | { kind: 'invalid' };
 
 /**
  * Exchanges a refresh token for a new pair (rotation). A token presented a second time, even by
- * two requests racing each other, is treated as stolen: its whole family is revoked.
+ * two requests racing each other, is treated as stolen: the whole session ends at once, as on
+ * logout (`endSession`): its family is revoked and every access token it issued stops working,
+ * the newest pair included. However many requests present it at once, at most one wins; every
+ * other one is an `AuthenticationError`.
  */
 export class RefreshSession {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'tokens' | 'logger'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'tokens' | 'logger' | 'blacklist'>) {}
 
   async execute(refreshToken: string): Promise<AuthSession> {
     const claims = await this.deps.tokens.verifyRefresh(refreshToken);
@@ -25,12 +28,10 @@ export class RefreshSession {
     }
     if (outcome.kind === 'ok') return outcome.session;
     if (outcome.kind === 'reused') {
-      const revoked = await this.deps.uow.run((repos) =>
-        repos.refreshTokens.revokeFamily(claims.tenantId, claims.familyId, this.deps.clock.now()),
-      );
+      const revoked = await endSession(this.deps, claims.tenantId, claims.familyId);
       this.deps.logger.warn(
         { tenant_id: claims.tenantId, user_id: claims.userId, family_id: claims.familyId, revoked },
-        'refresh token reused: its family is revoked',
+        'refresh token reused: its session is ended',
       );
     }
     throw new AuthenticationError('Invalid or expired refresh token');

@@ -2,6 +2,10 @@ import { RefreshToken } from '../domain/refresh-token.entity.js';
 import type { User } from '../domain/user.entity.js';
 import type { Repositories } from '../ports/repository.port.js';
 import type { CoreDeps } from './core-deps.js';
+import { retryOnConflict } from './retry.js';
+
+/** The blacklist entry that revokes every access token of a sign-in session. */
+export const sessionKey = (sessionId: string): string => `session:${sessionId}`;
 
 /** What a sign-in, a registration or a refresh hands back. */
 export interface AuthSession {
@@ -46,4 +50,26 @@ export async function openSession(
     refreshTokenExpiresAt: refresh.expiresAt,
     user,
   };
+}
+
+/**
+ * Ends a sign-in session (logout, a reused refresh token): its refresh-token family is revoked,
+ * so no new access token can be minted, and the session is blacklisted for one access-token
+ * lifetime, so every access token it already issued stops at once. Ending a session that another
+ * request is ending too is fine: a revocation that loses the race runs again and finds the rest
+ * of the family already revoked. Returns how many refresh tokens this call revoked.
+ */
+export async function endSession(
+  deps: Pick<CoreDeps, 'uow' | 'clock' | 'blacklist' | 'tokens'>,
+  tenantId: string,
+  sessionId: string,
+): Promise<number> {
+  const revoked = await retryOnConflict(() =>
+    deps.uow.run((repos) => repos.refreshTokens.revokeFamily(tenantId, sessionId, deps.clock.now())),
+  );
+  await deps.blacklist.add(
+    sessionKey(sessionId),
+    new Date(deps.clock.now().getTime() + deps.tokens.accessTokenTtlSeconds * 1000),
+  );
+  return revoked;
 }
