@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase } from '@shipyard/adapters-db';
 import { createScratchPostgres, type ScratchPostgres } from '@shipyard/adapters-db/testing';
+import type { Logger } from '@shipyard/core';
 
 /** What a test registers its cleanups with (ava's `t.teardown`). */
 export type Teardown = (fn: () => Promise<void> | void) => void;
@@ -479,3 +480,34 @@ export function errorLines(procs: readonly Proc[]): string[] {
 /** A summary of builds for assertion messages. */
 export const describeBuilds = (builds: readonly WireBuild[]): string =>
   builds.map((b) => `${b.id.slice(0, 8)} ${b.status} attempt ${b.attempt}${b.error ? ` (${b.error})` : ''}`).join('; ');
+
+const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
+
+/** The core's `Logger` as pino lines on stdout, for fixtures (the parent reads them as `Proc.lines`). */
+export class StdoutLogger implements Logger {
+  constructor(private readonly bindings: object = {}) {}
+  debug(fields: object, message?: string) {
+    this.write('debug', fields, message);
+  }
+  info(fields: object, message?: string) {
+    this.write('info', fields, message);
+  }
+  warn(fields: object, message?: string) {
+    this.write('warn', fields, message);
+  }
+  error(fields: object, message?: string) {
+    this.write('error', fields, message);
+  }
+  child(bindings: object): Logger {
+    return new StdoutLogger({ ...this.bindings, ...bindings });
+  }
+  private write(level: keyof typeof LEVELS, fields: object, message?: string) {
+    if (level === 'debug') return;
+    const plain = Object.fromEntries(
+      Object.entries(fields).map(([k, v]) => [k, v instanceof Error ? { message: v.message, name: v.name } : v]),
+    );
+    process.stdout.write(
+      `${JSON.stringify({ level: LEVELS[level], time: Date.now(), pid: process.pid, ...this.bindings, ...plain, msg: message })}\n`,
+    );
+  }
+}
