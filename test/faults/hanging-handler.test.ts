@@ -92,8 +92,9 @@ test('a handler that never returns is aborted at the timeout, and its build fail
   for (const call of runner.calls) {
     t.true(call.signal.aborted, `the signal of attempt ${call.request.attempt} was aborted`);
     t.true(call.reason instanceof JobTimeoutError, `attempt ${call.request.attempt} was aborted by its timeout`);
-    // The timeout runs from the attempt's start, a little before the runner's (the claim).
-    t.true((call.abortedAfterMs ?? Infinity) <= TIMEOUT_MS, `at the timeout (${call.abortedAfterMs} ms)`);
+    // The timeout runs from the attempt's start, a little before the runner's (the claim); a busy
+    // event loop may fire it a little late.
+    t.true((call.abortedAfterMs ?? Infinity) <= TIMEOUT_MS + 300, `at the timeout (${call.abortedAfterMs} ms)`);
   }
   t.true(
     queueLog.entries.some((e) => e.message === 'job handler ignored its abort signal; its attempt ends without it'),
