@@ -109,6 +109,14 @@ async function scenario(
   );
   const republished = procs.flatMap((p) => p.lines).filter((l) => l.msg === 'build had no live job; published again');
   t.log(`${republished.length} build(s) published again by the reconcilers`);
+  // One fault, so one new publication per stranded build, whichever of the reconcilers makes it.
+  const perBuild = new Map<string, number>();
+  for (const line of republished) perBuild.set(String(line.build_id), (perBuild.get(String(line.build_id)) ?? 0) + 1);
+  t.deepEqual(
+    [...perBuild].filter(([, n]) => n > 1),
+    [],
+    'no build published again twice',
+  );
 }
 
 test.serial('Redis flushed under running and queued builds, at the default lease and reconcile interval', (t) =>
