@@ -154,6 +154,9 @@ export class ReconcileJobs {
     }
 
     const message = candidate.message === null ? null : await repos.outbox.find(tenantId, candidate.message.id);
+    // Published again since the scan (by another reconciler, which wrote the message, not the row):
+    // the relay's business now. Scheduling a job here would give the row a second one.
+    if (message?.state === 'pending') return 'left';
     if (message !== null && (message.state === 'sent' || message.state === 'failed')) {
       message.republish(now);
       await repos.outbox.update(tenantId, message);
