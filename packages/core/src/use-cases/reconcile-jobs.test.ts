@@ -292,3 +292,32 @@ test('the dead letters of one tenant are invisible to another', async (t) => {
   const error = await t.throwsAsync(uc.retryJob.execute(stranger, dead!.id));
   t.is((error as { code?: string } | undefined)?.code, 'not_found');
 });
+
+test('a runner that ignores its aborted signal loses its attempt anyway: the row is freed with the reason', async (t) => {
+  const harness = new TestHarness({ settings: { jobLeaseMs: LEASE_MS } });
+  let calls = 0;
+  harness.deps.buildRunner = {
+    run: () => {
+      calls += 1;
+      return new Promise<BuildOutcome>(() => {});
+    },
+  };
+  const { principal: owner } = await harness.signUp();
+  const uc = harness.useCases;
+  const project = await uc.createProject.execute(owner, { name: 'Website' });
+  const service = await uc.createService.execute(owner, project.id, {
+    name: 'web',
+    repoUrl: 'https://github.com/acme/web.git',
+  });
+  const build = await uc.triggerBuild.execute(owner, service.id);
+  const timeout = new AbortController();
+  const run = uc.runBuild.execute({ tenant_id: owner.tenantId, build_id: build.id }, timeout.signal);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  timeout.abort(new Error('Job timed out after 5 ms'));
+  await t.throwsAsync(run, { message: /timed out/ });
+  const row = await uc.getBuild.execute(owner, build.id);
+  t.is(calls, 1);
+  t.is(row.status, 'running');
+  t.is(row.leaseUntil, null, 'the next attempt may take it at once');
+  t.regex(row.error ?? '', /Attempt 1 failed: attempt 1 aborted: Job timed out/);
+});

@@ -5,7 +5,7 @@ import type { JobPayloads } from '../jobs/job.types.js';
 import type { BuildOutcome } from '../ports/build-runner.port.js';
 import type { CoreDeps } from './core-deps.js';
 import { startDeployment } from './deployment.use-cases.js';
-import { abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
+import { abandonAfterAbort, abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
 import { BUILD_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
@@ -45,7 +45,10 @@ export class RunBuild {
     const stopWatching = watchAttempt(this.deps, BUILD_ROWS, at, controller);
     let outcome: BuildOutcome;
     try {
-      outcome = await this.runRunner(tenantId, build, service, controller.signal, (line) => lines.push(line), log);
+      outcome = await abandonAfterAbort(
+        this.runRunner(tenantId, build, service, controller.signal, (line) => lines.push(line), log),
+        controller.signal,
+      );
     } catch (error) {
       stopWatching();
       unlink();

@@ -4,7 +4,7 @@ import type { JobPayloads } from '../jobs/job.types.js';
 import type { DeploymentOutcome, DeploymentRequest } from '../ports/deployment-runtime.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
-import { abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
+import { abandonAfterAbort, abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
 import { DEPLOYMENT_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
@@ -47,7 +47,7 @@ export class RunDeployment {
       outcome =
         'error' in request
           ? { outcome: 'failed', error: request.error }
-          : await this.deps.runtime.deploy(request, controller.signal);
+          : await abandonAfterAbort(this.deps.runtime.deploy(request, controller.signal), controller.signal);
     } catch (error) {
       stopWatching();
       unlink();
