@@ -39,6 +39,11 @@ export interface CoreSettings {
   reconcileGraceMs: number;
   /** How long a job waits for an unavailable database before its attempt fails. */
   databaseWaitMs: number;
+  /**
+   * Once an attempt is aborted (timeout, cancel), how long its runner has to stop before the
+   * attempt ends without it. Keep it below the queue's own grace (5 s) so the row records why.
+   */
+  runnerAbortGraceMs: number;
 }
 
 export const DEFAULT_SETTINGS: CoreSettings = {
@@ -51,6 +56,7 @@ export const DEFAULT_SETTINGS: CoreSettings = {
   maxJobAttempts: 4,
   reconcileGraceMs: 10_000,
   databaseWaitMs: 60_000,
+  runnerAbortGraceMs: 2_000,
 };
 
 /** Every port the use cases draw on. Each use case declares the subset it needs. */

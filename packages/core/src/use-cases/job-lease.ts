@@ -122,19 +122,12 @@ export function linkedController(outer: AbortSignal): { controller: AbortControl
   return { controller, unlink: () => outer.removeEventListener('abort', follow) };
 }
 
-/** How long a runner has, once its attempt is aborted, to stop before the attempt ends without it. */
-export const RUNNER_ABORT_GRACE_MS = 2_000;
-
 /**
  * `work`, unless `signal` aborts and `work` has not settled `graceMs` later: then it rejects with
  * the abort reason. A runner that ignores its signal cannot keep its row: the attempt ends, the
  * row is freed, and whatever the runner returns later is moot (a later attempt fenced it out).
  */
-export function abandonAfterAbort<T>(
-  work: Promise<T>,
-  signal: AbortSignal,
-  graceMs = RUNNER_ABORT_GRACE_MS,
-): Promise<T> {
+export function abandonAfterAbort<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {

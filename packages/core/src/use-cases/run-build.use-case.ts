@@ -48,6 +48,7 @@ export class RunBuild {
       outcome = await abandonAfterAbort(
         this.runRunner(tenantId, build, service, controller.signal, (line) => lines.push(line), log),
         controller.signal,
+        this.deps.settings.runnerAbortGraceMs,
       );
     } catch (error) {
       stopWatching();

@@ -47,7 +47,11 @@ export class RunDeployment {
       outcome =
         'error' in request
           ? { outcome: 'failed', error: request.error }
-          : await abandonAfterAbort(this.deps.runtime.deploy(request, controller.signal), controller.signal);
+          : await abandonAfterAbort(
+              this.deps.runtime.deploy(request, controller.signal),
+              controller.signal,
+              this.deps.settings.runnerAbortGraceMs,
+            );
     } catch (error) {
       stopWatching();
       unlink();
