@@ -8,7 +8,13 @@ import { LocalBuildRunner } from './local-build-runner.js';
 import { groupAlive } from './process-group.js';
 import { RepoUnreachableError } from './repo-source.js';
 import type { LocalBuildRequest } from './runtime.types.js';
-import { createFixtureRepo, type FixtureRepo, OFFLINE_NPM, tempDir } from './testing/fixture-repo.js';
+import {
+  createFixtureRepo,
+  type FixtureRepo,
+  killProcessesUnder,
+  OFFLINE_NPM,
+  tempDir,
+} from './testing/fixture-repo.js';
 
 // Only in this test process: a build must never see it.
 process.env.JWT_SECRET = 'server-only-secret-of-the-test-process';
@@ -22,7 +28,9 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
+  const leftovers = root === undefined ? [] : await killProcessesUnder(root.dir);
   await root?.cleanup();
+  if (leftovers.length > 0) throw new Error(`Processes left running by the tests: ${leftovers.join(', ')}`);
 });
 
 let sequence = 0;
