@@ -152,9 +152,10 @@ export class LocalProcessRuntime implements DeploymentRuntime {
     }
     if (instance.starting) {
       instance.stopper.abort(new DeploymentStoppedError(`Deployment ${deploymentId} was stopped while starting`));
+      // Its deploy settles on its own (rejected with that error); here only the instance matters.
       await instance.starting.catch(() => {});
-      return;
     }
+    // Also when the stop came too late to abort the start (the instance went live and was draining).
     if (RUNNING.has(instance.state)) await this.end(instance, 'stopped');
   }
 
