@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import test from 'ava';
 import { AppsRouter, appHostname, serviceSlug } from './apps-router.js';
 import { get } from './testing/fixture-repo.js';
@@ -59,4 +59,37 @@ test('service names become DNS labels', (t) => {
   t.is(serviceSlug('***'), 'app');
   t.is(serviceSlug('x'.repeat(80)).length, 54);
   t.is(appHostname('web', 'ABCDEF12-3456-4000-8000-000000000000', 'apps.example.com'), 'web-abcdef12.apps.example.com');
+});
+
+test('a WebSocket upgrade is proxied to the instance', async (t) => {
+  const app = createServer();
+  app.on('upgrade', (req, socket) => {
+    socket.end(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Path: ${req.url}\r\n\r\n`,
+    );
+  });
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => app.close(() => resolve())));
+  const apps = await router(t);
+  apps.setRoute('ws-00000000.apps.localhost', { deploymentId: 'd1', port: (app.address() as AddressInfo).port });
+  const upgrade = (host: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(apps.port, '127.0.0.1', () => {
+        socket.write(
+          `GET /socket HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        );
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+  const answer = await upgrade('ws-00000000.apps.localhost');
+  t.regex(answer, /^HTTP\/1\.1 101/);
+  t.regex(answer, /x-path: \/socket/i);
+  t.regex(await upgrade('unknown-00000000.apps.localhost'), /^HTTP\/1\.1 502/);
 });
