@@ -1,0 +1,272 @@
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { childEnv, DEFAULT_CHILD_PATH } from './child-env.js';
+import { type GroupExit, spawnGroup } from './process-group.js';
+import {
+  type CheckedRepo,
+  checkBranch,
+  checkCommitSha,
+  checkRepoUrl,
+  RepoRefusedError,
+  RepoUnreachableError,
+  redact,
+} from './repo-source.js';
+import type { BuildArtifact, BuildRunner, LocalBuildOutcome, LocalBuildRequest } from './runtime.types.js';
+
+export interface LocalBuildRunnerOptions {
+  /** Builds run in `<workRoot>/builds/<buildId>-<attempt>`; that directory is the artifact. */
+  workRoot: string;
+  /** Allow `file://`/`http://` repositories and private or loopback git hosts (development, tests). */
+  allowLocalRepos?: boolean;
+  /** Between SIGTERM and SIGKILL when a build is aborted. Default 5 s. */
+  killGraceMs?: number;
+  /** HOME of the build (npm's cache lives there). Default `<workRoot>/home`, never the server's. */
+  homeDir?: string;
+  /** PATH of the build. Default: this Node's directory and the system's directories. */
+  path?: string;
+  /** How many of the last output lines a failed build's `error` holds. Default 40. */
+  errorTailLines?: number;
+}
+
+const ERROR_TAIL_CHARS = 4_000;
+
+/** git's words for a host it could not talk to: retried, unlike a missing repository or branch. */
+const UNREACHABLE =
+  /could not resolve (host|proxy)|failed to connect|connection (refused|timed out|reset)|operation timed out|network is unreachable|no route to host|the remote end hung up unexpectedly|early eof|rpc failed|ssl|tls|gnutls|temporary failure in name resolution|http\/2 stream|empty reply from server|returned error: 5\d\d/i;
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The `BuildRunner` that builds for real on this machine: a shallow `git clone` of the branch,
+ * the commit checked out, then the build command (or the default for a package.json) through
+ * `sh -c`, each in its own process group with only the service's environment.
+ */
+export class LocalBuildRunner implements BuildRunner {
+  private readonly root: string;
+  private readonly home: string;
+  private readonly path: string;
+  private readonly killGraceMs: number;
+  private readonly tailLines: number;
+
+  constructor(private readonly options: LocalBuildRunnerOptions) {
+    this.root = resolve(options.workRoot);
+    this.home = resolve(options.homeDir ?? join(this.root, 'home'));
+    this.path = options.path ?? DEFAULT_CHILD_PATH;
+    this.killGraceMs = options.killGraceMs ?? 5_000;
+    this.tailLines = options.errorTailLines ?? 40;
+  }
+
+  async run(request: LocalBuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<LocalBuildOutcome> {
+    signal.throwIfAborted();
+    if (!SAFE_ID.test(request.buildId) || !Number.isSafeInteger(request.attempt) || request.attempt < 0) {
+      throw new TypeError('A build needs a buildId of letters, digits, ".", "_" or "-" and a whole attempt number');
+    }
+    let secrets: readonly string[] = [];
+    const tail: string[] = [];
+    const emit = (raw: string): void => {
+      const line = redact(raw, secrets);
+      tail.push(line);
+      if (tail.length > this.tailLines) tail.shift();
+      log(line);
+    };
+    const failed = (error: string): LocalBuildOutcome => ({ outcome: 'failed', error: redact(error, secrets) });
+
+    let repo: CheckedRepo;
+    let branch: string;
+    let commitSha: string | null;
+    try {
+      branch = checkBranch(request.branch);
+      commitSha = request.commitSha === null ? null : checkCommitSha(request.commitSha);
+      repo = await checkRepoUrl(request.repoUrl, { allowLocalRepos: this.options.allowLocalRepos === true });
+    } catch (error) {
+      if (!(error instanceof RepoRefusedError)) throw error;
+      emit(`==> Refused: ${error.message}`);
+      return failed(error.message);
+    }
+    secrets = repo.secrets;
+
+    const dir = join(this.root, 'builds', `${request.buildId}-${request.attempt}`);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dirname(dir), { recursive: true });
+    await mkdir(this.home, { recursive: true });
+    let succeeded = false;
+    try {
+      const git = (args: string[], cwd: string, onLine = emit) =>
+        this.step('git', args, cwd, this.gitEnv(repo), onLine, signal);
+      const gitFailed = (what: string, lines: string[]): LocalBuildOutcome => {
+        const output = redact(lines.join('\n'), secrets);
+        if (UNREACHABLE.test(output)) throw new RepoUnreachableError(`${what} failed: ${output}`);
+        return failed(`${what} failed:\n${output}`.slice(0, ERROR_TAIL_CHARS));
+      };
+
+      emit(`==> Cloning ${repo.url} (branch ${branch})`);
+      const cloneLines: string[] = [];
+      const clone = await git(
+        ['clone', '--depth', '1', '--branch', branch, '--', repo.url, dir],
+        dirname(dir),
+        (line) => {
+          cloneLines.push(line);
+          emit(line);
+        },
+      );
+      if (clone.exitCode !== 0) return gitFailed('git clone', cloneLines);
+
+      if (commitSha !== null) {
+        const resolved = await this.findCommit(commitSha, dir, git);
+        if (typeof resolved !== 'string')
+          return resolved.lines ? gitFailed('git fetch', resolved.lines) : failed(resolved.error);
+        const checkoutLines: string[] = [];
+        const checkout = await git(
+          ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', resolved],
+          dir,
+          (line) => {
+            checkoutLines.push(line);
+            emit(line);
+          },
+        );
+        if (checkout.exitCode !== 0) return gitFailed('git checkout', checkoutLines);
+      }
+      const head: string[] = [];
+      await git(['log', '-1', '--format=%H %s'], dir, (line) => head.push(line));
+      emit(`==> At commit ${head.join(' ')}`);
+
+      const command = request.buildCommand ?? (await this.detectBuildCommand(dir));
+      if (command === null) {
+        emit('==> No build command and no package.json: nothing to build');
+      } else {
+        emit(`==> Running ${request.buildCommand === null ? 'the detected build: ' : ''}${command}`);
+        const env = childEnv({ path: this.path, home: this.home }, request.env);
+        const exit = await this.step('sh', ['-c', command], dir, env, emit, signal);
+        if (exit.exitCode !== 0) {
+          const ending = tail.join('\n').slice(-ERROR_TAIL_CHARS);
+          return failed(`The build command ${describeExit(exit)}. The last lines of its output:\n${ending}`);
+        }
+      }
+      emit('==> Build succeeded');
+      succeeded = true;
+      return { outcome: 'succeeded', artifact: { kind: 'directory', path: dir } };
+    } finally {
+      if (!succeeded) await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Deletes a build's artifact (cleanup after its deployments are gone). Only paths of this runner. */
+  async removeArtifact(artifact: BuildArtifact): Promise<void> {
+    const inside = relative(join(this.root, 'builds'), resolve(artifact.path));
+    if (artifact.kind !== 'directory' || inside === '' || inside.startsWith('..') || inside.includes('/')) {
+      throw new TypeError(`Not an artifact of this runner: ${artifact.path}`);
+    }
+    await rm(resolve(artifact.path), { recursive: true, force: true });
+  }
+
+  /**
+   * The full id of `commitSha` in the clone. A shallow clone holds only the branch tip, so an
+   * older commit is fetched by id, or failing that (servers that refuse unadvertised ids, short
+   * ids) with the whole history of every branch.
+   */
+  private async findCommit(
+    commitSha: string,
+    dir: string,
+    git: (args: string[], cwd: string, onLine?: (line: string) => void) => Promise<GroupExit>,
+  ): Promise<string | { error: string; lines?: string[] }> {
+    const verify = async (): Promise<string | null> => {
+      const out: string[] = [];
+      const exit = await git(['rev-parse', '--verify', '--quiet', `${commitSha}^{commit}`], dir, (line) =>
+        out.push(line),
+      );
+      return exit.exitCode === 0 && out.length === 1 ? out[0]!.trim() : null;
+    };
+    const present = await verify();
+    if (present !== null) return present;
+    if (commitSha.length === 40 || commitSha.length === 64) {
+      const byId = await git(['fetch', '--quiet', '--depth', '1', 'origin', commitSha], dir, () => {});
+      if (byId.exitCode === 0) {
+        const fetched = await verify();
+        if (fetched !== null) return fetched;
+      }
+    }
+    const lines: string[] = [];
+    const all = await git(
+      ['fetch', '--quiet', '--unshallow', '--tags', 'origin', '+refs/heads/*:refs/remotes/origin/*'],
+      dir,
+      (line) => lines.push(line),
+    );
+    if (all.exitCode !== 0) return { error: 'git fetch failed', lines };
+    return (await verify()) ?? { error: `Commit ${commitSha} is not in the repository` };
+  }
+
+  private async detectBuildCommand(dir: string): Promise<string | null> {
+    let manifest: { scripts?: Record<string, unknown> };
+    try {
+      manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (error instanceof SyntaxError) return 'npm install'; // let npm say what is wrong with it
+      throw error;
+    }
+    const locked = (await exists(join(dir, 'package-lock.json'))) || (await exists(join(dir, 'npm-shrinkwrap.json')));
+    const install = locked ? 'npm ci' : 'npm install';
+    return typeof manifest?.scripts?.build === 'string' ? `${install} && npm run build` : install;
+  }
+
+  private gitEnv(repo: CheckedRepo): Record<string, string> {
+    const config = repo.gitConfig;
+    return {
+      ...childEnv({ path: this.path, home: this.home }, {}),
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_ALLOW_PROTOCOL: this.options.allowLocalRepos === true ? 'https:http:file' : 'https',
+      GIT_PROTOCOL_FROM_USER: '0',
+      GIT_CONFIG_COUNT: String(config.length),
+      ...Object.fromEntries(
+        config.flatMap(([key, value], index) => [
+          [`GIT_CONFIG_KEY_${index}`, key],
+          [`GIT_CONFIG_VALUE_${index}`, value],
+        ]),
+      ),
+    };
+  }
+
+  /** Runs one command in its own process group; an abort kills the group, then rethrows the reason. */
+  private async step(
+    file: string,
+    args: string[],
+    cwd: string,
+    env: Record<string, string>,
+    onLine: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<GroupExit> {
+    signal.throwIfAborted();
+    const child = await spawnGroup(file, args, { cwd, env, onLine });
+    const onAbort = (): void => {
+      void child.terminate(this.killGraceMs);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    try {
+      const exit = await child.exited;
+      if (signal.aborted) {
+        await child.terminate(this.killGraceMs);
+        throw signal.reason;
+      }
+      return exit;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function describeExit(exit: GroupExit): string {
+  return exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
