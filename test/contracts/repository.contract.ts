@@ -158,8 +158,9 @@ export function scopedRepositoryContract<N extends EntityName>(
 
   // Two units that read the same version and make the same change (one clock tick): the one that
   // commits second lost the race, though its write would change nothing. A refresh token used by
-  // two requests at once must not yield two winners.
-  test(`${name}: a write of the same change as a unit that committed meanwhile is a conflict`, async (t) => {
+  // two requests at once must not yield two winners. Serial: each run holds two connections at
+  // once, and a dozen of them side by side would take the whole pool and wait for each other.
+  test.serial(`${name}: a write of the same change as a unit that committed meanwhile is a conflict`, async (t) => {
     const { a } = await seeded();
     const uow = getUow();
     const now = new Date('2026-06-02T00:00:00.000Z');
