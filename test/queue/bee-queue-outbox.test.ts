@@ -132,6 +132,7 @@ test('a worker that cannot reach Redis at start fails to start', async (t) => {
   const redis = `redis://127.0.0.1:${await closedPort()}`;
   await t.throwsAsync(
     startWorker({ redis, prefix: subPrefix(), handlers: { run: async () => {}, giveUp: async () => {} } }),
+    { code: 'service_unavailable' },
   );
 });
 

@@ -1,4 +1,4 @@
-import { type Logger, QUEUES, type QueueName, SilentLogger } from '@shipyard/core';
+import { type Logger, QUEUES, type QueueName, ServiceUnavailableError, SilentLogger } from '@shipyard/core';
 import BeeQueue from 'bee-queue';
 import { DEFAULT_PREFIX, type JobEnvelope } from './bee-queue-job-queue.js';
 import {
@@ -154,7 +154,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     await Promise.all(queues.map(({ bq }) => bq.ready()));
   } catch (error) {
     await closeAll();
-    throw error;
+    // node-redis rejects with plain objects too (an AbortError for a reset connection).
+    throw new ServiceUnavailableError('The job queue is unavailable: cannot connect to Redis', { cause: error });
   }
 
   for (const { name, bq } of queues) {
