@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { createDatabase } from '@shipyard/adapters-db';
 import { createScratchPostgres, type ScratchPostgres } from '@shipyard/adapters-db/testing';
 import type { Logger } from '@shipyard/core';
+import { tcpProxy as sharedTcpProxy, type TcpProxy } from '../queue/tcp-proxy.js';
 
 /** What a test registers its cleanups with (ava's `t.teardown`). */
 export type Teardown = (fn: () => Promise<void> | void) => void;
@@ -284,56 +285,13 @@ export async function scratchRedis(teardown: Teardown): Promise<ScratchRedis> {
   };
 }
 
-export interface TcpProxy {
-  readonly port: number;
-  /** Listens again on the same port. */
-  start(): Promise<void>;
-  /** Stops listening and cuts every open connection: new ones are refused. */
-  stop(): Promise<void>;
-}
+export type { TcpProxy };
 
 /** A TCP proxy on 127.0.0.1 to `target`, stopped in teardown. */
 export async function tcpProxy(teardown: Teardown, target: { host: string; port: number }): Promise<TcpProxy> {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const start = async () => {
-    if (server !== undefined) return;
-    const listening = net.createServer((client) => {
-      const upstream = net.connect(target.port, target.host);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-        s.on('close', () => sockets.delete(s));
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    server = listening;
-    listening.listen(port, '127.0.0.1');
-    await once(listening, 'listening');
-    port = (listening.address() as net.AddressInfo).port;
-  };
-  const stop = async () => {
-    const current = server;
-    server = undefined;
-    if (current === undefined) return;
-    const closed = new Promise((resolve) => current.close(resolve));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
-  await start();
-  teardown(stop);
-  return {
-    get port() {
-      return port;
-    },
-    start,
-    stop,
-  };
+  const proxy = await sharedTcpProxy(target);
+  teardown(proxy.stop);
+  return proxy;
 }
 
 export const POSTGRES = { host: '127.0.0.1', port: 5432 };

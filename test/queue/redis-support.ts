@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { parseRedisUrl } from '@shipyard/adapters-queue';
 import BeeQueue from 'bee-queue';
+import { tcpProxy } from './tcp-proxy.js';
 
 /** The shared Redis of the project's machines; tests never touch keys outside their prefix. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -82,36 +83,17 @@ export interface RedisProxyOptions {
 /** A TCP proxy to Redis that can be cut and restored. */
 export async function redisProxy(options: RedisProxyOptions = {}): Promise<RedisProxy> {
   const target = new URL(REDIS_URL);
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const start = async () => {
-    server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 6379), target.hostname);
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => sockets.delete(s));
-      }
-      upstream.pipe(client);
-      const { reply } = options;
-      if (reply === undefined) client.pipe(upstream);
-      else interceptCommands(client, upstream, reply);
-    });
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as net.AddressInfo).port;
-  };
-  const stop = async () => {
-    const current = server;
-    server = undefined;
-    if (current === undefined) return;
-    const closed = new Promise((resolve) => current.close(resolve));
-    for (const s of sockets) s.destroy();
-    await closed;
-  };
-  await start();
-  return { url: () => `redis://127.0.0.1:${port}`, start, stop };
+  const { reply } = options;
+  const proxy = await tcpProxy(
+    { host: target.hostname, port: Number(target.port || 6379) },
+    reply === undefined
+      ? undefined
+      : (client, upstream) => {
+          upstream.pipe(client);
+          interceptCommands(client, upstream, reply);
+        },
+  );
+  return { url: () => `redis://127.0.0.1:${proxy.port}`, start: proxy.start, stop: proxy.stop };
 }
 
 /**

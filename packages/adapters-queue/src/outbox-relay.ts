@@ -1,4 +1,4 @@
-import { ConflictError, type Logger, type RelayOutbox, ServiceUnavailableError } from '@shipyard/core';
+import { isStaleWrite, type Logger, type RelayOutbox, ServiceUnavailableError } from '@shipyard/core';
 
 export interface OutboxRelayOptions {
   relay: Pick<RelayOutbox, 'execute'>;
@@ -15,10 +15,6 @@ export interface OutboxRelayHandle {
   /** Stops the timer and waits for the current run. */
   stop(): Promise<void>;
 }
-
-/** A write lost to a concurrent one (another relay marked the rows), as the core's `isStaleWrite`. */
-const isStaleWrite = (error: unknown): boolean =>
-  error instanceof ConflictError && (error.details as { reason?: unknown } | null)?.reason === 'stale_version';
 
 /**
  * A failed run, at the level it deserves: relays racing each other is normal (debug), the

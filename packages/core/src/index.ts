@@ -47,6 +47,7 @@ export * from './use-cases/reconcile-jobs.use-case.js';
 export * from './use-cases/refresh-session.use-case.js';
 export * from './use-cases/register.use-case.js';
 export * from './use-cases/relay-outbox.use-case.js';
+export { isStaleWrite, retryOnConflict } from './use-cases/retry.js';
 export * from './use-cases/rotate-secrets.use-case.js';
 export * from './use-cases/run-build.use-case.js';
 export * from './use-cases/run-cleanup.use-case.js';
