@@ -442,7 +442,7 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
       for (const status of ['running', 'succeeded', 'failed', 'cancelled'] as const) {
         const build = Build.create(stamps.next(), { serviceId: rows.service.id, branch: 'dev' });
         if (status !== 'cancelled') build.start(stamps.now());
-        if (status === 'succeeded') build.succeed('ok', stamps.now());
+        if (status === 'succeeded') build.succeed('ok', { kind: 'image', ref: 'registry.test/web:1' }, stamps.now());
         if (status === 'failed') build.fail('boom', '', stamps.now());
         if (status === 'cancelled') build.cancel(stamps.now());
         await r.builds.add(tenantId, build);
@@ -650,7 +650,7 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
       for (let i = 0; i < 5; i += 1) {
         const build = Build.create(stamps.next(), { serviceId: rows.service.id, branch: 'main' });
         build.start(stamps.now());
-        build.succeed('', stamps.now());
+        build.succeed('', { kind: 'image', ref: 'registry.test/web:1' }, stamps.now());
         await r.builds.add(tenantId, build);
         builds.push(build);
       }

@@ -40,7 +40,7 @@ test('on PGlite, values with semicolons update under optimistic locking and roun
   await db.uow.run(async (r) => {
     const stored = await r.builds.get(tenant.id, build.id);
     stored.start(now);
-    stored.succeed('step 1; step 2\n$ npm ci; npm run build', now);
+    stored.succeed('step 1; step 2\n$ npm ci; npm run build', { kind: 'directory', path: '/tmp/a;b' }, now);
     await r.builds.update(tenant.id, stored);
   });
   const after = await db.uow.run((r) => r.builds.get(tenant.id, build.id));

@@ -36,6 +36,8 @@ class HangingRunner implements BuildRunner {
     this.calls.push(call);
     return new Promise<never>(() => {});
   }
+
+  async discardArtifact(): Promise<void> {}
 }
 
 test('a handler that never returns is aborted at the timeout, and its build fails after its attempts', async (t) => {

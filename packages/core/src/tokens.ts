@@ -13,6 +13,7 @@ export const TOKENS = {
   JobQueue: Symbol.for('shipyard.JobQueue'),
   BuildRunner: Symbol.for('shipyard.BuildRunner'),
   DeploymentRuntime: Symbol.for('shipyard.DeploymentRuntime'),
+  LogStore: Symbol.for('shipyard.LogStore'),
   OAuthProvider: Symbol.for('shipyard.OAuthProvider'),
   Logger: Symbol.for('shipyard.Logger'),
   CoreSettings: Symbol.for('shipyard.CoreSettings'),

@@ -1,3 +1,4 @@
+import type { BuildArtifact } from '../ports/build-runner.port.js';
 import { ValidationError } from './app.errors.js';
 import { assertTransition, Entity, type NewEntity, type StatusMachine } from './entity.js';
 import type { Service } from './service.entity.js';
@@ -44,6 +45,11 @@ export class Build extends Entity {
   leaseUntil!: Date | null;
   /** The job (outbox message id) that carries the build to a worker. */
   jobId!: string | null;
+  /**
+   * What a succeeded build produced, which its deployments (and later rollbacks) receive; `null`
+   * before it succeeds, and once cleanup discarded it (a rollback to it then needs a rebuild).
+   */
+  artifact!: BuildArtifact | null;
   /** Filled only when loaded with the `service` relation. */
   service?: Service;
 
@@ -61,6 +67,7 @@ export class Build extends Entity {
     build.finishedAt = null;
     build.leaseUntil = null;
     build.jobId = null;
+    build.artifact = null;
     return build;
   }
 
@@ -94,8 +101,15 @@ export class Build extends Entity {
     this.touch(now);
   }
 
-  succeed(logs: string, now: Date): void {
+  succeed(logs: string, artifact: BuildArtifact, now: Date): void {
     this.finish('succeeded', logs, null, now);
+    this.artifact = artifact;
+  }
+
+  /** Cleanup deleted the artifact: a deployment of this build now needs a rebuild. */
+  discardArtifact(now: Date): void {
+    this.artifact = null;
+    this.touch(now);
   }
 
   fail(error: string, logs: string, now: Date): void {

@@ -2,6 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { ValidationError } from './app.errors.js';
 import type { NewEntity } from './entity.js';
 import { Project } from './project.entity.js';
+import { maskRepoUrl, parseRepoUrl, repoUrlWithCredentials } from './repo-url.js';
 import { checkEnvVars, MAX_ENV_VALUE_LENGTH, Service } from './service.entity.js';
 import { Team } from './team.entity.js';
 import { TeamMember } from './team-member.entity.js';
@@ -61,13 +62,58 @@ test('a service refuses a name that is not lowercase letters, digits and inner h
   t.is(service({ name: 'web-2' }).name, 'web-2');
 });
 
-test('a service refuses a repo url that is not https, ssh or git', (t) => {
-  for (const repoUrl of ['not a url', 'ftp://example.com/repo', 'file:///etc/passwd', 'javascript:alert(1)']) {
+test('a service refuses a repo url that is not https, or names a local host', (t) => {
+  for (const repoUrl of [
+    'not a url',
+    'ftp://example.com/repo',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'git@github.com:acme/web.git',
+    'ssh://git@example.com/acme/web',
+    'ssh://-oProxyCommand=touch%20x/y',
+    'https://-oProxyCommand=x/y',
+    'http://example.com/acme/web',
+    'https://169.254.169.254/latest',
+    'https://127.0.0.1/x',
+    'https://0x7f.1/x',
+    'https://localhost/x',
+    'https://[::1]/x',
+    'https://10.1.2.3/x',
+    'https://example.com/',
+    'https://example.com/a b',
+  ]) {
     throwsOnFields(t, () => service({ repoUrl }), ['repoUrl']);
   }
-  for (const repoUrl of ['git@github.com:acme/web.git', 'ssh://git@example.com/acme/web', 'https://example.com/a']) {
-    t.is(service({ repoUrl }).repoUrl, repoUrl);
+  t.is(service({ repoUrl: 'https://example.com/a' }).repoUrl, 'https://example.com/a');
+});
+
+test('local repositories pass only under a policy that allows them', (t) => {
+  const local = { allowLocalRepos: true };
+  for (const repoUrl of ['file:///srv/git/web.git', 'http://127.0.0.1:9418/web.git']) {
+    t.is(Service.create(ctx, { projectId: PROJECT_ID, name: 'web', repoUrl }, local).repoUrl, repoUrl);
   }
+  throwsOnFields(
+    t,
+    () => Service.create(ctx, { projectId: PROJECT_ID, name: 'web', repoUrl: 'file://host/x' }, local),
+    ['repoUrl'],
+  );
+});
+
+test('a repo url gives its credentials apart, and a masked one keeps the stored ones', (t) => {
+  const policy = { allowLocalRepos: false };
+  t.deepEqual(parseRepoUrl('https://x-access-token:ghp_abc123@github.com/acme/web.git', policy), {
+    url: 'https://github.com/acme/web.git',
+    credentials: 'x-access-token:ghp_abc123',
+    keepsCredentials: false,
+  });
+  t.deepEqual(parseRepoUrl('https://ghp_abc123@github.com/acme/web.git', policy).credentials, 'ghp_abc123');
+  t.true(parseRepoUrl(maskRepoUrl('https://github.com/acme/web.git', true), policy).keepsCredentials);
+  t.is(maskRepoUrl('https://github.com/acme/web.git', true), 'https://****@github.com/acme/web.git');
+  t.is(
+    repoUrlWithCredentials('https://github.com/acme/web.git', 'u%40x:p%3Aw'),
+    'https://u%40x:p%3Aw@github.com/acme/web.git',
+  );
+  throwsOnFields(t, () => service({ repoUrl: 'https://u:p@github.com/acme/web.git' }), ['repoUrl']);
 });
 
 test('a service refuses an invalid git branch name', (t) => {

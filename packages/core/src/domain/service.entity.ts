@@ -1,6 +1,7 @@
 import { ValidationError } from './app.errors.js';
 import { Entity, type NewEntity } from './entity.js';
 import type { Project } from './project.entity.js';
+import { parseRepoUrl, type RepoUrlPolicy } from './repo-url.js';
 import { boolean, integer, optionalText, text } from './validate.js';
 
 export const SERVICE_STATUSES = ['idle', 'building', 'deploying', 'live', 'failed'] as const;
@@ -10,7 +11,6 @@ const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 // A git ref name as `git check-ref-format` allows it, minus the rarely used corners.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: git forbids control characters in ref names
 const BRANCH = /^(?!\/|-)(?!.*(?:\/\/|\.\.|@\{|\/$|\.lock$|\.$))[^\x00-\x20~^:?*[\\\x7f]{1,255}$/;
-const SCP_LIKE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._/~-]+$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const MAX_ENV_VARS = 200;
 export const MAX_ENV_VALUE_LENGTH = 32_768;
@@ -29,19 +29,26 @@ export function checkBranch(field: string, value: unknown): string {
   return branch;
 }
 
-export function checkRepoUrl(value: unknown): string {
-  const raw = text('repoUrl', value, { max: 2048 });
-  if (SCP_LIKE.test(raw)) return raw;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw ValidationError.field('repoUrl', 'must be an https, ssh or git URL');
+/**
+ * A repository URL as stored: checked under the server's policy, and without credentials (the
+ * use cases take them out and store them encrypted, see `parseRepoUrl`).
+ */
+export function checkRepoUrl(value: unknown, policy: RepoUrlPolicy = { allowLocalRepos: false }): string {
+  const parsed = parseRepoUrl(value, policy);
+  if (parsed.credentials !== null || parsed.keepsCredentials) {
+    throw ValidationError.field('repoUrl', 'must not carry credentials here');
   }
-  if (!['https:', 'http:', 'ssh:', 'git:'].includes(url.protocol) || url.hostname === '') {
-    throw ValidationError.field('repoUrl', 'must be an https, ssh or git URL');
+  return parsed.url;
+}
+
+/** A path the app answers 2xx on once it is ready; `null` means `/`. */
+export function checkHealthCheckPath(value: unknown): string | null {
+  const path = optionalText('healthCheckPath', value, 1024);
+  if (path === null) return null;
+  if (!path.startsWith('/') || path.startsWith('//') || /[\s\p{Cc}#]/u.test(path)) {
+    throw ValidationError.field('healthCheckPath', 'must be a path starting with "/" (no spaces, no fragment)');
   }
-  return raw;
+  return path;
 }
 
 /** Checks plain env vars before they are encrypted; names are case-sensitive. */
@@ -75,6 +82,7 @@ export interface ServiceSettings {
   startCommand: string | null;
   port: number | null;
   autoDeploy: boolean;
+  healthCheckPath: string | null;
 }
 
 export class Service extends Entity {
@@ -86,6 +94,13 @@ export class Service extends Entity {
   startCommand!: string | null;
   port!: number | null;
   autoDeploy!: boolean;
+  /** Polled until the app answers 2xx before a deployment takes traffic; `null` means `/`. */
+  healthCheckPath!: string | null;
+  /**
+   * The credentials of `repoUrl` (`user:token`, or a lone token), as ciphertext from the
+   * `Encryptor` port; `repoUrl` itself holds none. Never shown: the URL is shown masked.
+   */
+  repoCredentials!: string | null;
   /** Variable name → ciphertext from the `Encryptor` port. Never shown in the clear. */
   env!: Record<string, string>;
   status!: ServiceStatus;
@@ -95,25 +110,28 @@ export class Service extends Entity {
   static create(
     ctx: NewEntity,
     input: { projectId: string; name: string; repoUrl: string } & Partial<Omit<ServiceSettings, 'name' | 'repoUrl'>>,
+    policy?: RepoUrlPolicy,
   ): Service {
     const service = new Service();
     service.init(ctx);
     service.projectId = input.projectId;
     service.name = checkServiceName(input.name);
-    service.repoUrl = checkRepoUrl(input.repoUrl);
+    service.repoUrl = checkRepoUrl(input.repoUrl, policy);
     service.branch = checkBranch('branch', input.branch ?? 'main');
     service.buildCommand = optionalText('buildCommand', input.buildCommand, 1000);
     service.startCommand = optionalText('startCommand', input.startCommand, 1000);
     service.port = input.port == null ? null : integer('port', input.port, 1, 65535);
     service.autoDeploy = input.autoDeploy == null ? false : boolean('autoDeploy', input.autoDeploy);
+    service.healthCheckPath = checkHealthCheckPath(input.healthCheckPath);
+    service.repoCredentials = null;
     service.env = {};
     service.status = 'idle';
     return service;
   }
 
-  update(changes: Partial<ServiceSettings>, now: Date): void {
+  update(changes: Partial<ServiceSettings>, now: Date, policy?: RepoUrlPolicy): void {
     if (changes.name !== undefined) this.name = checkServiceName(changes.name);
-    if (changes.repoUrl !== undefined) this.repoUrl = checkRepoUrl(changes.repoUrl);
+    if (changes.repoUrl !== undefined) this.repoUrl = checkRepoUrl(changes.repoUrl, policy);
     if (changes.branch !== undefined) this.branch = checkBranch('branch', changes.branch);
     if (changes.buildCommand !== undefined) {
       this.buildCommand = optionalText('buildCommand', changes.buildCommand, 1000);
@@ -125,6 +143,13 @@ export class Service extends Entity {
       this.port = changes.port === null ? null : integer('port', changes.port, 1, 65535);
     }
     if (changes.autoDeploy !== undefined) this.autoDeploy = boolean('autoDeploy', changes.autoDeploy);
+    if (changes.healthCheckPath !== undefined) this.healthCheckPath = checkHealthCheckPath(changes.healthCheckPath);
+    this.touch(now);
+  }
+
+  /** The ciphertext of the repository's credentials, or `null` to drop them. */
+  setRepoCredentials(ciphertext: string | null, now: Date): void {
+    this.repoCredentials = ciphertext;
     this.touch(now);
   }
 

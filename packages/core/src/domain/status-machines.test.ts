@@ -46,7 +46,7 @@ function deploymentIn(status: DeploymentStatus): Deployment {
 
 const moveBuild = (build: Build, to: BuildStatus): void => {
   if (to === 'running') build.start(T1);
-  else if (to === 'succeeded') build.succeed('ok', T1);
+  else if (to === 'succeeded') build.succeed('ok', { kind: 'image', ref: 'x' }, T1);
   else if (to === 'failed') build.fail('broken', 'log', T1);
   else if (to === 'cancelled') build.cancel(T1);
   else throw new Error(`no method moves a build to ${to}`);

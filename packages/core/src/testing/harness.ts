@@ -3,6 +3,7 @@ import type { Principal, Role } from '../domain/role.js';
 import type { Tenant } from '../domain/tenant.entity.js';
 import type { Job } from '../jobs/job.types.js';
 import { JobHandlers } from '../jobs/job-handlers.js';
+import type { LogStore } from '../ports/log-store.port.js';
 import type { UnitOfWork } from '../ports/unit-of-work.port.js';
 import { type CoreDeps, type CoreSettings, DEFAULT_SETTINGS } from '../use-cases/core-deps.js';
 import { createUseCases, type UseCases } from '../use-cases/create-use-cases.js';
@@ -12,6 +13,7 @@ import { FakePasswordHasher } from './fake-password-hasher.js';
 import { FakeTokenIssuer } from './fake-token-issuer.js';
 import { FixedClock } from './fixed-clock.js';
 import { InMemoryDatabase } from './in-memory-database.js';
+import { InMemoryLogStore } from './in-memory-log-store.js';
 import { InMemoryTokenBlacklist } from './in-memory-token-blacklist.js';
 import { InMemoryUnitOfWork } from './in-memory-unit-of-work.js';
 import { MemoryLogger } from './memory-logger.js';
@@ -29,6 +31,8 @@ export interface HarnessOptions {
   oauthProviders?: CoreDeps['oauthProviders'];
   /** Another unit of work (a database adapter's) in place of the in-memory one. */
   uow?: UnitOfWork;
+  /** Another log store (a database adapter's) in place of the in-memory one. */
+  logStore?: LogStore;
 }
 
 export interface DrainReport {
@@ -62,6 +66,7 @@ export class TestHarness {
   readonly jobs = new RecordingJobQueue();
   readonly buildRunner: SimulatedBuildRunner;
   readonly runtime: SimulatedDeploymentRuntime;
+  readonly logStore: LogStore;
   readonly logger = new MemoryLogger();
   readonly deps: CoreDeps;
   readonly useCases: UseCases;
@@ -76,6 +81,7 @@ export class TestHarness {
     this.blacklist = new InMemoryTokenBlacklist(this.clock);
     this.buildRunner = options.buildRunner ?? new SimulatedBuildRunner();
     this.runtime = options.runtime ?? new SimulatedDeploymentRuntime();
+    this.logStore = options.logStore ?? new InMemoryLogStore(this.clock);
     this.deps = {
       uow: this.uow,
       clock: this.clock,
@@ -87,6 +93,7 @@ export class TestHarness {
       jobs: this.jobs,
       buildRunner: this.buildRunner,
       runtime: this.runtime,
+      logStore: this.logStore,
       logger: this.logger,
       // No polling timers in tests: cancellation is seen when the build finishes.
       settings: { ...DEFAULT_SETTINGS, cancelCheckIntervalMs: 0, ...options.settings },

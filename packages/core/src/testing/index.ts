@@ -10,6 +10,7 @@ export { FakeTokenIssuer } from './fake-token-issuer.js';
 export { FixedClock } from './fixed-clock.js';
 export { createTestHarness, type DrainReport, type HarnessOptions, type SignedUp, TestHarness } from './harness.js';
 export { cloneRow, InMemoryDatabase, InMemoryTransaction, type Row } from './in-memory-database.js';
+export { DEFAULT_MAX_CHUNKS, InMemoryLogStore } from './in-memory-log-store.js';
 export {
   createInMemoryRepositories,
   InMemoryBuildRepository,
@@ -26,4 +27,4 @@ export { type LogEntry, MemoryLogger } from './memory-logger.js';
 export { RecordingJobQueue } from './recording-job-queue.js';
 export { SequentialIdGenerator } from './sequential-id-generator.js';
 export { defaultBuildFailure, SimulatedBuildRunner, type SimulationOptions } from './simulated-build-runner.js';
-export { SimulatedDeploymentRuntime } from './simulated-deployment-runtime.js';
+export { SimulatedDeploymentRuntime, type SimulatedInstance } from './simulated-deployment-runtime.js';

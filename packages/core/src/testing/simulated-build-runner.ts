@@ -1,4 +1,4 @@
-import type { BuildOutcome, BuildRequest, BuildRunner } from '../ports/build-runner.port.js';
+import type { BuildArtifact, BuildOutcome, BuildRequest, BuildRunner } from '../ports/build-runner.port.js';
 
 export interface SimulationOptions<R> {
   /** How long each run takes (real time). */
@@ -40,6 +40,8 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
 export class SimulatedBuildRunner implements BuildRunner {
   /** Every request it received, in order. */
   readonly calls: BuildRequest[] = [];
+  /** Every artifact passed to `discardArtifact`, in order. */
+  readonly discarded: BuildArtifact[] = [];
   private remainingInfraFailures: number;
 
   constructor(private readonly options: SimulationOptions<BuildRequest> = {}) {
@@ -67,6 +69,13 @@ export class SimulatedBuildRunner implements BuildRunner {
       return { outcome: 'failed', error: failure };
     }
     log('Build succeeded');
-    return { outcome: 'succeeded' };
+    return {
+      outcome: 'succeeded',
+      artifact: { kind: 'image', ref: `simulated/${request.serviceId}:${request.buildId}` },
+    };
+  }
+
+  async discardArtifact(artifact: BuildArtifact): Promise<void> {
+    this.discarded.push(artifact);
   }
 }

@@ -6,6 +6,7 @@ import type { DeploymentRuntime } from '../ports/deployment-runtime.port.js';
 import type { Encryptor } from '../ports/encryptor.port.js';
 import type { IdGenerator } from '../ports/id-generator.port.js';
 import type { JobQueue } from '../ports/job-queue.port.js';
+import type { LogStore } from '../ports/log-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { OAuthProvider } from '../ports/oauth-provider.port.js';
 import type { PasswordHasher } from '../ports/password-hasher.port.js';
@@ -44,6 +45,12 @@ export interface CoreSettings {
    * attempt ends without it. Keep it below the queue's own grace (5 s) so the row records why.
    */
   runnerAbortGraceMs: number;
+  /** Accept `file://` and `http://` repositories and local hosts (development and tests only). */
+  allowLocalRepos: boolean;
+  /** Artifacts of this many newest succeeded builds per service are kept for rollbacks. */
+  keepArtifacts: number;
+  /** Build and deployment output is written to the log store at most this often. */
+  logFlushMs: number;
 }
 
 export const DEFAULT_SETTINGS: CoreSettings = {
@@ -57,6 +64,9 @@ export const DEFAULT_SETTINGS: CoreSettings = {
   reconcileGraceMs: 10_000,
   databaseWaitMs: 60_000,
   runnerAbortGraceMs: 2_000,
+  allowLocalRepos: false,
+  keepArtifacts: 3,
+  logFlushMs: 200,
 };
 
 /** Every port the use cases draw on. Each use case declares the subset it needs. */
@@ -71,6 +81,8 @@ export interface CoreDeps {
   jobs: JobQueue;
   buildRunner: BuildRunner;
   runtime: DeploymentRuntime;
+  /** Where build and deployment output is kept for the API to show while it is written. */
+  logStore: LogStore;
   logger: Logger;
   settings: CoreSettings;
   /** Configured sign-in providers; sign-in with one that is absent is `not_found`. */

@@ -9,6 +9,7 @@ import {
   RollbackDeployment,
 } from './deployment.use-cases.js';
 import { GetJob, ListJobs, RecordJobFailure, RetryJob } from './job.use-cases.js';
+import { ReadLogs } from './log.use-cases.js';
 import { Login } from './login.use-case.js';
 import { Logout } from './logout.use-case.js';
 import { BeginOAuthSignIn, CompleteOAuthSignIn, ListOAuthAccounts, UnlinkOAuthAccount } from './oauth.use-cases.js';
@@ -88,6 +89,7 @@ export function createUseCases(deps: CoreDeps) {
     getDeployment: new GetDeployment(deps),
     rollbackDeployment: new RollbackDeployment(deps),
     cancelDeployment: new CancelDeployment(deps),
+    readLogs: new ReadLogs(deps),
     listJobs: new ListJobs(deps),
     getJob: new GetJob(deps),
     retryJob: new RetryJob(deps),

@@ -25,6 +25,11 @@ export async function startDeployment(
       status: build.status,
     });
   }
+  if (build.artifact === null) {
+    throw new ConflictError('The artifact of this build was cleaned up: build the commit again to deploy it', {
+      field: 'buildId',
+    });
+  }
   const deployment = Deployment.create(stamp(deps), { serviceId: service.id, buildId: build.id });
   const job = await scheduleJob(deps, repos, 'deployment.run', { tenant_id: tenantId, deployment_id: deployment.id });
   deployment.jobId = job.id;

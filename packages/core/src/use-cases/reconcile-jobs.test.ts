@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { BuildOutcome, BuildRequest, BuildRunner } from '../ports/build-runner.port.js';
-import type { DeploymentOutcome, DeploymentRequest, DeploymentRuntime } from '../ports/deployment-runtime.port.js';
-import { SimulatedBuildRunner, type SimulatedDeploymentRuntime, TestHarness } from '../testing/index.js';
+import type { DeploymentOutcome, DeploymentRequest } from '../ports/deployment-runtime.port.js';
+import { SimulatedBuildRunner, SimulatedDeploymentRuntime, TestHarness } from '../testing/index.js';
 import type { CoreSettings } from './core-deps.js';
 
 const LEASE_MS = 15_000;
@@ -156,6 +156,7 @@ class HangingRunner implements BuildRunner {
     this.aborted += 1;
     return { outcome: 'failed', error: 'stopped' };
   }
+  async discardArtifact(): Promise<void> {}
 }
 
 test('a job aborted by its timeout frees the build for a retry, and the last timed-out attempt fails it', async (t) => {
@@ -193,11 +194,11 @@ test('a job aborted by its timeout frees the build for a retry, and the last tim
 });
 
 /** A runtime that deploys until aborted, counting its calls. */
-class SlowRuntime implements DeploymentRuntime {
-  calls = 0;
+class SlowRuntime extends SimulatedDeploymentRuntime {
+  deploys = 0;
   aborted = 0;
-  async deploy(request: DeploymentRequest, signal: AbortSignal): Promise<DeploymentOutcome> {
-    this.calls += 1;
+  override async deploy(request: DeploymentRequest, signal: AbortSignal): Promise<DeploymentOutcome> {
+    this.deploys += 1;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 200);
       signal.addEventListener(
@@ -236,7 +237,7 @@ test('a deployment job delivered twice at once deploys once', async (t) => {
   const { runtime, uc, owner, deployment, payload } = await deployable();
   const results = await Promise.all([uc.runDeployment.execute(payload), uc.runDeployment.execute(payload)]);
   t.deepEqual([...results].sort(), ['live', 'skipped']);
-  t.is(runtime.calls, 1);
+  t.is(runtime.deploys, 1);
   const done = await uc.getDeployment.execute(owner, deployment.id);
   t.is(done.status, 'live');
   t.is(done.attempt, 1);
@@ -301,6 +302,7 @@ test('a runner that ignores its aborted signal loses its attempt anyway: the row
       calls += 1;
       return new Promise<BuildOutcome>(() => {});
     },
+    discardArtifact: async () => {},
   };
   const { principal: owner } = await harness.signUp();
   const uc = harness.useCases;

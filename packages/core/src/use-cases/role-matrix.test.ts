@@ -109,6 +109,11 @@ const CASES: Case[] = [
     run: (w, a) => w.harness.useCases.getBuild.execute(a, w.builds[0]!.id),
   },
   {
+    does: 'read a build log',
+    minimum: 'viewer',
+    run: (w, a) => w.harness.useCases.readLogs.execute(a, { kind: 'build', id: w.builds[0]!.id }),
+  },
+  {
     does: 'list deployments',
     minimum: 'viewer',
     run: (w, a) => w.harness.useCases.listDeployments.execute(a, w.service.id),

@@ -2,18 +2,18 @@ import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
 import { oauthTokenContext } from './oauth.use-cases.js';
 import { retryOnConflict } from './retry.js';
-import { envContext } from './service-env.js';
+import { envContext, repoCredentialsContext } from './service-env.js';
 
 export interface RotationReport {
   tenants: number;
-  /** Values re-encrypted under the current key (env vars and OAuth tokens). */
+  /** Values re-encrypted under the current key (env vars, repository credentials, OAuth tokens). */
   reencrypted: number;
   servicesUpdated: number;
   oauthAccountsUpdated: number;
 }
 
 /**
- * Re-encrypts every stored secret (service env vars, OAuth access tokens) that was made with an
+ * Re-encrypts every stored secret (service env vars and repository credentials, OAuth access tokens) that was made with an
  * older key, under the current one. One transaction per batch of rows, and rows already under
  * the current key are skipped, so an interrupted run loses nothing and the next run resumes.
  * Once it has finished, old keys can be removed from the key list.
@@ -51,15 +51,22 @@ export class RotateSecrets {
           );
           for (const service of page.items) {
             const stale = Object.entries(service.env).filter(([, ciphertext]) => encryptor.needsRotation(ciphertext));
-            if (stale.length === 0) continue;
+            const credentials = service.repoCredentials;
+            const staleCredentials = credentials !== null && encryptor.needsRotation(credentials);
+            if (stale.length === 0 && !staleCredentials) continue;
             const env = { ...service.env };
             for (const [name, ciphertext] of stale) {
               const context = envContext(tenantId, service.id, name);
               env[name] = await encryptor.encrypt(await encryptor.decrypt(ciphertext, context), context);
             }
-            service.replaceEnv(env, clock.now());
+            if (stale.length > 0) service.replaceEnv(env, clock.now());
+            if (staleCredentials) {
+              const context = repoCredentialsContext(tenantId, service.id);
+              const plain = await encryptor.decrypt(credentials, context);
+              service.setRepoCredentials(await encryptor.encrypt(plain, context), clock.now());
+            }
             await repos.services.update(tenantId, service);
-            report.reencrypted += stale.length;
+            report.reencrypted += stale.length + (staleCredentials ? 1 : 0);
             report.servicesUpdated += 1;
           }
           return page.items.length;

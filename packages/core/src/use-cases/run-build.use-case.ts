@@ -9,7 +9,7 @@ import { abandonAfterAbort, abortKind, leaseEnd, linkedController, waitForDataba
 import { BUILD_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
-import { decryptEnv } from './service-env.js';
+import { cloneUrl, decryptEnv } from './service-env.js';
 
 export type RunBuildResult = 'succeeded' | 'failed' | 'skipped';
 
@@ -98,11 +98,13 @@ export class RunBuild {
     logger: CoreDeps['logger'],
   ): Promise<BuildOutcome> {
     let env: Record<string, string>;
+    let repoUrl: string;
     try {
       env = await decryptEnv(this.deps.encryptor, tenantId, service.id, service.env);
+      repoUrl = await cloneUrl(this.deps.encryptor, tenantId, service);
     } catch (error) {
-      logger.error({ err: error }, 'cannot decrypt the service env vars');
-      return { outcome: 'failed', error: 'The service env vars cannot be decrypted' };
+      logger.error({ err: error }, 'cannot decrypt the service env vars or repository credentials');
+      return { outcome: 'failed', error: 'The service env vars or repository credentials cannot be decrypted' };
     }
     return this.deps.buildRunner.run(
       {
@@ -110,7 +112,7 @@ export class RunBuild {
         buildId: build.id,
         serviceId: service.id,
         attempt: build.attempt,
-        repoUrl: service.repoUrl,
+        repoUrl,
         branch: build.branch,
         commitSha: build.commitSha,
         buildCommand: service.buildCommand,
@@ -178,7 +180,7 @@ export class RunBuild {
       if (build === null || build.status !== 'running' || build.attempt !== attempt) return 'skipped';
       const now = this.deps.clock.now();
       const succeeded = outcome.outcome === 'succeeded';
-      if (outcome.outcome === 'succeeded') build.succeed(logs, now);
+      if (outcome.outcome === 'succeeded') build.succeed(logs, outcome.artifact, now);
       else build.fail(outcome.error, logs, now);
       await repos.builds.update(tenantId, build);
 

@@ -135,15 +135,23 @@ export class RunDeployment {
   }
 
   private async request(tenantId: string, deployment: Deployment): Promise<DeploymentRequest | { error: string }> {
-    const service = await this.deps.uow.run((repos) => repos.services.get(tenantId, deployment.serviceId));
+    const { service, build } = await this.deps.uow.run(async (repos) => ({
+      service: await repos.services.get(tenantId, deployment.serviceId),
+      build: await repos.builds.find(tenantId, deployment.buildId),
+    }));
+    if (build?.artifact == null) {
+      return { error: 'The artifact of its build is gone (cleaned up, or the build was deleted): build again' };
+    }
     const request = {
       tenantId,
       deploymentId: deployment.id,
       serviceId: service.id,
       serviceName: service.name,
       buildId: deployment.buildId,
+      artifact: build.artifact,
       port: service.port,
       startCommand: service.startCommand,
+      healthCheckPath: service.healthCheckPath ?? '/',
     };
     try {
       return { ...request, env: await decryptEnv(this.deps.encryptor, tenantId, service.id, service.env) };

@@ -1,8 +1,10 @@
+import { ValidationError } from '../domain/app.errors.js';
+import { parseRepoUrl } from '../domain/repo-url.js';
 import { type Principal, requireRole } from '../domain/role.js';
 import { checkEnvVars, Service, type ServiceSettings } from '../domain/service.entity.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { type CoreDeps, stamp } from './core-deps.js';
-import { envContext, MASK } from './service-env.js';
+import { envContext, MASK, repoCredentialsContext } from './service-env.js';
 
 export class ListServices {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
@@ -28,12 +30,41 @@ export class GetService {
 
 export type ServiceInput = Pick<ServiceSettings, 'name' | 'repoUrl'> & Partial<ServiceSettings>;
 
+type RepoDeps = Pick<CoreDeps, 'clock' | 'encryptor' | 'settings'>;
+
+/**
+ * Checks the repository URL under the server's policy and stores its credentials, if any,
+ * encrypted (bound to tenant and service); the URL kept in the clear has none. A URL that names
+ * the masked credentials keeps the stored ones, so a service read and written back is unchanged.
+ */
+async function applyRepoUrl(deps: RepoDeps, tenantId: string, service: Service, value: unknown): Promise<void> {
+  const policy = { allowLocalRepos: deps.settings.allowLocalRepos };
+  const parsed = parseRepoUrl(value, policy);
+  const now = deps.clock.now();
+  service.update({ repoUrl: parsed.url }, now, policy);
+  if (parsed.keepsCredentials) {
+    if (service.repoCredentials === null) {
+      throw ValidationError.field('repoUrl', 'names masked credentials, but the service has none stored');
+    }
+    return;
+  }
+  const ciphertext =
+    parsed.credentials === null
+      ? null
+      : await deps.encryptor.encrypt(parsed.credentials, repoCredentialsContext(tenantId, service.id));
+  service.setRepoCredentials(ciphertext, now);
+}
+
 export class CreateService {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'encryptor' | 'settings'>) {}
 
   async execute(actor: Principal, projectId: string, input: ServiceInput): Promise<Service> {
     requireRole(actor, 'member');
-    const service = Service.create(stamp(this.deps), { ...input, projectId });
+    const { repoUrl, ...settings } = input;
+    const policy = { allowLocalRepos: this.deps.settings.allowLocalRepos };
+    const parsed = parseRepoUrl(repoUrl, policy);
+    const service = Service.create(stamp(this.deps), { ...settings, repoUrl: parsed.url, projectId }, policy);
+    await applyRepoUrl(this.deps, actor.tenantId, service, repoUrl);
     return this.deps.uow.run(async (repos) => {
       await repos.projects.get(actor.tenantId, projectId);
       await repos.services.add(actor.tenantId, service);
@@ -43,13 +74,15 @@ export class CreateService {
 }
 
 export class UpdateService {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'encryptor' | 'settings'>) {}
 
   async execute(actor: Principal, serviceId: string, changes: Partial<ServiceSettings>): Promise<Service> {
     requireRole(actor, 'member');
+    const { repoUrl, ...rest } = changes;
     return this.deps.uow.run(async (repos) => {
       const service = await repos.services.get(actor.tenantId, serviceId);
-      service.update(changes, this.deps.clock.now());
+      service.update(rest, this.deps.clock.now());
+      if (repoUrl !== undefined) await applyRepoUrl(this.deps, actor.tenantId, service, repoUrl);
       await repos.services.update(actor.tenantId, service);
       return service;
     });
