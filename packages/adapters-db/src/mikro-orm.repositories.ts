@@ -11,6 +11,7 @@ import {
   type RefreshTokenRepository,
   type Repositories,
   type TenantRepository,
+  type RunningDeploymentRow,
   type UnsettledRow,
   type User,
   type UserRepository,
@@ -97,6 +98,14 @@ async function unsettledRows(
       disableIdentityMap: true,
     },
   )) as unknown as { id: string; serviceId: string }[];
+  return withTenants(manager, rows);
+}
+
+/** The tenant of each build or deployment row, through its service and project (rows gone meanwhile are left out). */
+async function withTenants<R extends { id: string; serviceId: string }>(
+  manager: EntityManager,
+  rows: readonly R[],
+): Promise<Array<R & UnsettledRow>> {
   if (rows.length === 0) return [];
   const services = await manager.find(
     ENTITY_CLASSES.service,
@@ -110,10 +119,10 @@ async function unsettledRows(
   );
   const projectOf = new Map(services.map((service) => [service.id, service.projectId]));
   const tenantOf = new Map(projects.map((project) => [project.id, project.tenantId]));
-  const found: UnsettledRow[] = [];
+  const found: Array<R & UnsettledRow> = [];
   for (const row of rows) {
     const tenantId = tenantOf.get(projectOf.get(row.serviceId) ?? '');
-    if (tenantId !== undefined) found.push({ id: row.id, tenantId });
+    if (tenantId !== undefined) found.push({ ...row, id: row.id, tenantId });
   }
   return found;
 }
@@ -126,6 +135,24 @@ export class MikroOrmDeploymentRepository
     return this.guard(() =>
       unsettledRows(this.em, 'deployment', { waiting: 'pending', running: 'deploying' }, options),
     );
+  }
+
+  listRunning(options: { limit: number }): Promise<RunningDeploymentRow[]> {
+    return this.guard(async () => {
+      if (options.limit <= 0) return [];
+      const rows = (await this.em.find(
+        ENTITY_CLASSES.deployment,
+        { status: { $in: ['live', 'deploying'] } } as never,
+        {
+          fields: ['id', 'serviceId', 'status'] as never,
+          orderBy: { createdAt: 'asc', id: 'asc' } as never,
+          limit: options.limit,
+          disableIdentityMap: true,
+        },
+      )) as unknown as { id: string; serviceId: string; status: 'live' | 'deploying' }[];
+      const found = await withTenants(this.em, rows);
+      return found.map(({ id, tenantId, status }) => ({ id, tenantId, status }));
+    });
   }
 }
 

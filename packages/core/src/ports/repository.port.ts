@@ -83,7 +83,18 @@ export interface JobRowRepository<T extends Entity> extends ScopedRepository<T> 
   listUnsettled(options: { waitingBefore: Date; leaseEndedBefore: Date; limit: number }): Promise<UnsettledRow[]>;
 }
 
-export type DeploymentRepository = JobRowRepository<Deployment>;
+/** A deployment whose instance should be running (`live`) or is being started (`deploying`). */
+export interface RunningDeploymentRow extends UnsettledRow {
+  status: 'live' | 'deploying';
+}
+
+export interface DeploymentRepository extends JobRowRepository<Deployment> {
+  /**
+   * Platform-wide, for the runtime's reconciler: every deployment that is `live` or `deploying`,
+   * oldest first, at most `limit`.
+   */
+  listRunning(options: { limit: number }): Promise<RunningDeploymentRow[]>;
+}
 
 export interface BuildRepository extends JobRowRepository<Build> {
   /**

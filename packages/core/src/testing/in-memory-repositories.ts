@@ -24,6 +24,7 @@ import type {
   OutboxRepository,
   RefreshTokenRepository,
   Repositories,
+  RunningDeploymentRow,
   ScopedRepository,
   TenantRepository,
   UnsettledRow,
@@ -276,6 +277,18 @@ export class InMemoryDeploymentRepository
       { waiting: 'pending', running: 'deploying' },
       options,
     );
+  }
+
+  async listRunning(options: { limit: number }): Promise<RunningDeploymentRow[]> {
+    const rows = [...this.allRows()].filter((row) => row.status === 'live' || row.status === 'deploying');
+    rows.sort((a, b) => compareRows(a, b, 'createdAt', 'asc'));
+    const found: RunningDeploymentRow[] = [];
+    for (const row of rows) {
+      if (found.length >= options.limit) break;
+      const tenantId = this.tenantOf(row);
+      if (tenantId !== undefined) found.push({ id: row.id, tenantId, status: row.status as 'live' | 'deploying' });
+    }
+    return found;
   }
 }
 

@@ -1,3 +1,4 @@
+import { maskRepoUrl } from '../domain/repo-url.js';
 import type { BuildArtifact, BuildOutcome, BuildRequest, BuildRunner } from '../ports/build-runner.port.js';
 
 export interface SimulationOptions<R> {
@@ -16,6 +17,19 @@ export const defaultBuildFailure = (request: BuildRequest): string | null =>
   request.buildCommand !== null && FAILING_COMMAND.test(request.buildCommand)
     ? `Build command exited with a non-zero status: ${request.buildCommand}`
     : null;
+
+/** The URL as a log may show it: credentials masked. */
+function withoutCredentials(repoUrl: string): string {
+  try {
+    const url = new URL(repoUrl);
+    return maskRepoUrl(
+      url.href.replace(`${url.username}${url.password ? `:${url.password}` : ''}@`, ''),
+      url.username !== '',
+    );
+  } catch {
+    return repoUrl;
+  }
+}
 
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
@@ -54,7 +68,7 @@ export class SimulatedBuildRunner implements BuildRunner {
       this.remainingInfraFailures -= 1;
       throw new Error('simulated infrastructure failure: build host unreachable');
     }
-    log(`Cloning ${request.repoUrl} (${request.commitSha ?? request.branch})`);
+    log(`Cloning ${withoutCredentials(request.repoUrl)} (${request.commitSha ?? request.branch})`);
     log(`Attempt ${request.attempt}; ${Object.keys(request.env).length} env var(s) set`);
     try {
       await delay(this.options.durationMs ?? 0, signal);

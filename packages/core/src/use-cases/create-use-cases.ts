@@ -15,6 +15,7 @@ import { Logout } from './logout.use-case.js';
 import { BeginOAuthSignIn, CompleteOAuthSignIn, ListOAuthAccounts, UnlinkOAuthAccount } from './oauth.use-cases.js';
 import { CreateProject, DeleteProject, GetProject, ListProjects, UpdateProject } from './project.use-cases.js';
 import { ReconcileJobs } from './reconcile-jobs.use-case.js';
+import { ReconcileRuntime, ShipDeploymentLogs } from './reconcile-runtime.use-case.js';
 import { RefreshSession } from './refresh-session.use-case.js';
 import { Register } from './register.use-case.js';
 import { RelayOutbox } from './relay-outbox.use-case.js';
@@ -47,6 +48,7 @@ import { CreateUser, DeleteUser, GetMe, GetUser, ListUsers, UpdateUser } from '.
 
 /** Every use case of the core, built once from the ports. */
 export function createUseCases(deps: CoreDeps) {
+  const shipDeploymentLogs = new ShipDeploymentLogs(deps);
   return {
     register: new Register(deps),
     login: new Login(deps),
@@ -96,7 +98,9 @@ export function createUseCases(deps: CoreDeps) {
     recordJobFailure: new RecordJobFailure(deps),
     reconcileJobs: new ReconcileJobs(deps),
     runBuild: new RunBuild(deps),
-    runDeployment: new RunDeployment(deps),
+    runDeployment: new RunDeployment(deps, shipDeploymentLogs),
+    reconcileRuntime: new ReconcileRuntime(deps, shipDeploymentLogs),
+    shipDeploymentLogs,
     runCleanup: new RunCleanup(deps),
     sendNotification: new SendNotification(deps),
     relayOutbox: new RelayOutbox(deps),

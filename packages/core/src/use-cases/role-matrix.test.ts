@@ -284,6 +284,8 @@ test('the matrix covers every use case that takes an actor', (t) => {
     'sendNotification',
     'relayOutbox',
     'reconcileJobs',
+    'reconcileRuntime',
+    'shipDeploymentLogs',
     'recordJobFailure',
     'beginOAuthSignIn',
     'completeOAuthSignIn',

@@ -1,5 +1,5 @@
 import { ConflictError } from '../domain/app.errors.js';
-import { type Build, isFinishedBuild } from '../domain/build.entity.js';
+import { type Build, isFinishedBuild, MAX_BUILD_LOG_LENGTH } from '../domain/build.entity.js';
 import type { Service } from '../domain/service.entity.js';
 import type { JobPayloads } from '../jobs/job.types.js';
 import type { BuildOutcome } from '../ports/build-runner.port.js';
@@ -7,13 +7,19 @@ import type { CoreDeps } from './core-deps.js';
 import { startDeployment } from './deployment.use-cases.js';
 import { abandonAfterAbort, abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
 import { BUILD_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
+import { LogTail, LogWriter } from './log-writer.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
 import { cloneUrl, decryptEnv } from './service-env.js';
 
 export type RunBuildResult = 'succeeded' | 'failed' | 'skipped';
 
-type BuildDeps = Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'buildRunner' | 'encryptor' | 'logger' | 'settings'>;
+type BuildDeps = Pick<
+  CoreDeps,
+  'uow' | 'clock' | 'ids' | 'buildRunner' | 'encryptor' | 'logger' | 'settings' | 'logStore'
+>;
+
+const firstLine = (text: string): string => text.split('\n', 1)[0] ?? '';
 
 type Claim = { kind: 'claimed'; build: Build; service: Service } | { kind: 'skipped' } | { kind: 'exhausted' };
 
@@ -39,20 +45,29 @@ export class RunBuild {
     const attempt = build.attempt;
     const log = this.deps.logger.child({ tenant_id: tenantId, build_id: build.id, attempt });
 
-    const lines: string[] = [];
+    // The row keeps the tail of this attempt's output; the log store keeps it all, as printed.
+    const tail = new LogTail(MAX_BUILD_LOG_LENGTH);
+    const writer = new LogWriter(this.deps, tenantId, { kind: 'build', id: build.id });
+    const print = (line: string) => {
+      tail.push(line);
+      writer.push(line);
+    };
+    print(`==> Build attempt ${attempt}`);
     const { controller, unlink } = linkedController(signal);
     const at = { tenantId, id: build.id, attempt };
     const stopWatching = watchAttempt(this.deps, BUILD_ROWS, at, controller);
     let outcome: BuildOutcome;
     try {
       outcome = await abandonAfterAbort(
-        this.runRunner(tenantId, build, service, controller.signal, (line) => lines.push(line), log),
+        this.runRunner(tenantId, build, service, controller.signal, print, log),
         controller.signal,
         this.deps.settings.runnerAbortGraceMs,
       );
     } catch (error) {
       stopWatching();
       unlink();
+      print(`==> Attempt ${attempt} ended without an outcome: ${(error as Error)?.message ?? String(error)}`);
+      await writer.close();
       return endAttempt(this.deps, BUILD_ROWS, at, controller.signal, error, signal);
     } finally {
       stopWatching();
@@ -61,10 +76,15 @@ export class RunBuild {
     const aborted = abortKind(controller.signal);
     if (aborted === 'job') {
       // The job's timeout (or a stopping worker) cut the build short: an attempt without an outcome.
+      print(`==> Attempt ${attempt} aborted: ${(controller.signal.reason as Error)?.message ?? 'aborted'}`);
+      await writer.close();
       return endAttempt(this.deps, BUILD_ROWS, at, controller.signal, controller.signal.reason, signal);
     }
+    print(outcome.outcome === 'succeeded' ? '==> Succeeded' : `==> Failed: ${firstLine(outcome.error)}`);
+    // Every line is in the store before the build is final: a reader that sees the end saw them all.
+    await writer.close();
     const result = await waitForDatabase(this.deps, () =>
-      retryOnConflict(() => this.finishOnce(tenantId, build.id, attempt, outcome, lines.join('\n'))),
+      retryOnConflict(() => this.finishOnce(tenantId, build.id, attempt, outcome, tail.text())),
     );
     log.info({ outcome: result }, 'build job done');
     return result;

@@ -1,4 +1,7 @@
 import type { JobPayloads } from '../jobs/job.types.js';
+import type { BuildArtifact } from '../ports/build-runner.port.js';
+import type { Repositories } from '../ports/repository.port.js';
+import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
 
 const DAY_MS = 86_400_000;
@@ -7,7 +10,11 @@ const BATCH = 500;
 export interface CleanupReport {
   buildsDeleted: number;
   outboxMessagesDeleted: number;
+  /** Artifacts deleted: of deleted builds, and of succeeded builds past the newest `keepArtifacts` of their service. */
+  artifactsDiscarded: number;
 }
+
+const PAGE = 100;
 
 /**
  * The cleanup job of one tenant: deletes finished builds past the retention (always keeping the
@@ -15,7 +22,9 @@ export interface CleanupReport {
  * Running it twice deletes nothing more the second time.
  */
 export class RunCleanup {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'logger' | 'settings'>) {}
+  constructor(
+    private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'logger' | 'settings' | 'buildRunner' | 'logStore'>,
+  ) {}
 
   async execute(payload: JobPayloads['cleanup.run']): Promise<CleanupReport> {
     const tenantId = payload.tenant_id;
@@ -23,6 +32,7 @@ export class RunCleanup {
     const { buildRetentionDays, keepLatestBuilds, outboxRetentionDays } = this.deps.settings;
     const finishedBefore = new Date(now.getTime() - buildRetentionDays * DAY_MS);
     let buildsDeleted = 0;
+    let artifactsDiscarded = 0;
     for (;;) {
       const deleted = await this.deps.uow.run(async (repos) => {
         const ids = await repos.builds.findPrunable(tenantId, {
@@ -30,16 +40,87 @@ export class RunCleanup {
           keepLatest: keepLatestBuilds,
           limit: BATCH,
         });
-        for (const id of ids) await repos.builds.remove(tenantId, id);
-        return ids.length;
+        const artifacts: BuildArtifact[] = [];
+        for (const id of ids) {
+          const build = await repos.builds.find(tenantId, id);
+          if (build?.artifact != null) artifacts.push(build.artifact);
+          await repos.builds.remove(tenantId, id);
+        }
+        return { ids, artifacts };
       });
-      buildsDeleted += deleted;
-      if (deleted < BATCH) break;
+      // After the commit: an artifact is deleted only once no row can hand it to a deployment.
+      for (const artifact of deleted.artifacts) artifactsDiscarded += await this.discard(artifact);
+      for (const id of deleted.ids) await this.deps.logStore.remove(tenantId, { kind: 'build', id });
+      buildsDeleted += deleted.ids.length;
+      if (deleted.ids.length < BATCH) break;
     }
+    artifactsDiscarded += await this.discardOldArtifacts(tenantId);
     const outboxMessagesDeleted = await this.deps.uow.run((repos) =>
       repos.outbox.pruneSent(tenantId, new Date(now.getTime() - outboxRetentionDays * DAY_MS)),
     );
-    this.deps.logger.info({ tenant_id: tenantId, buildsDeleted, outboxMessagesDeleted }, 'cleanup done');
-    return { buildsDeleted, outboxMessagesDeleted };
+    this.deps.logger.info(
+      { tenant_id: tenantId, buildsDeleted, outboxMessagesDeleted, artifactsDiscarded },
+      'cleanup done',
+    );
+    return { buildsDeleted, outboxMessagesDeleted, artifactsDiscarded };
+  }
+
+  /**
+   * Keeps the artifacts of the newest `keepArtifacts` succeeded builds of each service (what a
+   * rollback can reach) and of any build a live or coming deployment runs; discards the rest.
+   */
+  private async discardOldArtifacts(tenantId: string): Promise<number> {
+    let discarded = 0;
+    for (let skip = 0; ; skip += PAGE) {
+      const services = await this.deps.uow.run((repos) =>
+        repos.services.list(
+          tenantId,
+          parseListQuery('service', { skip, limit: PAGE, sortBy: 'createdAt', sortOrder: 'asc' }),
+        ),
+      );
+      for (const service of services.items) {
+        const artifacts = await this.deps.uow.run((repos) => this.retireArtifacts(repos, tenantId, service.id));
+        for (const artifact of artifacts) discarded += await this.discard(artifact);
+      }
+      if (services.items.length < PAGE) return discarded;
+    }
+  }
+
+  private async retireArtifacts(repos: Repositories, tenantId: string, serviceId: string): Promise<BuildArtifact[]> {
+    const succeeded = await repos.builds.list(
+      tenantId,
+      parseListQuery('build', {
+        filters: { serviceId, status: 'succeeded' },
+        sortBy: 'createdAt',
+        sortOrder: 'desc',
+        limit: 100,
+      }),
+    );
+    const withArtifact = succeeded.items.filter((build) => build.artifact !== null);
+    if (withArtifact.length <= this.deps.settings.keepArtifacts) return [];
+    const running = await repos.deployments.list(
+      tenantId,
+      parseListQuery('deployment', { filters: { serviceId, status: ['pending', 'deploying', 'live'] }, limit: 100 }),
+    );
+    const inUse = new Set(running.items.map((deployment) => deployment.buildId));
+    const retired: BuildArtifact[] = [];
+    const now = this.deps.clock.now();
+    for (const build of withArtifact.slice(this.deps.settings.keepArtifacts)) {
+      if (inUse.has(build.id) || build.artifact === null) continue;
+      retired.push(build.artifact);
+      build.discardArtifact(now);
+      await repos.builds.update(tenantId, build);
+    }
+    return retired;
+  }
+
+  private async discard(artifact: BuildArtifact): Promise<number> {
+    try {
+      await this.deps.buildRunner.discardArtifact(artifact);
+      return 1;
+    } catch (error) {
+      this.deps.logger.warn({ err: error, artifact }, 'cannot delete an artifact; it stays on disk');
+      return 0;
+    }
   }
 }

@@ -7,8 +7,8 @@ import type { CoreDeps } from './core-deps.js';
 import { abandonAfterAbort, abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
 import { DEPLOYMENT_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
+import { DeploymentRequestError, deploymentRequest, type ShipDeploymentLogs } from './reconcile-runtime.use-case.js';
 import { retryOnConflict } from './retry.js';
-import { decryptEnv } from './service-env.js';
 
 export type RunDeploymentResult = 'live' | 'failed' | 'skipped';
 
@@ -25,7 +25,10 @@ const NEVER_ABORTED = new AbortController().signal;
  * that throws frees the row and the queue runs it again, up to `maxJobAttempts`.
  */
 export class RunDeployment {
-  constructor(private readonly deps: DeploymentDeps) {}
+  constructor(
+    private readonly deps: DeploymentDeps,
+    private readonly shipper: ShipDeploymentLogs,
+  ) {}
 
   async execute(
     payload: JobPayloads['deployment.run'],
@@ -38,20 +41,21 @@ export class RunDeployment {
     const { deployment } = claim;
     const attempt = deployment.attempt;
     const request = await waitForDatabase(this.deps, () => this.request(tenantId, deployment), signal);
+    let copying: Promise<void> = Promise.resolve();
 
     const { controller, unlink } = linkedController(signal);
     const at = { tenantId, id: deployment.id, attempt };
     const stopWatching = watchAttempt(this.deps, DEPLOYMENT_ROWS, at, controller);
     let outcome: DeploymentOutcome;
     try {
-      outcome =
-        'error' in request
-          ? { outcome: 'failed', error: request.error }
-          : await abandonAfterAbort(
-              this.deps.runtime.deploy(request, controller.signal),
-              controller.signal,
-              this.deps.settings.runnerAbortGraceMs,
-            );
+      if ('error' in request) {
+        outcome = { outcome: 'failed', error: request.error };
+      } else {
+        const deploying = this.deps.runtime.deploy(request, controller.signal);
+        // The runtime knows the instance from the moment deploy is called: its output is copied as printed.
+        copying = this.shipper.follow(tenantId, deployment.id);
+        outcome = await abandonAfterAbort(deploying, controller.signal, this.deps.settings.runnerAbortGraceMs);
+      }
     } catch (error) {
       stopWatching();
       unlink();
@@ -62,6 +66,10 @@ export class RunDeployment {
     }
     if (abortKind(controller.signal) === 'job') {
       return endAttempt(this.deps, DEPLOYMENT_ROWS, at, controller.signal, controller.signal.reason, signal);
+    }
+    if (outcome.outcome === 'failed') {
+      // The instance ended: its last lines reach the store before the deployment is final.
+      await Promise.race([copying, new Promise((resolve) => setTimeout(resolve, 1_000).unref?.())]);
     }
     const result = await waitForDatabase(this.deps, () =>
       retryOnConflict(() => this.finishOnce(tenantId, deployment.id, attempt, outcome)),
@@ -135,29 +143,12 @@ export class RunDeployment {
   }
 
   private async request(tenantId: string, deployment: Deployment): Promise<DeploymentRequest | { error: string }> {
-    const { service, build } = await this.deps.uow.run(async (repos) => ({
-      service: await repos.services.get(tenantId, deployment.serviceId),
-      build: await repos.builds.find(tenantId, deployment.buildId),
-    }));
-    if (build?.artifact == null) {
-      return { error: 'The artifact of its build is gone (cleaned up, or the build was deleted): build again' };
-    }
-    const request = {
-      tenantId,
-      deploymentId: deployment.id,
-      serviceId: service.id,
-      serviceName: service.name,
-      buildId: deployment.buildId,
-      artifact: build.artifact,
-      port: service.port,
-      startCommand: service.startCommand,
-      healthCheckPath: service.healthCheckPath ?? '/',
-    };
     try {
-      return { ...request, env: await decryptEnv(this.deps.encryptor, tenantId, service.id, service.env) };
+      return await this.deps.uow.run((repos) => deploymentRequest(this.deps, repos, tenantId, deployment));
     } catch (error) {
-      this.deps.logger.error({ err: error, deployment_id: deployment.id }, 'cannot decrypt the service env vars');
-      return { error: 'The service env vars cannot be decrypted' };
+      if (!(error instanceof DeploymentRequestError)) throw error;
+      this.deps.logger.error({ err: error, deployment_id: deployment.id }, 'the deployment cannot be run');
+      return { error: error.message };
     }
   }
 

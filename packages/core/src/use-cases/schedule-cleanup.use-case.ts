@@ -1,12 +1,13 @@
 import type { CoreDeps } from './core-deps.js';
 
 /**
- * Publishes one cleanup job per tenant for the current period. The job id names the tenant and
+ * Publishes one cleanup job per tenant for the current period, and deletes log chunks older than
+ * the build retention. The job id names the tenant and
  * the period, so every scheduler (each worker or server runs one) publishing in the same period
  * makes one job, not several.
  */
 export class ScheduleCleanup {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'jobs' | 'logger'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'jobs' | 'logger' | 'logStore' | 'settings'>) {}
 
   async execute(options: { periodMs?: number; batchSize?: number } = {}): Promise<number> {
     const periodMs = options.periodMs ?? 3_600_000;
@@ -28,7 +29,15 @@ export class ScheduleCleanup {
       if (tenantIds.length < batchSize) break;
       after = tenantIds[tenantIds.length - 1] ?? null;
     }
-    this.deps.logger.info({ scheduled, period }, 'cleanup scheduled');
+    // Logs live as long as finished builds do; a live app's log is bounded by the store anyway.
+    const cutoff = new Date(this.deps.clock.now().getTime() - this.deps.settings.buildRetentionDays * 86_400_000);
+    let logChunksDeleted = 0;
+    try {
+      logChunksDeleted = await this.deps.logStore.removeOlderThan(cutoff);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'cannot prune old log chunks; trying again next period');
+    }
+    this.deps.logger.info({ scheduled, period, logChunksDeleted }, 'cleanup scheduled');
     return scheduled;
   }
 }

@@ -1,0 +1,220 @@
+import test from 'ava';
+import { SimulatedBuildRunner, SimulatedDeploymentRuntime, TestHarness } from '../testing/index.js';
+import type { CoreSettings } from './core-deps.js';
+
+async function setup(
+  options: {
+    runner?: SimulatedBuildRunner;
+    runtime?: SimulatedDeploymentRuntime;
+    settings?: Partial<CoreSettings>;
+  } = {},
+) {
+  const harness = new TestHarness({
+    ...(options.runner ? { buildRunner: options.runner } : {}),
+    ...(options.runtime ? { runtime: options.runtime } : {}),
+    settings: { logFlushMs: 5, ...options.settings },
+  });
+  const { principal: owner } = await harness.signUp();
+  const uc = harness.useCases;
+  const project = await uc.createProject.execute(owner, { name: 'Website' });
+  const service = await uc.createService.execute(owner, project.id, {
+    name: 'web',
+    repoUrl: 'https://github.com/acme/web.git',
+    healthCheckPath: '/healthz',
+  });
+  const buildAndDeploy = async () => {
+    const build = await uc.triggerBuild.execute(owner, service.id);
+    await harness.drain();
+    const deployment = await uc.createDeployment.execute(owner, service.id, { buildId: build.id });
+    await harness.drain();
+    return { build, deployment: await uc.getDeployment.execute(owner, deployment.id) };
+  };
+  return { harness, uc, owner, service, buildAndDeploy };
+}
+
+/** Polls until `check` holds (the log writer flushes on a timer), for at most 2 s. */
+async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const linesOf = (page: { chunks: Array<{ lines: string[] }> }) => page.chunks.flatMap((chunk) => chunk.lines);
+
+test("a build's lines reach the log store while it runs, and every one is there once it is final", async (t) => {
+  const { harness, uc, owner, service } = await setup({ runner: new SimulatedBuildRunner({ durationMs: 300 }) });
+  const build = await uc.triggerBuild.execute(owner, service.id);
+  await uc.relayOutbox.execute();
+  const [job] = harness.jobs.take();
+  const running = harness.runJob(job!);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  const during = await uc.readLogs.execute(owner, { kind: 'build', id: build.id });
+  t.false(during.ended);
+  t.true(linesOf(during).some((line) => line.startsWith('Cloning https://github.com/acme/web.git')));
+  t.false(linesOf(during).includes('Build succeeded'), 'the end is not written yet');
+  await running;
+  const after = await uc.readLogs.execute(owner, { kind: 'build', id: build.id }, { after: during.cursor });
+  t.true(after.ended);
+  t.deepEqual(linesOf(after).slice(-2), ['Build succeeded', '==> Succeeded']);
+  const whole = await uc.readLogs.execute(owner, { kind: 'build', id: build.id });
+  t.deepEqual(linesOf(whole), [...linesOf(during), ...linesOf(after)], 'a cursor resumes exactly after the lines read');
+  t.is(whole.chunks.length > 1, true, 'written in chunks as it ran, not at the end');
+});
+
+test('another tenant cannot read a log, and a viewer can', async (t) => {
+  const { harness, uc, owner, buildAndDeploy } = await setup();
+  const { build, deployment } = await buildAndDeploy();
+  const { principal: stranger } = await harness.signUp();
+  for (const subject of [
+    { kind: 'build' as const, id: build.id },
+    { kind: 'deployment' as const, id: deployment.id },
+  ]) {
+    const error = await t.throwsAsync(uc.readLogs.execute(stranger, subject));
+    t.is((error as { code?: string }).code, 'not_found');
+  }
+  const viewer = { ...owner, role: 'viewer' as const };
+  t.true(linesOf(await uc.readLogs.execute(viewer, { kind: 'build', id: build.id })).length > 0);
+});
+
+test('a deployment receives its build artifact and the health check path; its app output is kept', async (t) => {
+  const { harness, uc, owner, buildAndDeploy } = await setup();
+  const { build, deployment } = await buildAndDeploy();
+  t.is(deployment.status, 'live');
+  const request = harness.runtime.calls.at(-1);
+  t.deepEqual(request?.artifact, { kind: 'image', ref: `simulated/${build.serviceId}:${build.id}` });
+  t.is(request?.healthCheckPath, '/healthz');
+  t.deepEqual((await uc.getBuild.execute(owner, build.id)).artifact, request?.artifact);
+  const page = await eventually(
+    () => uc.readLogs.execute(owner, { kind: 'deployment', id: deployment.id }),
+    (read) => linesOf(read).some((line) => line.startsWith('==> Live at')),
+  );
+  t.false(page.ended, 'a live app goes on printing');
+  t.true(linesOf(page).some((line) => line.startsWith('==> Live at')));
+});
+
+test('a rollback deploys the earlier build artifact, not a rebuild; the superseded instance is stopped', async (t) => {
+  const { harness, uc, owner, buildAndDeploy } = await setup();
+  const first = await buildAndDeploy();
+  const second = await buildAndDeploy();
+  t.true(harness.runtime.serves(second.deployment.id));
+  t.false(harness.runtime.serves(first.deployment.id));
+  t.is((await harness.runtime.status(first.deployment.id)).state, 'stopped');
+  const builds = harness.buildRunner.calls.length;
+  const rollback = await uc.rollbackDeployment.execute(owner, second.deployment.id);
+  await harness.drain();
+  t.is(harness.buildRunner.calls.length, builds, 'nothing was built again');
+  t.is((await uc.getDeployment.execute(owner, rollback.id)).status, 'live');
+  t.deepEqual(harness.runtime.calls.at(-1)?.artifact, (await uc.getBuild.execute(owner, first.build.id)).artifact);
+  t.true(harness.runtime.serves(rollback.id));
+  t.true((await uc.readLogs.execute(owner, { kind: 'deployment', id: second.deployment.id })).ended);
+});
+
+test('after a restart the runtime reconciler starts every live deployment again and stops what is not live', async (t) => {
+  const { harness, uc, owner, buildAndDeploy } = await setup();
+  const { deployment } = await buildAndDeploy();
+  harness.runtime.forgetAll();
+  t.false(harness.runtime.serves(deployment.id));
+  const first = await uc.reconcileRuntime.execute();
+  t.deepEqual(first.started, [deployment.id]);
+  t.true(harness.runtime.serves(deployment.id));
+  const again = await uc.reconcileRuntime.execute();
+  t.deepEqual([again.started, again.stopped], [[], []], 'a second run changes nothing');
+
+  // An instance whose deployment is not live (its service was deleted) is stopped.
+  const { deployment: other } = await buildAndDeploy();
+  await uc.deleteService.execute(owner, other.serviceId);
+  const cleared = await uc.reconcileRuntime.execute();
+  t.true(cleared.stopped.includes(other.id));
+  t.is((await harness.runtime.status(other.id)).state, 'stopped');
+});
+
+test('a live deployment that cannot start again is retried later, not on every run', async (t) => {
+  let broken = false;
+  const runtime = new SimulatedDeploymentRuntime({ failWhen: () => (broken ? 'port in use' : null) });
+  const { harness, uc, buildAndDeploy } = await setup({ runtime });
+  const { deployment } = await buildAndDeploy();
+  harness.runtime.forgetAll();
+  broken = true;
+  const first = await uc.reconcileRuntime.execute();
+  t.deepEqual(
+    first.failed.map((failure) => failure.deploymentId),
+    [deployment.id],
+  );
+  const calls = runtime.calls.length;
+  const second = await uc.reconcileRuntime.execute();
+  t.deepEqual(second.backingOff, [deployment.id]);
+  t.is(runtime.calls.length, calls, 'not tried again during its pause');
+  broken = false;
+  harness.clock.advance(11_000);
+  const third = await uc.reconcileRuntime.execute();
+  t.deepEqual(third.started, [deployment.id]);
+});
+
+test('cleanup keeps the artifacts of the newest builds and of what runs, and discards the rest', async (t) => {
+  const { harness, uc, owner, service, buildAndDeploy } = await setup({ settings: { keepArtifacts: 2 } });
+  const { build: deployed } = await buildAndDeploy();
+  const later = [];
+  for (let i = 0; i < 4; i += 1) {
+    later.push(await uc.triggerBuild.execute(owner, service.id));
+    harness.clock.advance(1000);
+  }
+  await harness.drain();
+  const report = await uc.runCleanup.execute({ tenant_id: owner.tenantId });
+  t.is(report.artifactsDiscarded, 2);
+  const artifactOf = async (id: string) => (await uc.getBuild.execute(owner, id)).artifact;
+  t.not(await artifactOf(deployed.id), null, 'the live build keeps its artifact');
+  t.is(await artifactOf(later[0]!.id), null);
+  t.is(await artifactOf(later[1]!.id), null);
+  t.not(await artifactOf(later[2]!.id), null);
+  t.not(await artifactOf(later[3]!.id), null);
+  t.deepEqual(
+    harness.buildRunner.discarded.map((artifact) => (artifact.kind === 'image' ? artifact.ref : artifact.path)).sort(),
+    [later[0]!, later[1]!].map((build) => `simulated/${service.id}:${build.id}`).sort(),
+  );
+  const error = await t.throwsAsync(uc.createDeployment.execute(owner, service.id, { buildId: later[0]!.id }));
+  t.is((error as { code?: string }).code, 'conflict');
+  t.regex((error as Error).message, /artifact .* cleaned up/);
+});
+
+test('repository credentials are stored encrypted, reach only the build, and a masked URL keeps them', async (t) => {
+  const { harness, uc, owner, service } = await setup();
+  const token = 'ghp_0123456789abcdef';
+  const updated = await uc.updateService.execute(owner, service.id, {
+    repoUrl: `https://x-access-token:${token}@github.com/acme/private.git`,
+  });
+  t.is(updated.repoUrl, 'https://github.com/acme/private.git');
+  t.not(updated.repoCredentials, null);
+  t.false(JSON.stringify(updated).includes(token), 'the stored row never holds the token in the clear');
+  const build = await uc.triggerBuild.execute(owner, service.id);
+  await harness.drain();
+  t.is(harness.buildRunner.calls.at(-1)?.repoUrl, `https://x-access-token:${token}@github.com/acme/private.git`);
+  const logs = await uc.readLogs.execute(owner, { kind: 'build', id: build.id });
+  t.false(JSON.stringify(logs).includes(token), 'the build log does not show it');
+
+  const kept = await uc.updateService.execute(owner, service.id, {
+    repoUrl: 'https://****@github.com/acme/private.git',
+  });
+  t.is(kept.repoCredentials, updated.repoCredentials);
+  const dropped = await uc.updateService.execute(owner, service.id, { repoUrl: 'https://github.com/acme/public.git' });
+  t.is(dropped.repoCredentials, null);
+  const error = await t.throwsAsync(
+    uc.updateService.execute(owner, service.id, { repoUrl: 'https://****@github.com/acme/public.git' }),
+  );
+  t.is((error as { code?: string }).code, 'validation_error');
+});
+
+test('file:// repositories are refused unless the server allows local repositories', async (t) => {
+  const strict = await setup();
+  const error = await t.throwsAsync(
+    strict.uc.updateService.execute(strict.owner, strict.service.id, { repoUrl: 'file:///srv/git/web.git' }),
+  );
+  t.is((error as { code?: string }).code, 'validation_error');
+  const local = await setup({ settings: { allowLocalRepos: true } });
+  const service = await local.uc.updateService.execute(local.owner, local.service.id, {
+    repoUrl: 'file:///srv/git/web.git',
+  });
+  t.is(service.repoUrl, 'file:///srv/git/web.git');
+});
