@@ -10,8 +10,8 @@ import {
   type OutboxRepository,
   type RefreshTokenRepository,
   type Repositories,
-  type TenantRepository,
   type RunningDeploymentRow,
+  type TenantRepository,
   type UnsettledRow,
   type User,
   type UserRepository,
@@ -140,16 +140,12 @@ export class MikroOrmDeploymentRepository
   listRunning(options: { limit: number }): Promise<RunningDeploymentRow[]> {
     return this.guard(async () => {
       if (options.limit <= 0) return [];
-      const rows = (await this.em.find(
-        ENTITY_CLASSES.deployment,
-        { status: { $in: ['live', 'deploying'] } } as never,
-        {
-          fields: ['id', 'serviceId', 'status'] as never,
-          orderBy: { createdAt: 'asc', id: 'asc' } as never,
-          limit: options.limit,
-          disableIdentityMap: true,
-        },
-      )) as unknown as { id: string; serviceId: string; status: 'live' | 'deploying' }[];
+      const rows = (await this.em.find(ENTITY_CLASSES.deployment, { status: { $in: ['live', 'deploying'] } } as never, {
+        fields: ['id', 'serviceId', 'status'] as never,
+        orderBy: { createdAt: 'asc', id: 'asc' } as never,
+        limit: options.limit,
+        disableIdentityMap: true,
+      })) as unknown as { id: string; serviceId: string; status: 'live' | 'deploying' }[];
       const found = await withTenants(this.em, rows);
       return found.map(({ id, tenantId, status }) => ({ id, tenantId, status }));
     });
