@@ -375,6 +375,11 @@ export class Api {
     return this;
   }
 
+  /** The header that signs a request in as this user. */
+  get authorization(): string {
+    return `Bearer ${this.token}`;
+  }
+
   /** The same user, on another server. */
   on(base: string): Api {
     const other = new Api(base);

@@ -29,7 +29,8 @@ import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
 import type { Config } from './config.js';
 import { coreModule } from './core.module.js';
-import { startReconciler } from './reconciler.js';
+import { createAppRuntime } from './app-runtime.js';
+import { startReconciler, startRuntimeReconciler } from './reconciler.js';
 
 export const JWT_ISSUER = 'shipyard';
 export const JWT_AUDIENCE = 'shipyard-api';
@@ -46,7 +47,7 @@ export interface Runtime {
   redis: Redis | undefined;
   /** Jobs go to Redis for `npm run worker` processes (needs DATABASE_URL and REDIS_URL). */
   distributed: boolean;
-  describe: { database: string; queue: string; blacklist: string };
+  describe: { database: string; queue: string; blacklist: string; runtime: string };
   healthChecks: HealthCheck[];
   /** The outbox relay (not started for maintenance tasks). */
   relay: OutboxRelayHandle | undefined;
@@ -132,10 +133,15 @@ export async function composeRuntime(
     });
 
     const distributed = config.redisUrl !== undefined && config.databaseUrl !== undefined;
+    // Builds and apps run where the jobs run: in the worker, or in the server when jobs are in process.
+    const runsJobs = role === 'worker' || (role === 'server' && !distributed);
+    const appRuntime = await createAppRuntime(config, runsJobs);
+    closers.push(() => appRuntime.close());
     const container = new Container();
     container.load(
       coreModule(config, coreLogger, {
-        settings: { jobLeaseMs: config.jobs.leaseMs },
+        runtime: appRuntime,
+        settings: { jobLeaseMs: config.jobs.leaseMs, allowLocalRepos: config.runtime.allowLocalRepos },
         oauthProviders: config.github === undefined ? {} : { github: new GitHubOAuthProvider(config.github) },
       }),
       httpModule({
@@ -180,9 +186,31 @@ export async function composeRuntime(
       closers.push(() => started.stop());
     }
 
-    // Cleanup and the reconciler run where the jobs run: in the worker, or in the server when
+    // Cleanup and the reconcilers run where the jobs run: in the worker, or in the server when
     // jobs are in process.
-    if (role === 'worker' || (role === 'server' && !distributed)) {
+    if (runsJobs) {
+      if (appRuntime.owned && config.runtime.kind === 'local') {
+        try {
+          await appRuntime.start();
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EADDRINUSE' || code === 'EACCES') {
+            throw new StartupError(
+              `The apps router cannot listen on ${config.runtime.appsHost}:${config.runtime.appsPort} (${code}): set APPS_PORT`,
+            );
+          }
+          throw error;
+        }
+      }
+      const runtimeReconciler = startRuntimeReconciler({
+        reconcile: useCases.reconcileRuntime,
+        intervalMs: config.jobs.reconcileIntervalMs,
+        logger: coreLogger.child({ component: 'runtime-reconciler' }),
+      });
+      closers.push(async () => {
+        await runtimeReconciler.stop();
+        useCases.shipDeploymentLogs.close();
+      });
       const reconciler = startReconciler({
         reconcile: useCases.reconcileJobs,
         intervalMs: config.jobs.reconcileIntervalMs,
@@ -224,6 +252,7 @@ export async function composeRuntime(
           ? 'redis (bee-queue); `npm run worker` runs the jobs'
           : 'in process (jobs run inside this server)',
         blacklist: redis === undefined ? 'in process' : 'redis',
+        runtime: appRuntime.describe,
       },
     };
   } catch (error) {

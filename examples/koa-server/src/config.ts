@@ -89,6 +89,18 @@ const schema = z.object({
   JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
   JOB_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(15_000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  RUNTIME: z.enum(['local', 'simulated']).default('local'),
+  RUNTIME_DIR: z.string().min(1).optional(),
+  APPS_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  APPS_HOST: z.string().min(1).optional(),
+  APPS_DOMAIN: z
+    .string()
+    .regex(/^(?=.{1,200}$)([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/, 'must be a DNS name')
+    .default('apps.localhost'),
+  APPS_PUBLIC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  ALLOW_LOCAL_REPOS: flag.default(false),
+  HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  APP_MEMORY_MB: z.coerce.number().int().min(0).max(1_048_576).default(0),
 });
 
 export interface Config {
@@ -119,6 +131,22 @@ export interface Config {
     leaseMs: number;
     /** How often the reconciler looks for stranded builds and deployments. */
     reconcileIntervalMs: number;
+  };
+  /** What runs builds and apps: `local` processes on this machine, or `simulated` (nothing runs). */
+  runtime: {
+    kind: 'local' | 'simulated';
+    /** Build directories, artifacts and the records of running apps. */
+    dir: string;
+    /** The apps' router listens here; a deployment's URL is `http://<service>-<id>.<domain>[:port]`. */
+    appsPort: number;
+    appsHost: string;
+    appsDomain: string;
+    /** The port in the apps' URLs when a proxy in front maps another one (`null`: none shown). */
+    appsPublicPort: number | undefined;
+    allowLocalRepos: boolean;
+    healthCheckTimeoutMs: number;
+    /** Memory limit per app and build (0: none). */
+    appMemoryMb: number;
   };
   /** Things the operator should know at start (generated development secrets). */
   warnings: string[];
@@ -242,6 +270,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: c.JOB_TIMEOUT_MS,
       leaseMs: c.JOB_LEASE_MS,
       reconcileIntervalMs: c.RECONCILE_INTERVAL_MS,
+    },
+    runtime: {
+      kind: c.RUNTIME,
+      dir: resolve(c.RUNTIME_DIR ?? join(c.DATA_DIR, 'runtime')),
+      appsPort: c.APPS_PORT,
+      appsHost: c.APPS_HOST ?? c.HOST,
+      appsDomain: c.APPS_DOMAIN,
+      appsPublicPort: c.APPS_PUBLIC_PORT,
+      allowLocalRepos: c.ALLOW_LOCAL_REPOS,
+      healthCheckTimeoutMs: c.HEALTH_CHECK_TIMEOUT_MS,
+      appMemoryMb: c.APP_MEMORY_MB,
     },
     warnings,
   };

@@ -11,19 +11,23 @@ import {
   TOKENS,
   type UseCases,
 } from '@shipyard/core';
-import { SimulatedBuildRunner, SimulatedDeploymentRuntime } from '@shipyard/core/testing';
 import { ContainerModule } from 'inversify';
+import type { AppRuntime } from './app-runtime.js';
 import type { Config } from './config.js';
 
 /**
- * The core's own bindings: system clock and ids, the AES-GCM encryptor, the simulated build
- * runner and runtime (the first executors; real ones plug into the same ports), the settings,
- * and the use cases built from whatever the adapter modules bound to the ports.
+ * The core's own bindings: system clock and ids, the AES-GCM encryptor, the build runner and
+ * runtime chosen by `RUNTIME`, the settings, and the use cases built from whatever the adapter
+ * modules bound to the ports.
  */
 export const coreModule = (
   config: Config,
   logger: Logger,
-  extra: { settings?: Partial<CoreSettings>; oauthProviders?: CoreDeps['oauthProviders'] } = {},
+  extra: {
+    runtime: Pick<AppRuntime, 'buildRunner' | 'deploymentRuntime'>;
+    settings?: Partial<CoreSettings>;
+    oauthProviders?: CoreDeps['oauthProviders'];
+  },
 ) =>
   new ContainerModule(({ bind }) => {
     bind(TOKENS.Clock).toConstantValue(new SystemClock());
@@ -31,12 +35,13 @@ export const coreModule = (
     bind(TOKENS.Logger).toConstantValue(logger);
     bind(TOKENS.CoreSettings).toConstantValue({ ...DEFAULT_SETTINGS, ...extra.settings });
     bind(TOKENS.Encryptor).toConstantValue(new AesGcmEncryptor(config.encryptionKeys));
-    bind(TOKENS.BuildRunner).toConstantValue(new SimulatedBuildRunner({ durationMs: 1500 }));
-    bind(TOKENS.DeploymentRuntime).toConstantValue(new SimulatedDeploymentRuntime({ durationMs: 500 }));
+    bind(TOKENS.BuildRunner).toConstantValue(extra.runtime.buildRunner);
+    bind(TOKENS.DeploymentRuntime).toConstantValue(extra.runtime.deploymentRuntime);
     bind(TOKENS.CoreDeps)
       .toResolvedValue(
         (...ports: unknown[]): CoreDeps => {
-          const [uow, clock, ids, passwords, tokens, blacklist, encryptor, jobs, buildRunner, runtime, log, s] = ports;
+          const [uow, clock, ids, passwords, tokens, blacklist, encryptor, jobs, buildRunner, runtime, logStore, log, s] =
+            ports;
           return {
             uow,
             clock,
@@ -48,6 +53,7 @@ export const coreModule = (
             jobs,
             buildRunner,
             runtime,
+            logStore,
             logger: log,
             settings: s,
             oauthProviders: extra.oauthProviders ?? {},
@@ -64,6 +70,7 @@ export const coreModule = (
           TOKENS.JobQueue,
           TOKENS.BuildRunner,
           TOKENS.DeploymentRuntime,
+          TOKENS.LogStore,
           TOKENS.Logger,
           TOKENS.CoreSettings,
         ],

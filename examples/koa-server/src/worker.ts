@@ -27,7 +27,10 @@ async function main(): Promise<void> {
       void runtime.close().finally(() => process.exit(code));
     },
   });
-  logger.info({ database: runtime.describe.database, concurrency: config.jobs.concurrency }, 'worker started');
+  logger.info(
+    { database: runtime.describe.database, runtime: runtime.describe.runtime, concurrency: config.jobs.concurrency },
+    'worker started',
+  );
 }
 
 main().catch(exitOnFailure('Shipyard worker failed'));

@@ -1,0 +1,120 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppsRouter, LocalBuildRunner, LocalProcessRuntime } from '@shipyard/adapters-runtime';
+import type {
+  BuildArtifact,
+  BuildOutcome,
+  BuildRunner,
+  DeploymentOutcome,
+  DeploymentRuntime,
+  InstanceStatus,
+  RuntimeReconcileReport,
+} from '@shipyard/core';
+import { SimulatedBuildRunner, SimulatedDeploymentRuntime } from '@shipyard/core/testing';
+import type { Config } from './config.js';
+
+/** What builds and runs the apps in this process, and how to stop it. */
+export interface AppRuntime {
+  buildRunner: BuildRunner;
+  deploymentRuntime: DeploymentRuntime;
+  /** Whether this process runs builds and apps (and so the runtime's reconciler). */
+  owned: boolean;
+  /** For the start-up log. */
+  describe: string;
+  /** Starts serving the apps (the router); called once the rest is up. */
+  start: () => Promise<void>;
+  /** Stops every app this process runs, then the router. */
+  close: () => Promise<void>;
+}
+
+/** Why a process that does not own the runtime was asked to build or deploy. */
+class NotTheRuntimeOwnerError extends Error {
+  constructor() {
+    super('This process does not run builds or apps: the worker (`npm run worker`) owns the runtime');
+  }
+}
+
+/**
+ * The runtime of a process that does not run jobs (the API server next to workers): it never
+ * builds or deploys; asked to, it fails loudly rather than pretend.
+ */
+class ElsewhereRuntime implements BuildRunner, DeploymentRuntime {
+  run(): Promise<BuildOutcome> {
+    return Promise.reject(new NotTheRuntimeOwnerError());
+  }
+  discardArtifact(_artifact: BuildArtifact): Promise<void> {
+    return Promise.reject(new NotTheRuntimeOwnerError());
+  }
+  deploy(): Promise<DeploymentOutcome> {
+    return Promise.reject(new NotTheRuntimeOwnerError());
+  }
+  async stop(): Promise<void> {
+    throw new NotTheRuntimeOwnerError();
+  }
+  async status(deploymentId: string): Promise<InstanceStatus> {
+    return { deploymentId, state: 'unknown', url: null, port: null, pid: null, startedAt: null, exitCode: null };
+  }
+  // biome-ignore lint/correctness/useYield: nothing runs here, so there is nothing to print
+  async *logs(): AsyncIterable<string> {}
+  reconcile(): Promise<RuntimeReconcileReport> {
+    return Promise.reject(new NotTheRuntimeOwnerError());
+  }
+}
+
+/**
+ * Chooses the runtime: `RUNTIME=simulated` pretends (deterministic, runs no code: tests and
+ * demos); `RUNTIME=local` builds with git and runs the apps as processes on this machine, behind
+ * the apps router on `APPS_PORT`. One process owns the local runtime: the worker, or the server
+ * when jobs run in it.
+ */
+export async function createAppRuntime(config: Config, owner: boolean): Promise<AppRuntime> {
+  const rc = config.runtime;
+  if (rc.kind === 'simulated') {
+    return {
+      buildRunner: new SimulatedBuildRunner({ durationMs: 1500 }),
+      deploymentRuntime: new SimulatedDeploymentRuntime({ durationMs: 500, baseDomain: rc.appsDomain }),
+      owned: owner,
+      describe: 'simulated (builds and deployments are pretended; nothing runs)',
+      start: async () => {},
+      close: async () => {},
+    };
+  }
+  if (!owner) {
+    const elsewhere = new ElsewhereRuntime();
+    return {
+      buildRunner: elsewhere,
+      deploymentRuntime: elsewhere,
+      owned: false,
+      describe: 'local, run by the worker (this process builds and runs nothing)',
+      start: async () => {},
+      close: async () => {},
+    };
+  }
+  await mkdir(rc.dir, { recursive: true });
+  const router = new AppsRouter({
+    port: rc.appsPort,
+    host: rc.appsHost,
+    domain: rc.appsDomain,
+    ...(rc.appsPublicPort === undefined ? {} : { publicPort: rc.appsPublicPort }),
+  });
+  const buildRunner = new LocalBuildRunner({
+    workRoot: join(rc.dir, 'builds'),
+    allowLocalRepos: rc.allowLocalRepos,
+  });
+  const deploymentRuntime = new LocalProcessRuntime({
+    workRoot: join(rc.dir, 'apps'),
+    router,
+    healthTimeoutMs: rc.healthCheckTimeoutMs,
+  });
+  return {
+    buildRunner,
+    deploymentRuntime,
+    owned: true,
+    describe: `local processes in ${rc.dir}, apps at http://<service>-<id>.${rc.appsDomain}:${rc.appsPort}`,
+    start: () => router.listen(),
+    close: async () => {
+      await deploymentRuntime.close();
+      await router.close();
+    },
+  };
+}
