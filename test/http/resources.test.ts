@@ -1090,11 +1090,13 @@ test('a non-UUID id in a path is 404 not_found, on every route with an id', asyn
     ['post', '/services/X/builds'],
     ['get', '/builds/X'],
     ['post', '/builds/X/cancel'],
+    ['get', '/builds/X/logs'],
     ['get', '/services/X/deployments'],
     ['post', '/services/X/deployments'],
     ['get', '/deployments/X'],
     ['post', '/deployments/X/rollback'],
     ['post', '/deployments/X/cancel'],
+    ['get', '/deployments/X/logs'],
     ['get', '/jobs/X'],
     ['post', '/jobs/X/retry'],
   ];
