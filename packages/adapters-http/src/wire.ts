@@ -129,13 +129,13 @@ export const serviceToWire = (s: Service) => ({
   project_id: s.projectId,
   name: s.name,
   // The stored URL holds no credentials; only whether there are some shows.
-  repo_url: maskRepoUrl(s.repoUrl, s.repoCredentials !== null),
+  repo_url: maskRepoUrl(s.repoUrl, s.repoCredentials != null),
   branch: s.branch,
   build_command: s.buildCommand,
   start_command: s.startCommand,
   port: s.port,
   auto_deploy: s.autoDeploy,
-  health_check_path: s.healthCheckPath,
+  health_check_path: s.healthCheckPath ?? null,
   status: s.status,
 });
 
