@@ -7,6 +7,7 @@ import {
   GitHubOAuthProvider,
   type HealthCheck,
   JoseTokenIssuer,
+  type LogStreamOptions,
   type SigningKey,
 } from '@shipyard/adapters-http';
 import { createUseCases, type TokenBlacklist, type UnitOfWork, type UseCases } from '@shipyard/core';
@@ -64,6 +65,8 @@ export interface TestAppOptions {
   github?: GitHubOAuthOptions;
   /** Another simulated build runner (e.g. one whose infrastructure fails). */
   buildRunner?: SimulatedBuildRunner;
+  /** How log streams follow (tests poll every 20 ms unless told otherwise). */
+  logStream?: LogStreamOptions;
 }
 
 export interface SignedIn {
@@ -121,6 +124,7 @@ export class TestApp {
       rateLimits: options.rateLimits ?? new AuthRateLimits({ requestsPerMinute: 100_000 }),
       healthChecks: options.healthChecks ?? [],
       oauth: { stateSecret: randomBytes(32), usedStates: this.harness.blacklist, clock: this.harness.clock },
+      logStream: { pollIntervalMs: 20, ...options.logStream },
     });
     this.http = supertest(this.app.callback());
   }

@@ -61,11 +61,13 @@ test('GET /openapi.json is an OpenAPI 3.1 document of every route, with request 
     ['/api/v1/services/{id}/builds', 'get'],
     ['/api/v1/builds/{id}', 'get'],
     ['/api/v1/builds/{id}/cancel', 'post'],
+    ['/api/v1/builds/{id}/logs', 'get'],
     ['/api/v1/services/{id}/deployments', 'post'],
     ['/api/v1/services/{id}/deployments', 'get'],
     ['/api/v1/deployments/{id}', 'get'],
     ['/api/v1/deployments/{id}/rollback', 'post'],
     ['/api/v1/deployments/{id}/cancel', 'post'],
+    ['/api/v1/deployments/{id}/logs', 'get'],
     ['/api/v1/jobs', 'get'],
     ['/api/v1/jobs/{id}', 'get'],
     ['/api/v1/jobs/{id}/retry', 'post'],
@@ -118,6 +120,26 @@ test('GET /openapi.json is an OpenAPI 3.1 document of every route, with request 
   for (const schema of ['Build', 'Deployment']) {
     t.false('lease_until' in doc.components.schemas[schema].properties, schema);
     t.false('job_id' in doc.components.schemas[schema].properties, schema);
+  }
+  // Services: the health check path; never the repository's credentials.
+  t.truthy(doc.components.schemas.Service.properties.health_check_path);
+  t.false('repo_credentials' in doc.components.schemas.Service.properties);
+  t.truthy(schemaOf('/api/v1/projects/{id}/services', 'post').properties.health_check_path);
+  t.truthy(schemaOf('/api/v1/services/{id}', 'patch').properties.health_check_path);
+  // Logs: text or Server-Sent Events, the cursor headers, `after`, `follow` and Last-Event-ID.
+  for (const path of ['/api/v1/builds/{id}/logs', '/api/v1/deployments/{id}/logs']) {
+    const operation = doc.paths[path].get;
+    const ok = operation.responses['200'];
+    t.deepEqual(Object.keys(ok.content).sort(), ['text/event-stream', 'text/plain'], path);
+    t.truthy(ok.headers['X-Log-Cursor'], path);
+    t.truthy(ok.headers['X-Log-Ended'], path);
+    t.truthy(operation.responses['404'], path);
+    t.truthy(operation.responses['401'], path);
+    const params = (operation.parameters as { name: string; in: string }[]).map((p) => `${p.in}:${p.name}`);
+    for (const name of ['path:id', 'query:after', 'query:follow', 'header:last-event-id']) {
+      t.true(params.includes(name), `${path} documents ${name}`);
+    }
+    t.truthy(operation.security);
   }
 });
 

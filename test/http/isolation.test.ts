@@ -197,6 +197,8 @@ test('build (chain): A gets the same 404 for B’s build as for a missing one', 
   const { api, a, b, before } = await setup();
   for (const id of [b.queuedBuild, b.world.buildId]) {
     await assertLikeMissing(t, api, a, id, { method: 'get', path: '/builds/ID' });
+    await assertLikeMissing(t, api, a, id, { method: 'get', path: '/builds/ID/logs' });
+    await assertLikeMissing(t, api, a, id, { method: 'get', path: '/builds/ID/logs?follow=true' });
     await assertLikeMissing(t, api, a, id, { method: 'post', path: '/builds/ID/cancel' });
   }
   await assertUnchanged(t, api, b, before);
@@ -206,6 +208,8 @@ test('deployment (chain): A gets the same 404 for B’s deployment as for a miss
   const { api, a, b, before } = await setup();
   for (const id of [b.rollbackable, b.world.deploymentId]) {
     await assertLikeMissing(t, api, a, id, { method: 'get', path: '/deployments/ID' });
+    await assertLikeMissing(t, api, a, id, { method: 'get', path: '/deployments/ID/logs' });
+    await assertLikeMissing(t, api, a, id, { method: 'get', path: '/deployments/ID/logs?follow=true' });
     await assertLikeMissing(t, api, a, id, { method: 'post', path: '/deployments/ID/rollback' });
   }
   for (const id of [b.pendingDeployment, b.rollbackable]) {

@@ -26,6 +26,7 @@ const SERVICE_KEYS = [
   'start_command',
   'port',
   'auto_deploy',
+  'health_check_path',
   'status',
 ];
 const BUILD_KEYS = [
@@ -476,6 +477,7 @@ test('services: create with defaults, list, read, change, delete; no env values 
     start_command: null,
     port: null,
     auto_deploy: false,
+    health_check_path: null,
     status: 'idle',
   });
   const full = await service(p.id, {
@@ -540,6 +542,127 @@ test('services: unknown fields and wrong types', async (t) => {
   t.deepEqual(fieldsOf(patchType), ['branch']);
   assertError(t, await api.http.post(`${V1}/projects/${MISSING_ID}/services`).set(auth).send(good), 404, 'not_found');
   t.is((await api.http.get(`${V1}/projects/${p.id}/services`).set(auth).expect(200)).body.total, 1);
+});
+
+test('services: health_check_path is set on create, changed and cleared by PATCH, and checked (422)', async (t) => {
+  const { api, auth, project, service } = await setup();
+  const p = await project();
+  const s = await service(p.id, { health_check_path: '/healthz' });
+  t.is(s.health_check_path, '/healthz');
+  t.is((await api.http.get(`${V1}/services/${s.id}`).set(auth).expect(200)).body.health_check_path, '/healthz');
+  const list = await api.http.get(`${V1}/projects/${p.id}/services`).set(auth).expect(200);
+  t.is(list.body.items[0].health_check_path, '/healthz');
+  const changed = await api.http
+    .patch(`${V1}/services/${s.id}`)
+    .set(auth)
+    .send({ health_check_path: '/ready?full=1' })
+    .expect(200);
+  t.is(changed.body.health_check_path, '/ready?full=1');
+  // A PATCH without the field leaves it alone.
+  const other = await api.http.patch(`${V1}/services/${s.id}`).set(auth).send({ port: 8080 }).expect(200);
+  t.is(other.body.health_check_path, '/ready?full=1');
+  const cleared = await api.http
+    .patch(`${V1}/services/${s.id}`)
+    .set(auth)
+    .send({ health_check_path: null })
+    .expect(200);
+  t.is(cleared.body.health_check_path, null);
+
+  const good = { name: 'svc', repo_url: 'https://github.com/acme/x.git' };
+  for (const value of ['no-slash', '//evil.example/x', '/with space', '/frag#x', 5]) {
+    const created = await api.http
+      .post(`${V1}/projects/${p.id}/services`)
+      .set(auth)
+      .send({ ...good, health_check_path: value });
+    assertError(t, created, 422, 'validation_error');
+    t.deepEqual(fieldsOf(created), ['health_check_path'], JSON.stringify(value));
+    const patched = await api.http.patch(`${V1}/services/${s.id}`).set(auth).send({ health_check_path: value });
+    assertError(t, patched, 422, 'validation_error');
+    t.deepEqual(fieldsOf(patched), ['health_check_path'], JSON.stringify(value));
+  }
+  t.is((await api.http.get(`${V1}/services/${s.id}`).set(auth).expect(200)).body.health_check_path, null);
+  t.is((await api.http.get(`${V1}/projects/${p.id}/services`).set(auth).expect(200)).body.total, 1);
+});
+
+test('services: repository credentials are shown masked, never echoed, and kept by a PATCH of the masked URL', async (t) => {
+  const { api, owner, auth, project, service } = await setup();
+  const TOKEN = 'ghp_secret123';
+  const WITH_TOKEN = `https://x-access-token:${TOKEN}@github.com/acme/web.git`;
+  const MASKED = 'https://****@github.com/acme/web.git';
+  const bodies: string[] = [];
+  const keep = (res: Response) => {
+    bodies.push(res.text);
+    return res;
+  };
+  const p = await project();
+  const created = await api.http
+    .post(`${V1}/projects/${p.id}/services`)
+    .set(auth)
+    .send({ name: 'web', repo_url: WITH_TOKEN })
+    .expect(201);
+  keep(created);
+  assertResource(t, created.body, SERVICE_KEYS);
+  t.is(created.body.repo_url, MASKED);
+  const id = created.body.id as string;
+  const stored = async () => api.harness.uow.run((repos) => repos.services.get(owner.tenantId, id));
+  const ciphertext = (await stored()).repoCredentials;
+  t.not(ciphertext, null, 'the credentials are stored');
+  t.false(String(ciphertext).includes(TOKEN), 'and not in the clear');
+  t.false((await stored()).repoUrl.includes(TOKEN), 'the stored URL has none');
+
+  t.is(keep(await api.http.get(`${V1}/services/${id}`).set(auth).expect(200)).body.repo_url, MASKED);
+  const list = keep(await api.http.get(`${V1}/projects/${p.id}/services`).set(auth).expect(200));
+  t.deepEqual(
+    list.body.items.map((s: { repo_url: string }) => s.repo_url),
+    [MASKED],
+  );
+
+  // Read and written back: the masked URL keeps the credentials.
+  const patched = keep(
+    await api.http.patch(`${V1}/services/${id}`).set(auth).send({ repo_url: MASKED, branch: 'release' }).expect(200),
+  );
+  t.like(patched.body, { repo_url: MASKED, branch: 'release' });
+  t.is((await stored()).repoCredentials, ciphertext, 'the same credentials are kept');
+  const whole = keep(await api.http.get(`${V1}/services/${id}`).set(auth).expect(200)).body;
+  const { id: _id, created_at: _c, updated_at: _u, project_id: _p, status: _s, ...settings } = whole;
+  const roundTrip = keep(await api.http.patch(`${V1}/services/${id}`).set(auth).send(settings).expect(200));
+  t.is(roundTrip.body.repo_url, MASKED);
+  t.is((await stored()).repoCredentials, ciphertext);
+
+  // Masked credentials a service does not have are refused.
+  const plain = await service(p.id, { name: 'plain' });
+  t.is(plain.repo_url, 'https://github.com/acme/api.git');
+  const bogus = keep(
+    await api.http
+      .patch(`${V1}/services/${plain.id}`)
+      .set(auth)
+      .send({ repo_url: 'https://****@github.com/acme/api.git' }),
+  );
+  assertError(t, bogus, 422, 'validation_error');
+  t.deepEqual(fieldsOf(bogus), ['repo_url']);
+
+  // A URL without credentials drops them.
+  const dropped = keep(
+    await api.http
+      .patch(`${V1}/services/${id}`)
+      .set(auth)
+      .send({ repo_url: 'https://github.com/acme/web.git' })
+      .expect(200),
+  );
+  t.is(dropped.body.repo_url, 'https://github.com/acme/web.git');
+  t.is((await stored()).repoCredentials, null);
+  // New credentials replace them.
+  const again = keep(
+    await api.http
+      .patch(`${V1}/services/${id}`)
+      .set(auth)
+      .send({ repo_url: `https://${TOKEN}@github.com/acme/web.git` })
+      .expect(200),
+  );
+  t.is(again.body.repo_url, MASKED);
+
+  for (const text of bodies) t.false(text.includes(TOKEN), `a response shows the token: ${text}`);
+  t.true(bodies.length >= 8);
 });
 
 // ---------------------------------------------------------------- env
@@ -967,11 +1090,13 @@ test('a non-UUID id in a path is 404 not_found, on every route with an id', asyn
     ['post', '/services/X/builds'],
     ['get', '/builds/X'],
     ['post', '/builds/X/cancel'],
+    ['get', '/builds/X/logs'],
     ['get', '/services/X/deployments'],
     ['post', '/services/X/deployments'],
     ['get', '/deployments/X'],
     ['post', '/deployments/X/rollback'],
     ['post', '/deployments/X/cancel'],
+    ['get', '/deployments/X/logs'],
     ['get', '/jobs/X'],
     ['post', '/jobs/X/retry'],
   ];

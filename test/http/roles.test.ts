@@ -223,12 +223,16 @@ const GROUPS: Record<string, Case[]> = {
   builds: [
     { method: 'get', path: (w) => `/services/${w.service}/builds`, minimum: 'viewer', ok: 200 },
     { method: 'get', path: (w) => `/builds/${w.succeededBuild}`, minimum: 'viewer', ok: 200 },
+    { method: 'get', path: (w) => `/builds/${w.succeededBuild}/logs`, minimum: 'viewer', ok: 200 },
+    // Followed: the build finished, so the stream ends after its lines.
+    { method: 'get', path: (w) => `/builds/${w.succeededBuild}/logs?follow=true`, minimum: 'viewer', ok: 200 },
     { method: 'post', path: (w) => `/services/${w.service}/builds`, body: () => ({}), minimum: 'member', ok: 202 },
     { method: 'post', path: (w) => `/builds/${w.queuedBuild}/cancel`, minimum: 'member', ok: 200 },
   ],
   deployments: [
     { method: 'get', path: (w) => `/services/${w.service}/deployments`, minimum: 'viewer', ok: 200 },
     { method: 'get', path: (w) => `/deployments/${w.liveDeployment}`, minimum: 'viewer', ok: 200 },
+    { method: 'get', path: (w) => `/deployments/${w.liveDeployment}/logs`, minimum: 'viewer', ok: 200 },
     {
       method: 'post',
       path: (w) => `/services/${w.service}/deployments`,

@@ -8,6 +8,7 @@ import helmet from 'koa-helmet';
 import type { Logger } from 'pino';
 import type { CookiePolicy } from './auth/cookies.js';
 import { AuthRateLimits } from './auth/rate-limits.js';
+import { type LogStreamOptions, resolveLogStream } from './log-stream.js';
 import { accessLog } from './middleware/access-log.middleware.js';
 import { errorHandler } from './middleware/error.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
@@ -53,6 +54,12 @@ export interface HttpAppOptions {
   oauth?: Omit<OAuthRouteOptions, 'publicUrl' | 'frontendUrl'>;
   /** Called after every successful state-changing request (e.g. to nudge the outbox relay). */
   onWrite?: () => void;
+  /**
+   * Following a log (`GET /builds/{id}/logs`, `GET /deployments/{id}/logs` as Server-Sent Events):
+   * poll interval (`pollIntervalMs`, default 250), keepalive, longest stream, and a signal that ends
+   * every open stream (on shutdown).
+   */
+  logStream?: LogStreamOptions;
   /** Extra routes, mounted under /api/v1 like the others. */
   extraRoutes?: (deps: RouteDeps) => RouteSpec[];
 }
@@ -102,6 +109,8 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     useCases: options.useCases,
     rateLimits: options.rateLimits ?? new AuthRateLimits(),
     cookies,
+    logStream: resolveLogStream(options.logStream),
+    logger,
   };
 
   const registry = new OpenAPIRegistry();
@@ -176,8 +185,8 @@ export function createHttpApp(options: HttpAppOptions): Koa {
         return allowedOrigins.has(requested) ? requested : '';
       },
       credentials: true,
-      allowHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Request-Id'],
-      exposeHeaders: ['X-Request-Id', 'Retry-After'],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-CSRF-Token', 'X-Request-Id', 'Last-Event-ID'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After', 'X-Log-Cursor', 'X-Log-Ended'],
       maxAge: 600,
     }),
   );

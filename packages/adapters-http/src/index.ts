@@ -7,6 +7,7 @@ export { OAuthStateCookie } from './auth/oauth-state.js';
 export { type AuthRateLimitOptions, AuthRateLimits } from './auth/rate-limits.js';
 export { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
 export { HTTP_TOKENS, type HttpModuleOptions, httpModule } from './http.module.js';
+export type { LogStreamOptions } from './log-stream.js';
 export { STATUS_OF } from './middleware/error.middleware.js';
 export { createRedisClient, type RedisClientOptions } from './redis-client.js';
 export { type RouteSpec, route } from './route.js';

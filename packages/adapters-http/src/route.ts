@@ -1,4 +1,4 @@
-import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { Router } from '@koa/router';
 import {
   type Authenticated,
@@ -44,6 +44,21 @@ interface BaseSpec<P extends ZodType, Q extends ZodType, B extends ZodType> {
   response?: ZodType;
   /** Label of the resource a malformed path id is reported as (`Project not found`). */
   resource?: string;
+  /**
+   * Request headers the route reads, validated (422) and documented; other headers are ignored.
+   * Keys in lower case, as Node gives them; the handler reads them from `ctx`.
+   */
+  headers?: ZodType;
+  /**
+   * A success response that is not JSON: its media types (each with a schema) and headers, for the
+   * OpenAPI document. The handler then writes the response itself (`ctx.type`, `ctx.body`, a
+   * stream) and its result is ignored.
+   */
+  produces?: {
+    description: string;
+    content: Record<string, { schema: ZodType }>;
+    headers?: Record<string, { description: string; schema: { type: 'string' | 'boolean' } }>;
+  };
 }
 
 export interface PublicRouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType> extends BaseSpec<P, Q, B> {
@@ -133,6 +148,7 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, specs: Ro
       const params = spec.params === undefined ? {} : parse(spec.params, rawParams);
       // A route that takes no query or no body still rejects unknown fields there.
       const query = parse(spec.query ?? NO_FIELDS, ctx.query);
+      if (spec.headers !== undefined) parse(spec.headers, ctx.headers);
       const requestBody = (ctx.request as { body?: unknown }).body ?? {};
       const body = spec.body === undefined ? void parse(NO_FIELDS, requestBody) : parse(spec.body, requestBody);
       const input = { params, query, body, ctx };
@@ -144,12 +160,18 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, specs: Ro
               actor: auth.principal,
               auth,
             } as never);
-      if (spec.status === 302) return;
+      if (spec.status === 302 || spec.produces !== undefined) return;
       ctx.status = spec.status ?? 200;
       if (ctx.status !== 204) ctx.body = result;
     });
 
     const status = spec.status ?? 200;
+    const success: ResponseConfig =
+      spec.produces !== undefined
+        ? (spec.produces as ResponseConfig)
+        : spec.response === undefined
+          ? { description: status === 204 ? 'No content' : 'Done' }
+          : { description: 'Success', content: { 'application/json': { schema: spec.response } } };
     const config: RouteConfig = {
       method: spec.method,
       path: `/api/v1${spec.path}`,
@@ -160,15 +182,13 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, specs: Ro
       request: {
         ...(spec.params === undefined ? {} : { params: spec.params as never }),
         ...(spec.query === undefined ? {} : { query: spec.query as never }),
+        ...(spec.headers === undefined ? {} : { headers: spec.headers as never }),
         ...(spec.body === undefined
           ? {}
           : { body: { content: { 'application/json': { schema: spec.body } }, required: true } }),
       },
       responses: {
-        [status]:
-          spec.response === undefined
-            ? { description: status === 204 ? 'No content' : 'Done' }
-            : { description: 'Success', content: { 'application/json': { schema: spec.response } } },
+        [status]: success,
         ...Object.fromEntries(
           Object.entries(ERROR_RESPONSES).map(([code, description]) => [
             code,

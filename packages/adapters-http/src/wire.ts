@@ -18,6 +18,7 @@ import {
   JOB_NAMES,
   JOB_STATES,
   jobSubject,
+  maskRepoUrl,
   QUEUES,
   ROLES,
   SERVICE_STATUSES,
@@ -106,12 +107,20 @@ export const ServiceWire = z
     ...base,
     project_id: uuid(),
     name: z.string(),
-    repo_url: z.string(),
+    repo_url: z.string().openapi({
+      description:
+        'The repository; credentials it was given with are stored encrypted and shown as `https://****@host/…`',
+      example: 'https://****@github.com/acme/web.git',
+    }),
     branch: z.string(),
     build_command: z.string().nullable(),
     start_command: z.string().nullable(),
     port: z.number().int().nullable(),
     auto_deploy: z.boolean(),
+    health_check_path: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Polled until the app answers 2xx before it takes traffic; null means `/`' }),
     status: z.enum(SERVICE_STATUSES),
   })
   .openapi('Service');
@@ -119,12 +128,14 @@ export const serviceToWire = (s: Service) => ({
   ...stamps(s),
   project_id: s.projectId,
   name: s.name,
-  repo_url: s.repoUrl,
+  // The stored URL holds no credentials; only whether there are some shows.
+  repo_url: maskRepoUrl(s.repoUrl, s.repoCredentials != null),
   branch: s.branch,
   build_command: s.buildCommand,
   start_command: s.startCommand,
   port: s.port,
   auto_deploy: s.autoDeploy,
+  health_check_path: s.healthCheckPath ?? null,
   status: s.status,
 });
 

@@ -2,6 +2,7 @@ import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
 import { type RouteSpec, route } from '../route.js';
 import { BuildWire, buildToWire, pageToWire, pageWire } from '../wire.js';
+import { logsRoute } from './logs.js';
 import { idParams, type RouteDeps } from './route-deps.js';
 
 const TriggerBuildBody = z
@@ -15,7 +16,7 @@ const TriggerBuildBody = z
   })
   .openapi('TriggerBuildRequest');
 
-export const buildRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
+export const buildRoutes = (deps: RouteDeps): RouteSpec[] => [
   route({
     method: 'post',
     path: '/services/{id}/builds',
@@ -28,7 +29,7 @@ export const buildRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     response: BuildWire,
     handler: async ({ actor, params, body }) =>
       buildToWire(
-        await useCases.triggerBuild.execute(actor, params.id, { commitSha: body.commit_sha, branch: body.branch }),
+        await deps.useCases.triggerBuild.execute(actor, params.id, { commitSha: body.commit_sha, branch: body.branch }),
       ),
   }),
   route({
@@ -41,7 +42,10 @@ export const buildRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     query: listQuerySchema('build', ['serviceId']),
     response: pageWire(BuildWire),
     handler: async ({ actor, params, query }) =>
-      pageToWire(await useCases.listBuilds.execute(actor, params.id, toListQueryInput('build', query)), buildToWire),
+      pageToWire(
+        await deps.useCases.listBuilds.execute(actor, params.id, toListQueryInput('build', query)),
+        buildToWire,
+      ),
   }),
   route({
     method: 'get',
@@ -51,7 +55,7 @@ export const buildRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     params: idParams(),
     resource: 'Build',
     response: BuildWire,
-    handler: async ({ actor, params }) => buildToWire(await useCases.getBuild.execute(actor, params.id)),
+    handler: async ({ actor, params }) => buildToWire(await deps.useCases.getBuild.execute(actor, params.id)),
   }),
   route({
     method: 'post',
@@ -61,6 +65,12 @@ export const buildRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     params: idParams(),
     resource: 'Build',
     response: BuildWire,
-    handler: async ({ actor, params }) => buildToWire(await useCases.cancelBuild.execute(actor, params.id)),
+    handler: async ({ actor, params }) => buildToWire(await deps.useCases.cancelBuild.execute(actor, params.id)),
+  }),
+  logsRoute(deps, {
+    kind: 'build',
+    tag: 'builds',
+    resource: 'Build',
+    summary: "The build's output: text, or followed live as Server-Sent Events",
   }),
 ];

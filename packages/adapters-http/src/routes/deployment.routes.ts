@@ -2,11 +2,12 @@ import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
 import { type RouteSpec, route } from '../route.js';
 import { DeploymentWire, deploymentToWire, pageToWire, pageWire } from '../wire.js';
+import { logsRoute } from './logs.js';
 import { idParams, type RouteDeps } from './route-deps.js';
 
 const DeployBody = z.strictObject({ build_id: z.string().uuid() }).openapi('DeployRequest');
 
-export const deploymentRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
+export const deploymentRoutes = (deps: RouteDeps): RouteSpec[] => [
   route({
     method: 'post',
     path: '/services/{id}/deployments',
@@ -18,7 +19,7 @@ export const deploymentRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     status: 202,
     response: DeploymentWire,
     handler: async ({ actor, params, body }) =>
-      deploymentToWire(await useCases.createDeployment.execute(actor, params.id, { buildId: body.build_id })),
+      deploymentToWire(await deps.useCases.createDeployment.execute(actor, params.id, { buildId: body.build_id })),
   }),
   route({
     method: 'get',
@@ -31,7 +32,7 @@ export const deploymentRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     response: pageWire(DeploymentWire),
     handler: async ({ actor, params, query }) =>
       pageToWire(
-        await useCases.listDeployments.execute(actor, params.id, toListQueryInput('deployment', query)),
+        await deps.useCases.listDeployments.execute(actor, params.id, toListQueryInput('deployment', query)),
         deploymentToWire,
       ),
   }),
@@ -43,7 +44,7 @@ export const deploymentRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     params: idParams(),
     resource: 'Deployment',
     response: DeploymentWire,
-    handler: async ({ actor, params }) => deploymentToWire(await useCases.getDeployment.execute(actor, params.id)),
+    handler: async ({ actor, params }) => deploymentToWire(await deps.useCases.getDeployment.execute(actor, params.id)),
   }),
   route({
     method: 'post',
@@ -54,7 +55,8 @@ export const deploymentRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     resource: 'Deployment',
     status: 202,
     response: DeploymentWire,
-    handler: async ({ actor, params }) => deploymentToWire(await useCases.rollbackDeployment.execute(actor, params.id)),
+    handler: async ({ actor, params }) =>
+      deploymentToWire(await deps.useCases.rollbackDeployment.execute(actor, params.id)),
   }),
   route({
     method: 'post',
@@ -66,6 +68,13 @@ export const deploymentRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     resource: 'Deployment',
     status: 202,
     response: DeploymentWire,
-    handler: async ({ actor, params }) => deploymentToWire(await useCases.cancelDeployment.execute(actor, params.id)),
+    handler: async ({ actor, params }) =>
+      deploymentToWire(await deps.useCases.cancelDeployment.execute(actor, params.id)),
+  }),
+  logsRoute(deps, {
+    kind: 'deployment',
+    tag: 'deployments',
+    resource: 'Deployment',
+    summary: "The deployment's output and its app's stdout/stderr: text, or followed live as Server-Sent Events",
   }),
 ];

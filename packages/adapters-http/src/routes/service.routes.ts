@@ -10,14 +10,30 @@ const serviceFields = {
   start_command: optionalText(1000),
   port: z.number().int().min(1).max(65535).nullable().optional(),
   auto_deploy: z.boolean().optional(),
+  health_check_path: z
+    .string()
+    .max(1024)
+    .nullable()
+    .optional()
+    .openapi({ description: 'A path starting with `/` the app answers 2xx on once ready; null means `/`' }),
 };
+const repoUrl = () =>
+  z
+    .string()
+    .min(1)
+    .max(2048)
+    .openapi({
+      description:
+        'An https:// git URL; a private repository takes a token (`https://TOKEN@github.com/acme/web.git`), stored ' +
+        'encrypted and shown masked. Sending the masked URL back keeps the stored token.',
+    });
 const CreateServiceBody = z
-  .strictObject({ name: z.string().min(1).max(63), repo_url: z.string().min(1).max(2048), ...serviceFields })
+  .strictObject({ name: z.string().min(1).max(63), repo_url: repoUrl(), ...serviceFields })
   .openapi('CreateServiceRequest');
 const UpdateServiceBody = z
   .strictObject({
     name: z.string().min(1).max(63).optional(),
-    repo_url: z.string().min(1).max(2048).optional(),
+    repo_url: repoUrl().optional(),
     ...serviceFields,
   })
   .openapi('UpdateServiceRequest');
@@ -34,6 +50,7 @@ const toSettings = (body: ServiceBody) => ({
   startCommand: body.start_command,
   port: body.port,
   autoDeploy: body.auto_deploy,
+  healthCheckPath: body.health_check_path,
 });
 const defined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
