@@ -262,10 +262,16 @@ export async function composeRuntime(
 }
 
 /** The API server: the runtime plus the Koa app. */
-export async function composeServer(config: Config, logger: PinoLogger): Promise<Runtime & { app: Koa }> {
+export async function composeServer(
+  config: Config,
+  logger: PinoLogger,
+): Promise<Runtime & { app: Koa; endStreams: () => void }> {
   const runtime = await composeRuntime(config, logger, 'server');
   const { container } = runtime;
+  // Aborted at shutdown: followed logs end at once (clients reconnect) instead of holding it up.
+  const streams = new AbortController();
   const app = createHttpApp({
+    logStream: { signal: streams.signal },
     useCases: runtime.useCases,
     logger,
     publicUrl: config.publicUrl,
@@ -282,5 +288,5 @@ export async function composeServer(config: Config, logger: PinoLogger): Promise
       clock: container.get<Clock>(TOKENS.Clock),
     },
   });
-  return { ...runtime, app };
+  return { ...runtime, app, endStreams: () => streams.abort() };
 }

@@ -33,7 +33,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    composition.endStreams();
     server.closeIdleConnections();
+    // The connections of the ended streams are idle once their last bytes are out.
+    setTimeout(() => server.closeIdleConnections(), 200).unref();
     const deadline = setTimeout(() => {
       logger.warn('in-flight requests did not finish in 10 s; closing their connections');
       server.closeAllConnections();
