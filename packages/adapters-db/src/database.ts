@@ -11,7 +11,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { MikroOrmUnitOfWork } from './mikro-orm-unit-of-work.js';
 import { OrmLogger } from './orm-logger.js';
 import { patchPGliteStatementSplitting } from './pglite-statements.js';
-import { SCHEMAS } from './schemas/index.js';
+import { ADAPTER_SCHEMAS, SCHEMAS } from './schemas/index.js';
 
 export interface PoolOptions {
   /** Connections kept open when idle (default 0). */
@@ -75,7 +75,7 @@ export function ormOptions(options: DatabaseOptions): Options {
   const logger = options.logger ?? new SilentLogger();
   return {
     driverOptions: { log: knexLog(logger) },
-    entities: Object.values(SCHEMAS),
+    entities: [...Object.values(SCHEMAS), ...ADAPTER_SCHEMAS],
     discovery: { disableDynamicFileAccess: true },
     extensions: [Migrator],
     migrations: {
