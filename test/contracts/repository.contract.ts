@@ -279,7 +279,7 @@ export function allScopedRepositoryContracts(label: string, getUow: () => UnitOf
       Service.create(stamps.next(), {
         projectId: rows.project.id,
         name: `svc-${randomUUID().slice(0, 8)}`,
-        repoUrl: 'git@git.example.test:acme/web.git',
+        repoUrl: 'https://git.example.test/acme/web.git',
       }),
     change: (service, now) => {
       service.update({ branch: `release/${now.getTime()}` }, now);
@@ -638,6 +638,77 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     t.is(await getUow().run((r) => r.outbox.pruneSent(b.tenant.id, later)), 0, 'unsent rows stay');
     t.is(await getUow().run((r) => r.outbox.pruneSent(a.tenant.id, later)), 1);
     t.is(await getUow().run((r) => r.outbox.find(a.tenant.id, a.outboxMessage.id)), null);
+  });
+
+  test(`${name}: a build's artifact and a service's health check path and repository credentials round-trip`, async (t) => {
+    const stamps = new Stamps();
+    const rows = await seedTenant(getUow(), stamps, 'runtime');
+    const tenantId = rows.tenant.id;
+    const fresh = await getUow().run(async (r) => ({
+      build: await r.builds.get(tenantId, rows.build.id),
+      service: await r.services.get(tenantId, rows.service.id),
+    }));
+    t.is(fresh.build.artifact, null);
+    t.is(fresh.service.healthCheckPath, null);
+    t.is(fresh.service.repoCredentials, null);
+
+    const directory = { kind: 'directory', path: "/srv/shipyard/artifacts/a b'c/ü" } as const;
+    const image = { kind: 'image', ref: 'registry.test/acme/api@sha256:0123abcd' } as const;
+    const imageBuild = Build.create(stamps.next(), { serviceId: rows.service.id, branch: 'main' });
+    const withPath = Service.create(stamps.next(), {
+      projectId: rows.project.id,
+      name: 'worker',
+      repoUrl: 'https://git.example.test/acme/worker.git',
+      healthCheckPath: '/ready',
+    });
+    await getUow().run(async (r) => {
+      const build = await r.builds.get(tenantId, rows.build.id);
+      build.start(stamps.now());
+      build.succeed('ok', directory, stamps.now());
+      await r.builds.update(tenantId, build);
+      imageBuild.start(stamps.now());
+      imageBuild.succeed('ok', image, stamps.now());
+      await r.builds.add(tenantId, imageBuild);
+      const service = await r.services.get(tenantId, rows.service.id);
+      service.update({ healthCheckPath: '/healthz?deep=1' }, stamps.now());
+      service.setRepoCredentials('v1:kid:c2VjcmV0', stamps.now());
+      await r.services.update(tenantId, service);
+      await r.services.add(tenantId, withPath);
+    });
+    const stored = await getUow().run(async (r) => ({
+      build: await r.builds.get(tenantId, rows.build.id),
+      imageBuild: await r.builds.get(tenantId, imageBuild.id),
+      service: await r.services.get(tenantId, rows.service.id),
+      withPath: await r.services.get(tenantId, withPath.id),
+      listed: await r.builds.list(tenantId, query({ sortBy: 'createdAt', sortOrder: 'asc' })),
+    }));
+    t.deepEqual(stored.build.artifact, directory);
+    t.deepEqual(stored.imageBuild.artifact, image);
+    t.deepEqual(
+      stored.listed.items.map((build) => build.artifact),
+      [directory, image],
+    );
+    t.is(stored.service.healthCheckPath, '/healthz?deep=1');
+    t.is(stored.service.repoCredentials, 'v1:kid:c2VjcmV0');
+    t.is(stored.withPath.healthCheckPath, '/ready');
+    t.is(stored.withPath.repoCredentials, null);
+
+    await getUow().run(async (r) => {
+      const build = await r.builds.get(tenantId, rows.build.id);
+      build.discardArtifact(stamps.now());
+      await r.builds.update(tenantId, build);
+      const service = await r.services.get(tenantId, rows.service.id);
+      service.setRepoCredentials(null, stamps.now());
+      service.update({ healthCheckPath: null }, stamps.now());
+      await r.services.update(tenantId, service);
+    });
+    const cleared = await getUow().run(async (r) => ({
+      build: await r.builds.get(tenantId, rows.build.id),
+      service: await r.services.get(tenantId, rows.service.id),
+    }));
+    t.is(cleared.build.artifact, null);
+    t.is(cleared.service.healthCheckPath, null);
+    t.is(cleared.service.repoCredentials, null);
   });
 
   test(`${name}: prunable builds keep the newest per service and those a deployment uses`, async (t) => {

@@ -4,14 +4,15 @@ import { PGlite } from '@electric-sql/pglite';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { type Logger, SilentLogger, type UnitOfWork } from '@shipyard/core';
+import { type Logger, type LogStore, SilentLogger, type UnitOfWork } from '@shipyard/core';
 import { PGliteDriver } from 'mikro-orm-pglite';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { MikroOrmLogStore } from './mikro-orm-log-store.js';
 import { MikroOrmUnitOfWork } from './mikro-orm-unit-of-work.js';
 import { OrmLogger } from './orm-logger.js';
 import { patchPGliteStatementSplitting } from './pglite-statements.js';
-import { SCHEMAS } from './schemas/index.js';
+import { ADAPTER_SCHEMAS, SCHEMAS } from './schemas/index.js';
 
 export interface PoolOptions {
   /** Connections kept open when idle (default 0). */
@@ -44,6 +45,8 @@ export interface Database {
   /** `postgres` for a server, `pglite` for the embedded engine. */
   readonly kind: 'postgres' | 'pglite';
   readonly uow: UnitOfWork;
+  /** Build and deployment output in `log_chunks`, outside any unit of work (a `MikroOrmLogStore`). */
+  readonly logStore: LogStore;
   /** Applies the pending migrations; returns their names. */
   migrate(): Promise<string[]>;
   /** Names of the migrations not applied yet (a production server refuses to start with any). */
@@ -75,7 +78,7 @@ export function ormOptions(options: DatabaseOptions): Options {
   const logger = options.logger ?? new SilentLogger();
   return {
     driverOptions: { log: knexLog(logger) },
-    entities: Object.values(SCHEMAS),
+    entities: [...Object.values(SCHEMAS), ...ADAPTER_SCHEMAS],
     discovery: { disableDynamicFileAccess: true },
     extensions: [Migrator],
     migrations: {
@@ -161,6 +164,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
 class MikroOrmDatabase implements Database {
   readonly kind: 'postgres' | 'pglite';
   readonly uow: UnitOfWork;
+  readonly logStore: LogStore;
 
   constructor(
     private readonly orm: MikroORM,
@@ -175,6 +179,7 @@ class MikroOrmDatabase implements Database {
       connectAttempts: poolMax + 1,
       logger,
     });
+    this.logStore = new MikroOrmLogStore(orm);
   }
 
   async migrate(): Promise<string[]> {

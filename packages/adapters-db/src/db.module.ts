@@ -1,4 +1,4 @@
-import { TOKENS, type UnitOfWork } from '@shipyard/core';
+import { type LogStore, TOKENS, type UnitOfWork } from '@shipyard/core';
 import { ContainerModule } from 'inversify';
 import { createDatabase, type Database, type DatabaseOptions } from './database.js';
 
@@ -9,7 +9,7 @@ const isDatabase = (value: Database | DatabaseOptions): value is Database =>
   typeof (value as Database).migrate === 'function';
 
 /**
- * Binds `DATABASE` and the core's `TOKENS.UnitOfWork`. Given a `Database`, bindings resolve
+ * Binds `DATABASE` and the core's `TOKENS.UnitOfWork` and `TOKENS.LogStore`. Given a `Database`, bindings resolve
  * synchronously; given options, the database is opened on first use (resolve with `getAsync`).
  */
 export function dbModule(source: Database | DatabaseOptions): ContainerModule {
@@ -24,6 +24,9 @@ export function dbModule(source: Database | DatabaseOptions): ContainerModule {
     }
     bind<UnitOfWork>(TOKENS.UnitOfWork)
       .toResolvedValue((database: Database) => database.uow, [DATABASE])
+      .inSingletonScope();
+    bind<LogStore>(TOKENS.LogStore)
+      .toResolvedValue((database: Database) => database.logStore, [DATABASE])
       .inSingletonScope();
   });
 }

@@ -1,6 +1,6 @@
 /**
  * PostgreSQL (or embedded PGlite) persistence for the Shipyard core, on MikroORM: every
- * repository port and the unit of work, tenant-scoped by the core's isolation policy, with the
+ * repository port, the unit of work and the log store, tenant-scoped by the core's isolation policy, with the
  * schema migrations.
  */
 export {
@@ -18,3 +18,11 @@ export {
   type PoolOptions,
 } from './database.js';
 export { DATABASE, dbModule } from './db.module.js';
+export {
+  LOG_CHUNKS_KEPT,
+  type LogStoreOptions,
+  MAX_CHUNK_BYTES,
+  MAX_LINE_BYTES,
+  MikroOrmLogStore,
+  TRUNCATED_MARK,
+} from './mikro-orm-log-store.js';

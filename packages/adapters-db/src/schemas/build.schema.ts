@@ -14,6 +14,7 @@ export const BuildSchema = defineSchema({
     finishedAt: { ...TIMESTAMPTZ, nullable: true },
     leaseUntil: { ...TIMESTAMPTZ, nullable: true },
     jobId: { type: 'uuid', nullable: true },
+    artifact: { type: 'json', nullable: true },
   },
   indexes: [
     { name: 'builds_service_id_created_at_index', properties: ['serviceId', 'createdAt'] },

@@ -2,6 +2,7 @@ import type { EntitySchema } from '@mikro-orm/core';
 import type { EntityName } from '@shipyard/core';
 import { BuildSchema } from './build.schema.js';
 import { DeploymentSchema } from './deployment.schema.js';
+import { LogChunkSchema } from './log-chunk.schema.js';
 import { OAuthAccountSchema } from './oauth-account.schema.js';
 import { OutboxMessageSchema } from './outbox-message.schema.js';
 import { ProjectSchema } from './project.schema.js';
@@ -27,4 +28,8 @@ export const SCHEMAS: { readonly [N in EntityName]: EntitySchema } = {
   outboxMessage: OutboxMessageSchema,
 };
 
+/** Tables of this adapter that are no core entity. */
+export const ADAPTER_SCHEMAS: readonly EntitySchema[] = [LogChunkSchema as unknown as EntitySchema];
+
 export { ENTITY_CLASSES } from './define-schema.js';
+export { LOG_SUBJECT_KINDS, LogChunkRow, LogChunkSchema } from './log-chunk.schema.js';

@@ -11,6 +11,9 @@ export const ServiceSchema = defineSchema({
     startCommand: { type: 'text', nullable: true },
     port: { type: 'integer', nullable: true },
     autoDeploy: { type: 'boolean' },
+    healthCheckPath: { type: 'text', nullable: true },
+    // Ciphertext, like `env`; kept out of `JSON.stringify` of the mapped entity.
+    repoCredentials: { type: 'text', nullable: true, hidden: true },
     env: { type: 'json' },
     status: { enum: true, items: [...SERVICE_STATUSES] },
   },

@@ -3,6 +3,7 @@
  * the server and dropped afterwards. Not for production code.
  */
 
+export { schemaDrift } from '../migration-files.js';
 export { hasMultipleStatements } from '../pglite-statements.js';
 export { openScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 export { createScratchPostgres, type ScratchPostgres, type ScratchPostgresOptions } from './scratch-postgres.js';
