@@ -1,10 +1,10 @@
 import { join } from 'node:path';
+import type { BuildArtifact, DeploymentRequest } from '@shipyard/core';
 import test, { type ExecutionContext } from 'ava';
 import { AppsRouter } from './apps-router.js';
 import { LocalBuildRunner } from './local-build-runner.js';
 import { LocalProcessRuntime, type LocalProcessRuntimeOptions } from './local-process-runtime.js';
 import { groupAlive } from './process-group.js';
-import type { BuildArtifact, LocalDeploymentRequest } from './runtime.types.js';
 import { createFixtureRepo, get, killProcessesUnder, OFFLINE_NPM, tempDir } from './testing/fixture-repo.js';
 
 // Only in this test process: an app must never see them.
@@ -80,7 +80,7 @@ async function world(
   return { router, runtime, workRoot };
 }
 
-function deployment(overrides: Partial<LocalDeploymentRequest> = {}): LocalDeploymentRequest {
+function deployment(overrides: Partial<DeploymentRequest> = {}): DeploymentRequest {
   sequence += 1;
   return {
     tenantId: 'tenant-1',
@@ -215,14 +215,18 @@ test('after a restart, reconcile stops the leftovers and brings the live app bac
 
   const after = await world(t, { workRoot: before.workRoot });
   t.is(after.router.routeOf(HOST), null);
-  const report = await after.runtime.reconcile([request], never);
+  const report = await after.runtime.reconcile([request], { signal: never });
   t.deepEqual(report, { started: [request.deploymentId], stopped: [], failed: [] });
   t.false(groupAlive(oldPid));
   const { json } = await answer(after.router);
   t.like(json, { version: 'v2' });
   t.not(json.pid, undefined);
 
-  t.deepEqual(await after.runtime.reconcile([], never), { started: [], stopped: [request.deploymentId], failed: [] });
+  t.deepEqual(await after.runtime.reconcile([], { signal: never }), {
+    started: [],
+    stopped: [request.deploymentId],
+    failed: [],
+  });
   t.is((await answer(after.router)).status, 502);
 });
 

@@ -1,14 +1,26 @@
-import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { BuildArtifact } from '@shipyard/core';
 import { execa } from 'execa';
 
-/** A temporary directory, removed by `cleanup`. */
+/**
+ * A temporary directory, removed by `cleanup`. Open for traversal (0755, where mkdtemp makes
+ * 0700): when the tests run as root, builds and apps run as `nobody` and must reach the work
+ * roots and the fixture repository inside it.
+ */
 export async function tempDir(prefix = 'shipyard-runtime-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755);
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The directory of a local build's artifact (a test's shortcut: the local runner makes no images). */
+export function artifactPath(artifact: BuildArtifact): string {
+  if (artifact.kind !== 'directory') throw new TypeError(`Not a directory artifact: ${artifact.ref}`);
+  return artifact.path;
 }
 
 const PACKAGE_JSON = {
