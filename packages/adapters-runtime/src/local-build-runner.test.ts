@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -245,4 +245,33 @@ test('a git host that cannot be reached rejects (an infrastructure failure, retr
   );
   t.true(error instanceof RepoUnreachableError);
   t.false(error?.message.includes('hunter2-secret'));
+});
+
+test('discardArtifact deletes a build directory of this runner, and nothing else', async (t) => {
+  const builds = runner();
+  const outcome = await builds.run(buildRequest({ buildCommand: 'true' }), () => {}, never);
+  if (outcome.outcome !== 'succeeded') return t.fail(outcome.error);
+  const path = artifactPath(outcome.artifact);
+  t.true(existsSync(path));
+  await builds.discardArtifact(outcome.artifact);
+  t.false(existsSync(path));
+  await builds.discardArtifact(outcome.artifact); // already gone: no error
+
+  const work = join(root.dir, 'work');
+  const outside = join(root.dir, 'not-an-artifact');
+  await mkdir(outside, { recursive: true });
+  for (const refused of [
+    outside,
+    work,
+    join(work, 'builds'),
+    join(work, 'home'),
+    join(work, 'builds', '..', 'home'),
+    join(work, 'builds', 'a', 'b'),
+    '/',
+  ]) {
+    await t.throwsAsync(builds.discardArtifact({ kind: 'directory', path: refused }), { instanceOf: TypeError });
+  }
+  await t.throwsAsync(builds.discardArtifact({ kind: 'image', ref: 'registry/app:1' }), { instanceOf: TypeError });
+  t.true(existsSync(outside));
+  t.true(existsSync(join(work, 'home')));
 });

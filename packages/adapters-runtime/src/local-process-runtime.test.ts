@@ -276,3 +276,27 @@ test('an unknown deployment is unknown and has no logs', async (t) => {
   t.deepEqual(lines, []);
   await runtime.stop('nope');
 });
+
+test('reconcile leaves a kept deployment alone: not stopped though not live, not started though live', async (t) => {
+  const { router, runtime } = await world(t);
+  const deploying = deployment();
+  await runtime.deploy(deploying, never);
+  // Live here, but its row is not `live` yet: the periodic reconcile sees an older live list.
+  const first = await runtime.reconcile([], { keep: [deploying.deploymentId], signal: never });
+  t.deepEqual(first, { started: [], stopped: [], failed: [] });
+  t.is((await runtime.status(deploying.deploymentId)).state, 'live');
+  t.like((await answer(router)).json, { version: 'v2' });
+
+  // A kept deployment that is live in the rows but not running is not started by the reconcile.
+  const other = deployment({ serviceId: '9f8e7d6c-0000-4000-8000-000000000002', serviceName: 'other' });
+  const second = await runtime.reconcile([deploying, other], { keep: [other.deploymentId], signal: never });
+  t.deepEqual(second, { started: [], stopped: [], failed: [] });
+  t.is((await runtime.status(other.deploymentId)).state, 'unknown');
+});
+
+test('a deployment of an image, or in a directory the app user cannot reach, does not start', async (t) => {
+  const { runtime } = await world(t);
+  const image = await runtime.deploy(deployment({ artifact: { kind: 'image', ref: 'registry/app:1' } }), never);
+  t.like(image, { outcome: 'failed' });
+  if (image.outcome === 'failed') t.regex(image.error, /not an image \(registry\/app:1\)/);
+});

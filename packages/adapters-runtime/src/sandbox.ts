@@ -60,6 +60,8 @@ export class Sandbox {
   readonly runAs: RunAs | null;
   private readonly limitArgs: string[];
   private readonly prlimit: string | null;
+  /** Limits are wanted but no prlimit was found (unlike `prlimit: null`: none wanted). */
+  private readonly prlimitMissing: boolean;
   private readonly describedLimits: string;
   private readonly onWarning: (message: string) => void;
   private warned = false;
@@ -91,6 +93,7 @@ export class Sandbox {
         : options.prlimit === undefined
           ? findOnPath('prlimit', childPath)
           : options.prlimit;
+    this.prlimitMissing = this.limitArgs.length > 0 && options.prlimit === undefined && this.prlimit === null;
     const parts = [
       memory === null ? null : `data ${formatBytes(memory)}`,
       processes === null ? null : `${processes} processes`,
@@ -108,7 +111,7 @@ export class Sandbox {
   /** The command line that runs `file args` under the limits. */
   command(file: string, args: readonly string[]): { file: string; args: string[] } {
     if (this.prlimit === null) {
-      if (this.limitArgs.length > 0 && !this.warned) {
+      if (this.prlimitMissing && !this.warned) {
         this.warned = true;
         this.onWarning(
           'prlimit (util-linux) was not found: builds and apps run without limits on memory, processes or open files',
