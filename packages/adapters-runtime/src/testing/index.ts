@@ -7,3 +7,4 @@ export {
   OFFLINE_NPM,
   tempDir,
 } from './fixture-repo.js';
+export { type PrivateGitServer, servePrivateRepo } from './git-http-server.js';
