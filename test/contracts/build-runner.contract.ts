@@ -140,6 +140,7 @@ export function buildRunnerContract(label: string, factory: BuildRunnerFactory):
     const { lines, outcome } = run(
       runner,
       request({
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell's parameter expansion
         buildCommand: 'echo "greeting=$GREETING jwt=${JWT_SECRET:-unset} db=${DATABASE_URL:-unset}"',
         env: { GREETING: 'hello from the service' },
       }),

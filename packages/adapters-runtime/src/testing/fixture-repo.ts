@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,26 @@ export async function createFixtureRepo(root: string): Promise<FixtureRepo> {
   const [first, second] = stdout.split('\n') as [string, string];
   await git(['clone', '--quiet', '--bare', work, bare], root);
   return { url: pathToFileURL(bare).href, commits: [first, second] };
+}
+
+/**
+ * A bare git repository in `root` (named `<name>.git`) of one commit holding a copy of `source`,
+ * a directory of this machine (`node_modules` and `.git` left out): an app of the repository's
+ * examples, made clonable without a network. Its `file://` URL.
+ */
+export async function createRepoFromDirectory(source: string, root: string, name: string): Promise<string> {
+  const work = join(root, `${name}-work`);
+  const bare = join(root, `${name}.git`);
+  await cp(source, work, {
+    recursive: true,
+    filter: (path) => !/(^|\/)(node_modules|\.git)(\/|$)/.test(path.slice(source.length)),
+  });
+  const git = (args: string[], cwd = work) => execa('git', args, { cwd, env: GIT_ENV });
+  await git(['init', '--quiet', '--initial-branch', 'main']);
+  await git(['add', '--all']);
+  await git(['commit', '--quiet', '--message', `${name}`]);
+  await git(['clone', '--quiet', '--bare', work, bare], root);
+  return pathToFileURL(bare).href;
 }
 
 /** Env for a fixture build that keeps npm off the network. */

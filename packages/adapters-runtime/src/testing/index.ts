@@ -1,6 +1,8 @@
+export { groupAlive } from '../process-group.js';
 export {
   artifactPath,
   createFixtureRepo,
+  createRepoFromDirectory,
   type FixtureRepo,
   get,
   killProcessesUnder,
