@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildRequest, DeploymentRequest } from '@shipyard/core';
@@ -116,7 +117,13 @@ test('without prlimit the build runs without limits, and says so once', async (t
   // A PATH with what the build needs but no prlimit.
   const bin = join(root.dir, 'bin-without-prlimit');
   await mkdir(bin);
-  for (const tool of ['sh', 'git', 'node', 'id']) await symlink(join('/usr/bin', tool), join(bin, tool));
+  const onPath = (tool: string) =>
+    (process.env.PATH ?? '/usr/bin:/bin')
+      .split(':')
+      .map((dir) => join(dir, tool))
+      .find((candidate) => existsSync(candidate)) ?? join('/usr/bin', tool);
+  for (const tool of ['sh', 'git', 'id']) await symlink(onPath(tool), join(bin, tool));
+  await symlink(process.execPath, join(bin, 'node'));
   const warnings: string[] = [];
   const builds = runner({ path: bin, onWarning: (message) => warnings.push(message) });
   t.true(builds.describeSandbox().endsWith(', no limits'));
