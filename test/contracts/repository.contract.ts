@@ -279,7 +279,7 @@ export function allScopedRepositoryContracts(label: string, getUow: () => UnitOf
       Service.create(stamps.next(), {
         projectId: rows.project.id,
         name: `svc-${randomUUID().slice(0, 8)}`,
-        repoUrl: 'git@git.example.test:acme/web.git',
+        repoUrl: 'https://git.example.test/acme/web.git',
       }),
     change: (service, now) => {
       service.update({ branch: `release/${now.getTime()}` }, now);
