@@ -18,3 +18,4 @@ export {
   RepoUnreachableError,
 } from './repo-source.js';
 export type * from './runtime.types.js';
+export { nobodyUser, RuntimeSetupError, type SandboxOptions } from './sandbox.js';

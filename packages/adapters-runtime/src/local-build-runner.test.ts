@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { BuildRequest } from '@shipyard/core';
 import test from 'ava';
 import { LocalBuildRunner } from './local-build-runner.js';
 import { groupAlive } from './process-group.js';
 import { RepoUnreachableError } from './repo-source.js';
-import type { LocalBuildRequest } from './runtime.types.js';
 import {
+  artifactPath,
   createFixtureRepo,
   type FixtureRepo,
   killProcessesUnder,
@@ -34,7 +35,7 @@ test.after.always(async () => {
 });
 
 let sequence = 0;
-function buildRequest(overrides: Partial<LocalBuildRequest> = {}): LocalBuildRequest {
+function buildRequest(overrides: Partial<BuildRequest> = {}): BuildRequest {
   sequence += 1;
   return {
     tenantId: 'tenant-1',
@@ -89,7 +90,7 @@ test('the detected build (npm ci, npm run build) streams its lines in order whil
   t.is(lines.at(-1), '==> Build succeeded');
   if (outcome.outcome !== 'succeeded') return;
   t.is(outcome.artifact.kind, 'directory');
-  const output = JSON.parse(await readFile(join(outcome.artifact.path, 'build-output.json'), 'utf8'));
+  const output = JSON.parse(await readFile(join(artifactPath(outcome.artifact), 'build-output.json'), 'utf8'));
   t.deepEqual(output, { version: 'v2', greeting: 'hello from the service', jwtSecret: null });
 });
 
@@ -101,7 +102,9 @@ test('a commit that is not the branch tip is checked out', async (t) => {
   );
   t.is(outcome.outcome, 'succeeded');
   if (outcome.outcome !== 'succeeded') return;
-  t.deepEqual(JSON.parse(await readFile(join(outcome.artifact.path, 'version.json'), 'utf8')), { version: 'v1' });
+  t.deepEqual(JSON.parse(await readFile(join(artifactPath(outcome.artifact), 'version.json'), 'utf8')), {
+    version: 'v1',
+  });
 });
 
 test('a failing build command is failed, with the tail of its log as the error', async (t) => {
@@ -242,4 +245,33 @@ test('a git host that cannot be reached rejects (an infrastructure failure, retr
   );
   t.true(error instanceof RepoUnreachableError);
   t.false(error?.message.includes('hunter2-secret'));
+});
+
+test('discardArtifact deletes a build directory of this runner, and nothing else', async (t) => {
+  const builds = runner();
+  const outcome = await builds.run(buildRequest({ buildCommand: 'true' }), () => {}, never);
+  if (outcome.outcome !== 'succeeded') return t.fail(outcome.error);
+  const path = artifactPath(outcome.artifact);
+  t.true(existsSync(path));
+  await builds.discardArtifact(outcome.artifact);
+  t.false(existsSync(path));
+  await builds.discardArtifact(outcome.artifact); // already gone: no error
+
+  const work = join(root.dir, 'work');
+  const outside = join(root.dir, 'not-an-artifact');
+  await mkdir(outside, { recursive: true });
+  for (const refused of [
+    outside,
+    work,
+    join(work, 'builds'),
+    join(work, 'home'),
+    join(work, 'builds', '..', 'home'),
+    join(work, 'builds', 'a', 'b'),
+    '/',
+  ]) {
+    await t.throwsAsync(builds.discardArtifact({ kind: 'directory', path: refused }), { instanceOf: TypeError });
+  }
+  await t.throwsAsync(builds.discardArtifact({ kind: 'image', ref: 'registry/app:1' }), { instanceOf: TypeError });
+  t.true(existsSync(outside));
+  t.true(existsSync(join(work, 'home')));
 });

@@ -1,5 +1,6 @@
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { BuildArtifact, BuildOutcome, BuildRequest, BuildRunner } from '@shipyard/core';
 import { childEnv, DEFAULT_CHILD_PATH } from './child-env.js';
 import { type GroupExit, spawnGroup } from './process-group.js';
 import {
@@ -11,16 +12,24 @@ import {
   RepoUnreachableError,
   redact,
 } from './repo-source.js';
-import type { BuildArtifact, BuildRunner, LocalBuildOutcome, LocalBuildRequest } from './runtime.types.js';
+import { Sandbox, type SandboxOptions } from './sandbox.js';
 
-export interface LocalBuildRunnerOptions {
-  /** Builds run in `<workRoot>/builds/<buildId>-<attempt>`; that directory is the artifact. */
+export interface LocalBuildRunnerOptions extends SandboxOptions {
+  /**
+   * Builds run in `<workRoot>/builds/<buildId>-<attempt>`; that directory is the artifact (the
+   * runtime's apps run in it). Created if missing. When the builds run as another user (`runAs`),
+   * every directory above it must let that user through (`o+x`): not under `/root` or a 0700
+   * temp directory.
+   */
   workRoot: string;
   /** Allow `file://`/`http://` repositories and private or loopback git hosts (development, tests). */
   allowLocalRepos?: boolean;
   /** Between SIGTERM and SIGKILL when a build is aborted. Default 5 s. */
   killGraceMs?: number;
-  /** HOME of the build (npm's cache lives there). Default `<workRoot>/home`, never the server's. */
+  /**
+   * HOME of the build (npm's cache lives there), made the build user's. Default
+   * `<workRoot>/home`, never the server's.
+   */
   homeDir?: string;
   /** PATH of the build. Default: this Node's directory and the system's directories. */
   path?: string;
@@ -40,6 +49,14 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * The `BuildRunner` that builds for real on this machine: a shallow `git clone` of the branch,
  * the commit checked out, then the build command (or the default for a package.json) through
  * `sh -c`, each in its own process group with only the service's environment.
+ *
+ * When this process is root, git and the build run as an unprivileged user (`runAs`, `nobody` by
+ * default) under `prlimit` limits; the build directory and HOME are made that user's. The work
+ * root then needs: every directory above it traversable by that user (o+x), the root itself
+ * owned by this process (it stays so, opened for traversal only), and room for the builds. The
+ * constructor checks what of that path already exists, the first run checks it whole, and either
+ * throws a `RuntimeSetupError` naming the directory in the way. Nothing to close: a run ends
+ * with its processes.
  */
 export class LocalBuildRunner implements BuildRunner {
   private readonly root: string;
@@ -47,16 +64,28 @@ export class LocalBuildRunner implements BuildRunner {
   private readonly path: string;
   private readonly killGraceMs: number;
   private readonly tailLines: number;
+  private readonly sandbox: Sandbox;
+  private readonly defaultHome: boolean;
+  private ready: Promise<void> | null = null;
 
   constructor(private readonly options: LocalBuildRunnerOptions) {
     this.root = resolve(options.workRoot);
+    this.defaultHome = options.homeDir === undefined;
     this.home = resolve(options.homeDir ?? join(this.root, 'home'));
     this.path = options.path ?? DEFAULT_CHILD_PATH;
     this.killGraceMs = options.killGraceMs ?? 5_000;
     this.tailLines = options.errorTailLines ?? 40;
+    this.sandbox = new Sandbox(options, this.path);
+    this.sandbox.assertReachableSoFar(this.root, 'The build work root');
+    if (!this.defaultHome) this.sandbox.assertReachableSoFar(this.home, 'The build HOME');
   }
 
-  async run(request: LocalBuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<LocalBuildOutcome> {
+  /** Who the builds run as and under which limits (`uid 65534:65534, data 2 GiB, …`). */
+  describeSandbox(): string {
+    return this.sandbox.describe();
+  }
+
+  async run(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildOutcome> {
     signal.throwIfAborted();
     if (!SAFE_ID.test(request.buildId) || !Number.isSafeInteger(request.attempt) || request.attempt < 0) {
       throw new TypeError('A build needs a buildId of letters, digits, ".", "_" or "-" and a whole attempt number');
@@ -69,7 +98,7 @@ export class LocalBuildRunner implements BuildRunner {
       if (tail.length > this.tailLines) tail.shift();
       log(line);
     };
-    const failed = (error: string): LocalBuildOutcome => ({ outcome: 'failed', error: redact(error, secrets) });
+    const failed = (error: string): BuildOutcome => ({ outcome: 'failed', error: redact(error, secrets) });
 
     let repo: CheckedRepo;
     let branch: string;
@@ -85,20 +114,22 @@ export class LocalBuildRunner implements BuildRunner {
     }
     secrets = repo.secrets;
 
+    await this.prepare();
     const dir = join(this.root, 'builds', `${request.buildId}-${request.attempt}`);
     await rm(dir, { recursive: true, force: true });
-    await mkdir(dirname(dir), { recursive: true });
-    await mkdir(this.home, { recursive: true });
     let succeeded = false;
     try {
+      // git clones into it as the build user: it is theirs from the start.
+      await this.sandbox.ownedDirectory(dir, 0o700);
       const git = (args: string[], cwd: string, onLine = emit) =>
         this.step('git', args, cwd, this.gitEnv(repo), onLine, signal);
-      const gitFailed = (what: string, lines: string[]): LocalBuildOutcome => {
+      const gitFailed = (what: string, lines: string[]): BuildOutcome => {
         const output = redact(lines.join('\n'), secrets);
         if (UNREACHABLE.test(output)) throw new RepoUnreachableError(`${what} failed: ${output}`);
         return failed(`${what} failed:\n${output}`.slice(0, ERROR_TAIL_CHARS));
       };
 
+      emit(`==> Building as ${this.sandbox.describe()}`);
       emit(`==> Cloning ${repo.url} (branch ${branch})`);
       const cloneLines: string[] = [];
       const clone = await git(
@@ -132,7 +163,7 @@ export class LocalBuildRunner implements BuildRunner {
 
       const command = request.buildCommand ?? (await this.detectBuildCommand(dir));
       if (command === null) {
-        emit('==> No build command and no package.json: nothing to build');
+        emit('==> No build command, and nothing to install or build: nothing to do');
       } else {
         emit(`==> Running ${request.buildCommand === null ? 'the detected build: ' : ''}${command}`);
         const env = childEnv({ path: this.path, home: this.home }, request.env);
@@ -150,13 +181,50 @@ export class LocalBuildRunner implements BuildRunner {
     }
   }
 
-  /** Deletes a build's artifact (cleanup after its deployments are gone). Only paths of this runner. */
-  async removeArtifact(artifact: BuildArtifact): Promise<void> {
-    const inside = relative(join(this.root, 'builds'), resolve(artifact.path));
-    if (artifact.kind !== 'directory' || inside === '' || inside.startsWith('..') || inside.includes('/')) {
+  /**
+   * Deletes a build's artifact (cleanup once no deployment will receive it again); one already
+   * gone is no error. Only a directory this runner made (`<workRoot>/builds/<name>`): anything
+   * else, an image included, is refused with a `TypeError` and nothing is deleted.
+   */
+  async discardArtifact(artifact: BuildArtifact): Promise<void> {
+    if (artifact.kind !== 'directory') throw new TypeError(`Not an artifact of this runner: image ${artifact.ref}`);
+    const path = resolve(artifact.path);
+    const inside = relative(join(this.root, 'builds'), path);
+    if (
+      inside === '' ||
+      inside.startsWith('..') ||
+      isAbsolute(inside) ||
+      inside.includes(sep) ||
+      !SAFE_ID.test(inside)
+    ) {
       throw new TypeError(`Not an artifact of this runner: ${artifact.path}`);
     }
-    await rm(resolve(artifact.path), { recursive: true, force: true });
+    await rm(path, { recursive: true, force: true });
+  }
+
+  /** The work root's layout, made once (again after a failure: a fixed permission is picked up). */
+  private prepare(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.sandbox.passableDirectory(this.root);
+      await this.sandbox.passableDirectory(join(this.root, 'builds'));
+      await this.sandbox.homeDirectory(this.home, this.defaultHome);
+      await this.sandbox.assertReachable(join(this.root, 'builds'), 'The build work root');
+      await this.sandbox.assertReachable(this.home, 'The build HOME');
+      if (this.localGitConfig !== null) {
+        // git refuses a repository another user owns ("dubious ownership"); a local repository
+        // (development, tests) belongs to the server's user while git runs as the build user.
+        await writeFile(this.localGitConfig, '[safe]\n\tdirectory = *\n', { mode: 0o644 });
+      }
+    })().catch((error: unknown) => {
+      this.ready = null;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  /** A global git config trusting local repositories, when they are allowed and git runs as another user. */
+  private get localGitConfig(): string | null {
+    return this.options.allowLocalRepos === true && this.sandbox.runAs !== null ? join(this.root, 'gitconfig') : null;
   }
 
   /**
@@ -195,8 +263,12 @@ export class LocalBuildRunner implements BuildRunner {
     return (await verify()) ?? { error: `Commit ${commitSha} is not in the repository` };
   }
 
+  /**
+   * A package.json means: install (`npm ci` with a lock file; `npm install` without one, unless
+   * nothing is to be installed), then `npm run build` if there is such a script.
+   */
   private async detectBuildCommand(dir: string): Promise<string | null> {
-    let manifest: { scripts?: Record<string, unknown> };
+    let manifest: Record<string, unknown> & { scripts?: Record<string, unknown> };
     try {
       manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
     } catch (error) {
@@ -205,8 +277,10 @@ export class LocalBuildRunner implements BuildRunner {
       throw error;
     }
     const locked = (await exists(join(dir, 'package-lock.json'))) || (await exists(join(dir, 'npm-shrinkwrap.json')));
-    const install = locked ? 'npm ci' : 'npm install';
-    return typeof manifest?.scripts?.build === 'string' ? `${install} && npm run build` : install;
+    const install = locked ? 'npm ci' : needsInstall(manifest) ? 'npm install' : null;
+    const build = typeof manifest?.scripts?.build === 'string' ? 'npm run build' : null;
+    const steps = [install, build].filter((step) => step !== null);
+    return steps.length === 0 ? null : steps.join(' && ');
   }
 
   private gitEnv(repo: CheckedRepo): Record<string, string> {
@@ -215,7 +289,7 @@ export class LocalBuildRunner implements BuildRunner {
       ...childEnv({ path: this.path, home: this.home }, {}),
       GIT_TERMINAL_PROMPT: '0',
       GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_GLOBAL: this.localGitConfig ?? '/dev/null',
       GIT_ALLOW_PROTOCOL: this.options.allowLocalRepos === true ? 'https:http:file' : 'https',
       GIT_PROTOCOL_FROM_USER: '0',
       GIT_CONFIG_COUNT: String(config.length),
@@ -238,7 +312,8 @@ export class LocalBuildRunner implements BuildRunner {
     signal: AbortSignal,
   ): Promise<GroupExit> {
     signal.throwIfAborted();
-    const child = await spawnGroup(file, args, { cwd, env, onLine });
+    const command = this.sandbox.command(file, args);
+    const child = await spawnGroup(command.file, command.args, { cwd, env, onLine, ...this.sandbox.identity() });
     const onAbort = (): void => {
       void child.terminate(this.killGraceMs);
     };
@@ -255,6 +330,16 @@ export class LocalBuildRunner implements BuildRunner {
       signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** Whether a package.json without a lock file declares anything to install. */
+function needsInstall(manifest: Record<string, unknown>): boolean {
+  if (typeof manifest !== 'object' || manifest === null) return true;
+  if (manifest.workspaces !== undefined) return true;
+  return ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'].some((field) => {
+    const value = manifest[field];
+    return value !== undefined && (typeof value !== 'object' || value === null || Object.keys(value).length > 0);
+  });
 }
 
 function describeExit(exit: GroupExit): string {

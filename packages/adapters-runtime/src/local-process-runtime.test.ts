@@ -1,10 +1,10 @@
 import { join } from 'node:path';
+import type { BuildArtifact, DeploymentRequest } from '@shipyard/core';
 import test, { type ExecutionContext } from 'ava';
 import { AppsRouter } from './apps-router.js';
 import { LocalBuildRunner } from './local-build-runner.js';
 import { LocalProcessRuntime, type LocalProcessRuntimeOptions } from './local-process-runtime.js';
 import { groupAlive } from './process-group.js';
-import type { BuildArtifact, LocalDeploymentRequest } from './runtime.types.js';
 import { createFixtureRepo, get, killProcessesUnder, OFFLINE_NPM, tempDir } from './testing/fixture-repo.js';
 
 // Only in this test process: an app must never see them.
@@ -80,7 +80,7 @@ async function world(
   return { router, runtime, workRoot };
 }
 
-function deployment(overrides: Partial<LocalDeploymentRequest> = {}): LocalDeploymentRequest {
+function deployment(overrides: Partial<DeploymentRequest> = {}): DeploymentRequest {
   sequence += 1;
   return {
     tenantId: 'tenant-1',
@@ -215,14 +215,18 @@ test('after a restart, reconcile stops the leftovers and brings the live app bac
 
   const after = await world(t, { workRoot: before.workRoot });
   t.is(after.router.routeOf(HOST), null);
-  const report = await after.runtime.reconcile([request], never);
+  const report = await after.runtime.reconcile([request], { signal: never });
   t.deepEqual(report, { started: [request.deploymentId], stopped: [], failed: [] });
   t.false(groupAlive(oldPid));
   const { json } = await answer(after.router);
   t.like(json, { version: 'v2' });
   t.not(json.pid, undefined);
 
-  t.deepEqual(await after.runtime.reconcile([], never), { started: [], stopped: [request.deploymentId], failed: [] });
+  t.deepEqual(await after.runtime.reconcile([], { signal: never }), {
+    started: [],
+    stopped: [request.deploymentId],
+    failed: [],
+  });
   t.is((await answer(after.router)).status, 502);
 });
 
@@ -271,4 +275,28 @@ test('an unknown deployment is unknown and has no logs', async (t) => {
   for await (const line of runtime.logs('nope', { follow: true })) lines.push(line);
   t.deepEqual(lines, []);
   await runtime.stop('nope');
+});
+
+test('reconcile leaves a kept deployment alone: not stopped though not live, not started though live', async (t) => {
+  const { router, runtime } = await world(t);
+  const deploying = deployment();
+  await runtime.deploy(deploying, never);
+  // Live here, but its row is not `live` yet: the periodic reconcile sees an older live list.
+  const first = await runtime.reconcile([], { keep: [deploying.deploymentId], signal: never });
+  t.deepEqual(first, { started: [], stopped: [], failed: [] });
+  t.is((await runtime.status(deploying.deploymentId)).state, 'live');
+  t.like((await answer(router)).json, { version: 'v2' });
+
+  // A kept deployment that is live in the rows but not running is not started by the reconcile.
+  const other = deployment({ serviceId: '9f8e7d6c-0000-4000-8000-000000000002', serviceName: 'other' });
+  const second = await runtime.reconcile([deploying, other], { keep: [other.deploymentId], signal: never });
+  t.deepEqual(second, { started: [], stopped: [], failed: [] });
+  t.is((await runtime.status(other.deploymentId)).state, 'unknown');
+});
+
+test('a deployment of an image, or in a directory the app user cannot reach, does not start', async (t) => {
+  const { runtime } = await world(t);
+  const image = await runtime.deploy(deployment({ artifact: { kind: 'image', ref: 'registry/app:1' } }), never);
+  t.like(image, { outcome: 'failed' });
+  if (image.outcome === 'failed') t.regex(image.error, /not an image \(registry\/app:1\)/);
 });

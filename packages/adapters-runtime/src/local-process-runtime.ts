@@ -3,6 +3,16 @@ import { request as httpRequest } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  DeploymentOutcome,
+  DeploymentRequest,
+  DeploymentRuntime,
+  InstanceState,
+  InstanceStatus,
+  LogsOptions,
+  RuntimeReconcileOptions,
+  RuntimeReconcileReport,
+} from '@shipyard/core';
 import type { AppsRouter } from './apps-router.js';
 import { childEnv, DEFAULT_CHILD_PATH } from './child-env.js';
 import { LogRing } from './log-ring.js';
@@ -15,18 +25,13 @@ import {
   spawnGroup,
   terminateGroup,
 } from './process-group.js';
-import type {
-  DeploymentRuntime,
-  DeploymentStatus,
-  InstanceState,
-  LocalDeploymentOutcome,
-  LocalDeploymentRequest,
-  LogsOptions,
-  ReconcileReport,
-} from './runtime.types.js';
+import { Sandbox, type SandboxOptions } from './sandbox.js';
 
-export interface LocalProcessRuntimeOptions {
-  /** Records of running instances live in `<workRoot>/instances`, so a restart can stop leftovers. */
+export interface LocalProcessRuntimeOptions extends SandboxOptions {
+  /**
+   * Records of running instances live in `<workRoot>/instances` (so a restart can stop
+   * leftovers), and the apps' HOME in `<workRoot>/home`. It may be the build runner's work root.
+   */
   workRoot: string;
   /** Where the live instances are published. */
   router: AppsRouter;
@@ -42,14 +47,14 @@ export interface LocalProcessRuntimeOptions {
   logLines?: number;
   /** Ended instances remembered for `status` and `logs`. Default 100. */
   retainEnded?: number;
-  /** HOME of the apps. Default `<workRoot>/home`, never the server's. */
+  /** HOME of the apps, made the app user's. Default `<workRoot>/home`, never the server's. */
   homeDir?: string;
   /** PATH of the apps. Default: this Node's directory and the system's directories. */
   path?: string;
 }
 
 interface Instance {
-  request: LocalDeploymentRequest;
+  request: DeploymentRequest;
   host: string;
   url: string;
   state: InstanceState;
@@ -62,7 +67,7 @@ interface Instance {
   exited: boolean;
   /** Aborted by `stop` while the instance is still starting. */
   stopper: AbortController;
-  starting: Promise<LocalDeploymentOutcome> | null;
+  starting: Promise<DeploymentOutcome> | null;
   ending: Promise<void> | null;
 }
 
@@ -85,6 +90,13 @@ export class DeploymentStoppedError extends Error {
  * The `DeploymentRuntime` that runs apps as plain processes on this machine: the start command
  * in the build's directory with a free `PORT`, a health check, then the router switched to the
  * new instance and the previous one stopped after a drain.
+ *
+ * When this process is root, the apps run as an unprivileged user (`runAs`, `nobody` by default)
+ * under `prlimit` limits, like the builds (give both the same `runAs`: an app runs in its build's
+ * directory, which belongs to the build user). The work root then needs every directory above it
+ * traversable by that user (o+x); so does each artifact's directory, checked at deploy. A
+ * directory in the way is a `RuntimeSetupError` naming it (at construction for what exists, at
+ * the first use, and at a deploy). `close()` stops every instance; the router is closed apart.
  */
 export class LocalProcessRuntime implements DeploymentRuntime {
   private readonly root: string;
@@ -94,15 +106,27 @@ export class LocalProcessRuntime implements DeploymentRuntime {
   private readonly instances = new Map<string, Instance>();
   /** The deployment whose instance serves each service. */
   private readonly liveByService = new Map<string, string>();
+  private readonly sandbox: Sandbox;
+  private readonly defaultHome: boolean;
+  private ready: Promise<void> | null = null;
 
   constructor(private readonly options: LocalProcessRuntimeOptions) {
     this.root = resolve(options.workRoot);
+    this.defaultHome = options.homeDir === undefined;
     this.home = resolve(options.homeDir ?? join(this.root, 'home'));
     this.path = options.path ?? DEFAULT_CHILD_PATH;
     this.router = options.router;
+    this.sandbox = new Sandbox(options, this.path);
+    this.sandbox.assertReachableSoFar(this.root, 'The runtime work root');
+    if (!this.defaultHome) this.sandbox.assertReachableSoFar(this.home, 'The apps HOME');
   }
 
-  async deploy(request: LocalDeploymentRequest, signal: AbortSignal): Promise<LocalDeploymentOutcome> {
+  /** Who the apps run as and under which limits (`uid 65534:65534, data 2 GiB, …`). */
+  describeSandbox(): string {
+    return this.sandbox.describe();
+  }
+
+  async deploy(request: DeploymentRequest, signal: AbortSignal): Promise<DeploymentOutcome> {
     signal.throwIfAborted();
     if (!SAFE_ID.test(request.deploymentId)) {
       throw new TypeError('A deploymentId is letters, digits, ".", "_" or "-"');
@@ -159,7 +183,7 @@ export class LocalProcessRuntime implements DeploymentRuntime {
     if (RUNNING.has(instance.state)) await this.end(instance, 'stopped');
   }
 
-  async status(deploymentId: string): Promise<DeploymentStatus> {
+  async status(deploymentId: string): Promise<InstanceStatus> {
     const instance = this.instances.get(deploymentId);
     if (instance === undefined) {
       return { deploymentId, state: 'unknown', url: null, port: null, pid: null, startedAt: null, exitCode: null };
@@ -181,26 +205,38 @@ export class LocalProcessRuntime implements DeploymentRuntime {
     return instance.logs.read(options);
   }
 
+  /**
+   * Stops what a dead owner of the work root left running and every instance neither live nor
+   * kept, then starts, one after another, each live deployment that is not running. A deployment
+   * in `keep` (being deployed right now) is left alone either way: not stopped though its row is
+   * not live yet, not started a second time though it is.
+   */
   async reconcile(
-    liveDeployments: readonly LocalDeploymentRequest[],
-    signal: AbortSignal = new AbortController().signal,
-  ): Promise<ReconcileReport> {
+    liveDeployments: readonly DeploymentRequest[],
+    options: RuntimeReconcileOptions = {},
+  ): Promise<RuntimeReconcileReport> {
+    const signal = options.signal ?? new AbortController().signal;
+    const keep = new Set(options.keep ?? []);
     const wanted = new Map(liveDeployments.map((request) => [request.deploymentId, request]));
-    const report: ReconcileReport = { started: [], stopped: [], failed: [] };
+    const report: RuntimeReconcileReport = { started: [], stopped: [], failed: [] };
+    signal.throwIfAborted();
+    await this.prepare();
     // Instances left running by an earlier owner of this work root that died without stopping them.
+    // A kept one's deploy takes care of its own leftover before it starts (see `start`).
     for (const record of await this.readRecords()) {
-      if (this.instances.has(record.deploymentId)) continue;
+      if (this.instances.has(record.deploymentId) || keep.has(record.deploymentId)) continue;
       await this.killLeftover(record);
       if (!wanted.has(record.deploymentId)) report.stopped.push(record.deploymentId);
     }
     for (const [deploymentId, instance] of this.instances) {
-      if (!wanted.has(deploymentId) && RUNNING.has(instance.state)) {
+      if (!wanted.has(deploymentId) && !keep.has(deploymentId) && RUNNING.has(instance.state)) {
         await this.stop(deploymentId);
         report.stopped.push(deploymentId);
       }
     }
     for (const request of wanted.values()) {
       signal.throwIfAborted();
+      if (keep.has(request.deploymentId)) continue;
       const instance = this.instances.get(request.deploymentId);
       if (instance?.state === 'live' || instance?.state === 'starting') continue;
       try {
@@ -221,9 +257,9 @@ export class LocalProcessRuntime implements DeploymentRuntime {
     await Promise.all([...this.instances.keys()].map((deploymentId) => this.stop(deploymentId)));
   }
 
-  private async start(instance: Instance, signal: AbortSignal): Promise<LocalDeploymentOutcome> {
+  private async start(instance: Instance, signal: AbortSignal): Promise<DeploymentOutcome> {
     const { request } = instance;
-    const fail = (error: string): LocalDeploymentOutcome => {
+    const fail = (error: string): DeploymentOutcome => {
       instance.logs.push(`==> ${error}`);
       const tail = instance.logs.tail(TAIL_LINES + 1).slice(0, -1);
       return {
@@ -231,8 +267,13 @@ export class LocalProcessRuntime implements DeploymentRuntime {
         error: tail.length > 0 ? `${error} The last lines of its output:\n${tail.join('\n')}` : error,
       };
     };
-    const directory = request.artifact.kind === 'directory' ? resolve(request.artifact.path) : null;
-    if (directory === null || !(await isDirectory(directory))) {
+    if (request.artifact.kind !== 'directory') {
+      instance.state = 'failed';
+      instance.logs.close();
+      return fail(`The local runtime runs a build's directory, not an image (${request.artifact.ref}).`);
+    }
+    const directory = resolve(request.artifact.path);
+    if (!(await isDirectory(directory))) {
       instance.state = 'failed';
       instance.logs.close();
       return fail(`The build's artifact is gone (${request.artifact.path}): build again.`);
@@ -244,16 +285,24 @@ export class LocalProcessRuntime implements DeploymentRuntime {
       return fail(`Invalid health check path: ${JSON.stringify(request.healthCheckPath)}.`);
     }
 
+    await this.prepare();
+    await this.sandbox.assertReachable(directory, "The build's directory");
+    // A record of this deployment now is a leftover of a dead owner of the work root (this
+    // runtime writes one only after it spawned, below): it must not keep running beside the new one.
+    const leftover = await this.readRecord(request.deploymentId);
+    if (leftover !== null) await this.killLeftover(leftover);
+
     const port = await freePort();
     const command = request.startCommand ?? 'npm start';
     instance.port = port;
     instance.logs.push(`==> Starting ${command} with PORT=${port}`);
     const env = childEnv({ path: this.path, home: this.home }, request.env, { PORT: String(port) });
-    await mkdir(this.home, { recursive: true });
-    const child = await spawnGroup('sh', ['-c', command], {
+    const spawned = this.sandbox.command('sh', ['-c', command]);
+    const child = await spawnGroup(spawned.file, spawned.args, {
       cwd: directory,
       env,
       onLine: (line) => instance.logs.push(line),
+      ...this.sandbox.identity(),
     });
     instance.child = child;
     instance.pid = child.pid;
@@ -348,6 +397,20 @@ export class LocalProcessRuntime implements DeploymentRuntime {
       await this.removeRecord(instance.request.deploymentId);
     })();
     return instance.ending;
+  }
+
+  /** The work root's layout, made once (again after a failure: a fixed permission is picked up). */
+  private prepare(): Promise<void> {
+    this.ready ??= (async () => {
+      await this.sandbox.passableDirectory(this.root);
+      await mkdir(join(this.root, 'instances'), { recursive: true, mode: 0o700 });
+      await this.sandbox.homeDirectory(this.home, this.defaultHome);
+      await this.sandbox.assertReachable(this.home, 'The apps HOME');
+    })().catch((error: unknown) => {
+      this.ready = null;
+      throw error;
+    });
+    return this.ready;
   }
 
   private unpublish(instance: Instance): void {

@@ -8,6 +8,9 @@ export interface SpawnGroupOptions {
   /** The whole environment of the child: nothing of this process's is added. */
   env: Record<string, string>;
   onLine: (line: string) => void;
+  /** Run as this user and group (this process must be root); supplementary groups are dropped. */
+  uid?: number;
+  gid?: number;
 }
 
 export interface GroupExit {
@@ -52,6 +55,8 @@ export async function spawnGroup(
     buffer: false,
     reject: false,
     encoding: 'buffer',
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   const spawned = new Promise<void>((resolve, reject) => {
     subprocess.once('spawn', () => resolve());

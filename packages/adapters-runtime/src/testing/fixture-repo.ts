@@ -1,14 +1,26 @@
-import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { BuildArtifact } from '@shipyard/core';
 import { execa } from 'execa';
 
-/** A temporary directory, removed by `cleanup`. */
+/**
+ * A temporary directory, removed by `cleanup`. Open for traversal (0755, where mkdtemp makes
+ * 0700): when the tests run as root, builds and apps run as `nobody` and must reach the work
+ * roots and the fixture repository inside it.
+ */
 export async function tempDir(prefix = 'shipyard-runtime-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755);
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The directory of a local build's artifact (a test's shortcut: the local runner makes no images). */
+export function artifactPath(artifact: BuildArtifact): string {
+  if (artifact.kind !== 'directory') throw new TypeError(`Not a directory artifact: ${artifact.ref}`);
+  return artifact.path;
 }
 
 const PACKAGE_JSON = {
@@ -116,6 +128,26 @@ export async function createFixtureRepo(root: string): Promise<FixtureRepo> {
   const [first, second] = stdout.split('\n') as [string, string];
   await git(['clone', '--quiet', '--bare', work, bare], root);
   return { url: pathToFileURL(bare).href, commits: [first, second] };
+}
+
+/**
+ * A bare git repository in `root` (named `<name>.git`) of one commit holding a copy of `source`,
+ * a directory of this machine (`node_modules` and `.git` left out): an app of the repository's
+ * examples, made clonable without a network. Its `file://` URL.
+ */
+export async function createRepoFromDirectory(source: string, root: string, name: string): Promise<string> {
+  const work = join(root, `${name}-work`);
+  const bare = join(root, `${name}.git`);
+  await cp(source, work, {
+    recursive: true,
+    filter: (path) => !/(^|\/)(node_modules|\.git)(\/|$)/.test(path.slice(source.length)),
+  });
+  const git = (args: string[], cwd = work) => execa('git', args, { cwd, env: GIT_ENV });
+  await git(['init', '--quiet', '--initial-branch', 'main']);
+  await git(['add', '--all']);
+  await git(['commit', '--quiet', '--message', `${name}`]);
+  await git(['clone', '--quiet', '--bare', work, bare], root);
+  return pathToFileURL(bare).href;
 }
 
 /** Env for a fixture build that keeps npm off the network. */

@@ -32,24 +32,52 @@ function withoutCredentials(repoUrl: string): string {
 }
 
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    // The listener goes with the timer: a long-lived signal shared by many calls keeps none of them.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
 /**
+ * The credentials of a repository URL (`https://user:token@host/…`) as they may appear in text:
+ * the runner must mask them wherever it logs, as a real one masks them in git's output.
+ */
+function urlSecrets(repoUrl: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(repoUrl);
+  } catch {
+    return [];
+  }
+  const secret = url.password !== '' ? url.password : url.username;
+  if (secret === '') return [];
+  let decoded = secret;
+  try {
+    decoded = decodeURIComponent(secret);
+  } catch {
+    // kept as it is
+  }
+  return [...new Set([secret, decoded])].filter((text) => text.length > 0);
+}
+
+const mask = (text: string, secrets: readonly string[]): string =>
+  secrets.reduce((masked, secret) => masked.split(secret).join('***'), text);
+
+/**
  * A deterministic build runner: writes plausible logs, takes `durationMs`, fails a build whose
  * command would fail (`false`, `exit 1`) or as `failWhen` says, and can simulate infrastructure
- * failures. Honors cancellation through the abort signal.
+ * failures. Honors cancellation through the abort signal. Credentials in the repository URL are
+ * masked in every line it logs and in its errors.
  */
 export class SimulatedBuildRunner implements BuildRunner {
   /** Every request it received, in order. */
@@ -62,8 +90,10 @@ export class SimulatedBuildRunner implements BuildRunner {
     this.remainingInfraFailures = options.infrastructureFailures ?? 0;
   }
 
-  async run(request: BuildRequest, log: (line: string) => void, signal: AbortSignal): Promise<BuildOutcome> {
+  async run(request: BuildRequest, print: (line: string) => void, signal: AbortSignal): Promise<BuildOutcome> {
     this.calls.push(request);
+    const secrets = urlSecrets(request.repoUrl);
+    const log = (line: string): void => print(mask(line, secrets));
     if (this.remainingInfraFailures > 0) {
       this.remainingInfraFailures -= 1;
       throw new Error('simulated infrastructure failure: build host unreachable');
@@ -80,7 +110,7 @@ export class SimulatedBuildRunner implements BuildRunner {
     if (request.buildCommand !== null) log(`$ ${request.buildCommand}`);
     if (failure !== null) {
       log(failure);
-      return { outcome: 'failed', error: failure };
+      return { outcome: 'failed', error: mask(failure, secrets) };
     }
     log('Build succeeded');
     return {

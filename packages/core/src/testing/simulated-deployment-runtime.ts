@@ -136,6 +136,7 @@ export class SimulatedDeploymentRuntime implements DeploymentRuntime {
     }
     for (const request of liveDeployments) {
       options.signal?.throwIfAborted();
+      if (keep.has(request.deploymentId)) continue; // being deployed right now: not started twice
       const instance = this.instances.get(request.deploymentId);
       if (instance !== undefined && RUNNING.has(instance.state)) continue;
       try {

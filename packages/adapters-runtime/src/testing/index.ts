@@ -1,0 +1,12 @@
+export { groupAlive } from '../process-group.js';
+export {
+  artifactPath,
+  createFixtureRepo,
+  createRepoFromDirectory,
+  type FixtureRepo,
+  get,
+  killProcessesUnder,
+  OFFLINE_NPM,
+  tempDir,
+} from './fixture-repo.js';
+export { type PrivateGitServer, servePrivateRepo } from './git-http-server.js';
