@@ -95,7 +95,12 @@ test('a build streams its log live, its deployment answers through the router, a
     { name: 'web', repo_url: repo.url, health_check_path: '/health' },
     201,
   );
-  await api.request('PUT', `/services/${service.id}/env`, { vars: { GREETING: 'hello from e2e', BUILD_GATE: gate } }, 200);
+  await api.request(
+    'PUT',
+    `/services/${service.id}/env`,
+    { vars: { GREETING: 'hello from e2e', BUILD_GATE: gate } },
+    200,
+  );
 
   const build = await api.triggerBuild(service.id);
   const stream = await fetch(`${server.base}/api/v1/builds/${build.id}/logs`, {

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppsRouter, LocalBuildRunner, LocalProcessRuntime } from '@shipyard/adapters-runtime';
+import { AppsRouter, LocalBuildRunner, LocalProcessRuntime, RuntimeSetupError } from '@shipyard/adapters-runtime';
 import type {
   BuildArtifact,
   BuildOutcome,
@@ -8,6 +9,7 @@ import type {
   DeploymentOutcome,
   DeploymentRuntime,
   InstanceStatus,
+  Logger,
   RuntimeReconcileReport,
 } from '@shipyard/core';
 import { SimulatedBuildRunner, SimulatedDeploymentRuntime } from '@shipyard/core/testing';
@@ -67,7 +69,7 @@ class ElsewhereRuntime implements BuildRunner, DeploymentRuntime {
  * the apps router on `APPS_PORT`. One process owns the local runtime: the worker, or the server
  * when jobs run in it.
  */
-export async function createAppRuntime(config: Config, owner: boolean): Promise<AppRuntime> {
+export async function createAppRuntime(config: Config, owner: boolean, logger: Logger): Promise<AppRuntime> {
   const rc = config.runtime;
   if (rc.kind === 'simulated') {
     return {
@@ -90,27 +92,48 @@ export async function createAppRuntime(config: Config, owner: boolean): Promise<
       close: async () => {},
     };
   }
-  await mkdir(rc.dir, { recursive: true });
   const router = new AppsRouter({
     port: rc.appsPort,
     host: rc.appsHost,
     domain: rc.appsDomain,
     ...(rc.appsPublicPort === undefined ? {} : { publicPort: rc.appsPublicPort }),
   });
-  const buildRunner = new LocalBuildRunner({
-    workRoot: join(rc.dir, 'builds'),
-    allowLocalRepos: rc.allowLocalRepos,
-  });
-  const deploymentRuntime = new LocalProcessRuntime({
-    workRoot: join(rc.dir, 'apps'),
-    router,
-    healthTimeoutMs: rc.healthCheckTimeoutMs,
-  });
+  const sandbox = {
+    limits: { memoryBytes: rc.appMemoryMb === 0 ? null : rc.appMemoryMb * 1024 * 1024 },
+    onWarning: (message: string) => logger.warn({}, message),
+  };
+  const open = async (dir: string) => {
+    await mkdir(dir, { recursive: true });
+    return {
+      dir,
+      buildRunner: new LocalBuildRunner({ workRoot: dir, allowLocalRepos: rc.allowLocalRepos, ...sandbox }),
+      deploymentRuntime: new LocalProcessRuntime({
+        workRoot: dir,
+        router,
+        healthTimeoutMs: rc.healthCheckTimeoutMs,
+        ...sandbox,
+      }),
+    };
+  };
+  let opened: Awaited<ReturnType<typeof open>>;
+  try {
+    opened = await open(rc.dir);
+  } catch (error) {
+    if (!(error instanceof RuntimeSetupError) || rc.dirExplicit) throw error;
+    // As root, builds and apps run as `nobody`, who cannot enter a DATA_DIR under /root, say.
+    const fallback = join('/var/lib/shipyard', createHash('sha256').update(rc.dir).digest('hex').slice(0, 12));
+    logger.warn(
+      { wanted: rc.dir, using: fallback, reason: error.message },
+      'the runtime directory is out of reach of the apps user: using another (set RUNTIME_DIR to choose)',
+    );
+    opened = await open(fallback);
+  }
+  const { buildRunner, deploymentRuntime } = opened;
   return {
     buildRunner,
     deploymentRuntime,
     owned: true,
-    describe: `local processes in ${rc.dir}, apps at http://<service>-<id>.${rc.appsDomain}:${rc.appsPort}`,
+    describe: `local processes in ${opened.dir}, apps at http://<service>-<id>.${rc.appsDomain}:${rc.appsPort}`,
     start: () => router.listen(),
     close: async () => {
       await deploymentRuntime.close();

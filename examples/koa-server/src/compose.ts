@@ -27,9 +27,9 @@ import { Container } from 'inversify';
 import type { Redis } from 'ioredis';
 import type Koa from 'koa';
 import type { Logger as PinoLogger } from 'pino';
+import { createAppRuntime } from './app-runtime.js';
 import type { Config } from './config.js';
 import { coreModule } from './core.module.js';
-import { createAppRuntime } from './app-runtime.js';
 import { startReconciler, startRuntimeReconciler } from './reconciler.js';
 
 export const JWT_ISSUER = 'shipyard';
@@ -135,7 +135,7 @@ export async function composeRuntime(
     const distributed = config.redisUrl !== undefined && config.databaseUrl !== undefined;
     // Builds and apps run where the jobs run: in the worker, or in the server when jobs are in process.
     const runsJobs = role === 'worker' || (role === 'server' && !distributed);
-    const appRuntime = await createAppRuntime(config, runsJobs);
+    const appRuntime = await createAppRuntime(config, runsJobs, coreLogger.child({ component: 'runtime' }));
     closers.push(() => appRuntime.close());
     const container = new Container();
     container.load(

@@ -100,7 +100,7 @@ const schema = z.object({
   APPS_PUBLIC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   ALLOW_LOCAL_REPOS: flag.default(false),
   HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
-  APP_MEMORY_MB: z.coerce.number().int().min(0).max(1_048_576).default(0),
+  APP_MEMORY_MB: z.coerce.number().int().min(0).max(1_048_576).default(2048),
 });
 
 export interface Config {
@@ -137,6 +137,8 @@ export interface Config {
     kind: 'local' | 'simulated';
     /** Build directories, artifacts and the records of running apps. */
     dir: string;
+    /** Whether `RUNTIME_DIR` named it (else it is `$DATA_DIR/runtime`, and may move, see app-runtime.ts). */
+    dirExplicit: boolean;
     /** The apps' router listens here; a deployment's URL is `http://<service>-<id>.<domain>[:port]`. */
     appsPort: number;
     appsHost: string;
@@ -145,7 +147,7 @@ export interface Config {
     appsPublicPort: number | undefined;
     allowLocalRepos: boolean;
     healthCheckTimeoutMs: number;
-    /** Memory limit per app and build (0: none). */
+    /** Data-segment limit of each process of a build or an app, in MB (0: none). */
     appMemoryMb: number;
   };
   /** Things the operator should know at start (generated development secrets). */
@@ -274,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runtime: {
       kind: c.RUNTIME,
       dir: resolve(c.RUNTIME_DIR ?? join(c.DATA_DIR, 'runtime')),
+      dirExplicit: c.RUNTIME_DIR !== undefined,
       appsPort: c.APPS_PORT,
       appsHost: c.APPS_HOST ?? c.HOST,
       appsDomain: c.APPS_DOMAIN,

@@ -40,8 +40,21 @@ export const coreModule = (
     bind(TOKENS.CoreDeps)
       .toResolvedValue(
         (...ports: unknown[]): CoreDeps => {
-          const [uow, clock, ids, passwords, tokens, blacklist, encryptor, jobs, buildRunner, runtime, logStore, log, s] =
-            ports;
+          const [
+            uow,
+            clock,
+            ids,
+            passwords,
+            tokens,
+            blacklist,
+            encryptor,
+            jobs,
+            buildRunner,
+            runtime,
+            logStore,
+            log,
+            s,
+          ] = ports;
           return {
             uow,
             clock,
