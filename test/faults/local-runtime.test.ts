@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -193,13 +194,14 @@ test('a build streams its log live, its deployment answers through the router, a
   server.child.kill('SIGTERM');
   t.is((await server.exited).code, 0);
   t.is(await viaRouter(appsPort, url), null);
-  t.false(alive(again.pid as number), 'a stopped server leaves no app running');
+  await waitUntil(() => !alive(again.pid as number), 'the app to be gone', 5_000);
 });
 
+/** Whether the process runs (a zombie waiting to be reaped does not). */
 const alive = (pid: number): boolean => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
