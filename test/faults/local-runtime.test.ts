@@ -4,7 +4,18 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { createFixtureRepo } from '@shipyard/adapters-runtime/testing';
 import test from 'ava';
-import { Api, freePort, type Proc, scenarioEnv, startServer, tempDir, waitUntil } from './support.js';
+import {
+  Api,
+  freePort,
+  migratedPostgres,
+  type Proc,
+  scenarioEnv,
+  scratchRedis,
+  startServer,
+  startWorkerProcess,
+  tempDir,
+  waitUntil,
+} from './support.js';
 
 /**
  * End to end on the real runtime (`RUNTIME=local`), as a user does it over HTTP: a service from
@@ -195,6 +206,89 @@ test('a build streams its log live, its deployment answers through the router, a
   t.is((await server.exited).code, 0);
   t.is(await viaRouter(appsPort, url), null);
   await waitUntil(() => !alive(again.pid as number), 'the app to be gone', 5_000);
+});
+
+/** A service of the fixture repository, built and deployed through `api`; the live deployment. */
+async function deployFixture(
+  api: Api,
+  repoUrl: string,
+): Promise<{ deploymentId: string; url: string; serviceId: string }> {
+  const projectId = await api.project();
+  const { body: service } = await api.request<{ id: string }>(
+    'POST',
+    `/projects/${projectId}/services`,
+    { name: 'web', repo_url: repoUrl, health_check_path: '/health', auto_deploy: true },
+    201,
+  );
+  await api.request('PUT', `/services/${service.id}/env`, { vars: { GREETING: 'hello from e2e' } }, 200);
+  await api.triggerBuild(service.id);
+  let live: { id: string; url: string } | undefined;
+  await waitUntil(
+    async () => {
+      const { body } = await api.request<{ items: Array<{ id: string; url: string }> }>(
+        'GET',
+        `/services/${service.id}/deployments?status=live`,
+        undefined,
+        200,
+      );
+      live = body.items[0];
+      return live !== undefined;
+    },
+    'the build to be deployed',
+    90_000,
+    250,
+  );
+  return { deploymentId: (live as { id: string }).id, url: (live as { url: string }).url, serviceId: service.id };
+}
+
+test('workers on one machine: the one holding APPS_PORT runs builds and apps; when it is killed, another takes over', async (t) => {
+  t.timeout(170_000);
+  const teardown = t.teardown.bind(t);
+  const root = tempDir(teardown, 'shipyard-local-workers-');
+  teardown(() => killRecordedApps(join(root, 'runtime')));
+  await chmod(root, 0o755);
+  const repo = await createFixtureRepo(root);
+  const [redis, pg] = await Promise.all([scratchRedis(teardown), migratedPostgres(teardown)]);
+  const appsPort = await freePort();
+  const env = scenarioEnv({
+    RUNTIME: 'local',
+    ALLOW_LOCAL_REPOS: 'true',
+    APPS_PORT: String(appsPort),
+    APPS_HOST: '127.0.0.1',
+    RUNTIME_DIR: join(root, 'runtime'),
+    DATA_DIR: join(root, 'data'),
+    DATABASE_URL: pg.url,
+    REDIS_URL: redis.url,
+    RECONCILE_INTERVAL_MS: '500',
+    JOB_LEASE_MS: '3000',
+  });
+  const server = await startServer(teardown, 'server', env);
+  const first = await startWorkerProcess(teardown, 'worker-1', env);
+  const second = await startWorkerProcess(teardown, 'worker-2', env);
+  const started = (proc: Proc) =>
+    proc.lines.find((line) => line.msg === 'worker started' && line.database !== undefined);
+  t.is(started(first)?.runs_builds_and_apps, true);
+  t.is(started(second)?.runs_builds_and_apps, false, 'the second one waits for the runtime');
+
+  const api = await new Api(server.base).register();
+  const { url } = await deployFixture(api, repo.url);
+  const answer = await viaRouter(appsPort, url);
+  t.is(answer?.status, 200);
+  const app = JSON.parse(answer?.body ?? '{}') as { pid: number; greeting: string };
+  t.is(app.greeting, 'hello from e2e');
+
+  await first.kill('SIGKILL');
+  await second.line((line) => line.msg === 'this worker now runs builds and apps', 'the takeover', 20_000);
+  await waitUntil(
+    async () => {
+      const again = await viaRouter(appsPort, url);
+      return again?.status === 200 && (JSON.parse(again.body) as { pid: number }).pid !== app.pid;
+    },
+    'the app to answer again, run by the second worker',
+    30_000,
+    250,
+  );
+  t.false(alive(app.pid), "the first worker's app was stopped, not left running beside the new one");
 });
 
 /** Whether the process runs (a zombie waiting to be reaped does not). */

@@ -56,7 +56,6 @@ class ElsewhereRuntime implements BuildRunner, DeploymentRuntime {
   async status(deploymentId: string): Promise<InstanceStatus> {
     return { deploymentId, state: 'unknown', url: null, port: null, pid: null, startedAt: null, exitCode: null };
   }
-  // biome-ignore lint/correctness/useYield: nothing runs here, so there is nothing to print
   async *logs(): AsyncIterable<string> {}
   reconcile(): Promise<RuntimeReconcileReport> {
     return Promise.reject(new NotTheRuntimeOwnerError());

@@ -51,6 +51,13 @@ export interface Runtime {
   healthChecks: HealthCheck[];
   /** The outbox relay (not started for maintenance tasks). */
   relay: OutboxRelayHandle | undefined;
+  /**
+   * Makes this process the owner of the runtime (the apps router on APPS_PORT, the runtime's
+   * reconciler); false when another process on this machine owns it. Always true when simulated.
+   */
+  claimRuntime: () => Promise<boolean>;
+  /** Runs `closer` first when the runtime closes. */
+  addCloser: (closer: () => Promise<void>) => void;
   close: () => Promise<void>;
 }
 
@@ -188,12 +195,18 @@ export async function composeRuntime(
 
     // Cleanup and the reconcilers run where the jobs run: in the worker, or in the server when
     // jobs are in process.
-    if (runsJobs) {
-      if (appRuntime.owned && config.runtime.kind === 'local') {
+    // The local runtime has one owner per machine: the process that holds APPS_PORT runs the
+    // builds and the apps (and the runtime's reconciler).
+    let runtimeClaimed = false;
+    const claimRuntime = async (): Promise<boolean> => {
+      if (runtimeClaimed) return true;
+      if (!runsJobs) return false;
+      if (config.runtime.kind === 'local') {
         try {
           await appRuntime.start();
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EADDRINUSE' && role === 'worker') return false;
           if (code === 'EADDRINUSE' || code === 'EACCES') {
             throw new StartupError(
               `The apps router cannot listen on ${config.runtime.appsHost}:${config.runtime.appsPort} (${code}): set APPS_PORT`,
@@ -202,6 +215,7 @@ export async function composeRuntime(
           throw error;
         }
       }
+      runtimeClaimed = true;
       const runtimeReconciler = startRuntimeReconciler({
         reconcile: useCases.reconcileRuntime,
         intervalMs: config.jobs.reconcileIntervalMs,
@@ -211,6 +225,14 @@ export async function composeRuntime(
         await runtimeReconciler.stop();
         useCases.shipDeploymentLogs.close();
       });
+      return true;
+    };
+
+    // Cleanup and the reconcilers run where the jobs run: in the worker, or in the server when
+    // jobs are in process.
+    if (runsJobs) {
+      // In process, the server must own the runtime; a worker claims it itself (see worker.ts).
+      if (role === 'server') await claimRuntime();
       const reconciler = startReconciler({
         reconcile: useCases.reconcileJobs,
         intervalMs: config.jobs.reconcileIntervalMs,
@@ -242,6 +264,8 @@ export async function composeRuntime(
       distributed,
       healthChecks,
       relay,
+      claimRuntime,
+      addCloser: (closer) => closers.push(closer),
       close,
       describe: {
         database:
