@@ -5,8 +5,8 @@ import type { Logger } from '../ports/logger.port.js';
 export const MAX_LOG_LINE_LENGTH = 8 * 1024;
 /** Lines written in one chunk at most. */
 const MAX_CHUNK_LINES = 500;
-/** Lines waiting for the store at most; past it the oldest are dropped (the store is behind). */
-const MAX_PENDING_LINES = 20_000;
+/** Characters waiting for the store at most; past it the oldest lines are dropped (the store is behind). */
+const MAX_PENDING_LENGTH = 1024 * 1024;
 
 export interface LogWriterDeps {
   logStore: LogStore;
@@ -23,6 +23,7 @@ export interface LogWriterDeps {
  */
 export class LogWriter {
   private pending: string[] = [];
+  private pendingLength = 0;
   private dropped = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<void> = Promise.resolve();
@@ -37,11 +38,12 @@ export class LogWriter {
 
   push(line: string): void {
     if (this.closed) return;
-    this.pending.push(line.length > MAX_LOG_LINE_LENGTH ? `${line.slice(0, MAX_LOG_LINE_LENGTH)} [line cut]` : line);
-    if (this.pending.length > MAX_PENDING_LINES) {
-      const excess = this.pending.length - MAX_PENDING_LINES;
-      this.pending.splice(0, excess);
-      this.dropped += excess;
+    const kept = line.length > MAX_LOG_LINE_LENGTH ? `${line.slice(0, MAX_LOG_LINE_LENGTH)} [line cut]` : line;
+    this.pending.push(kept);
+    this.pendingLength += kept.length;
+    while (this.pendingLength > MAX_PENDING_LENGTH && this.pending.length > 1) {
+      this.pendingLength -= (this.pending.shift() as string).length;
+      this.dropped += 1;
     }
     if (this.timer === undefined) {
       this.timer = setTimeout(() => {
@@ -70,6 +72,7 @@ export class LogWriter {
   private async writePending(): Promise<void> {
     while (this.pending.length > 0 || this.dropped > 0) {
       const lines = this.pending.splice(0, MAX_CHUNK_LINES);
+      for (const line of lines) this.pendingLength -= line.length;
       if (this.dropped > 0) {
         lines.unshift(`[${this.dropped} line(s) dropped: the log store fell behind]`);
         this.dropped = 0;
