@@ -106,6 +106,14 @@ export class Build extends Entity {
     this.artifact = artifact;
   }
 
+  /**
+   * A deployment of this build was created: a versioned write of the row, so that cleanup, which
+   * discards artifacts with a write of the same row, cannot commit a discard alongside it.
+   */
+  markDeployed(now: Date): void {
+    this.touch(now);
+  }
+
   /** Cleanup deleted the artifact: a deployment of this build now needs a rebuild. */
   discardArtifact(now: Date): void {
     this.artifact = null;

@@ -86,12 +86,38 @@ export function parseRepoUrl(value: unknown, policy: RepoUrlPolicy): ParsedRepoU
   return { url: url.href, credentials, keepsCredentials };
 }
 
-/** The URL as shown: its credentials, if any, masked. */
+/**
+ * The URL as shown: its credentials, if any, masked. Credentials still inside the URL (stored
+ * before they were kept apart) are masked too, never shown.
+ */
 export function maskRepoUrl(url: string, hasCredentials: boolean): string {
-  if (!hasCredentials) return url;
-  const parsed = new URL(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  const inline = parsed.username !== '' || parsed.password !== '';
+  if (!hasCredentials && !inline) return url;
   parsed.username = CREDENTIALS_MASK;
+  parsed.password = '';
   return parsed.href;
+}
+
+/** A stored URL that still carries its credentials inline: the URL without them, and them. */
+export function splitInlineCredentials(url: string): { url: string; credentials: string } | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  if (parsed.username === '' && parsed.password === '') return null;
+  const credentials = parsed.password === '' ? parsed.username : `${parsed.username}:${parsed.password}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.href, credentials };
 }
 
 /** The URL git clones: its credentials put back (they are URL-encoded already). */

@@ -11,6 +11,7 @@ const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 // A git ref name as `git check-ref-format` allows it, minus the rarely used corners.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: git forbids control characters in ref names
 const BRANCH = /^(?!\/|-)(?!.*(?:\/\/|\.\.|@\{|\/$|\.lock$|\.$))[^\x00-\x20~^:?*[\\\x7f]{1,255}$/;
+const HEALTH_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const MAX_ENV_VARS = 200;
 export const MAX_ENV_VALUE_LENGTH = 32_768;
@@ -45,8 +46,12 @@ export function checkRepoUrl(value: unknown, policy: RepoUrlPolicy = { allowLoca
 export function checkHealthCheckPath(value: unknown): string | null {
   const path = optionalText('healthCheckPath', value, 1024);
   if (path === null) return null;
-  if (!path.startsWith('/') || path.startsWith('//') || /[\s\p{Cc}#]/u.test(path)) {
-    throw ValidationError.field('healthCheckPath', 'must be a path starting with "/" (no spaces, no fragment)');
+  // RFC 3986 path and query characters only, percent-escapes well formed: what an HTTP request line carries.
+  if (!HEALTH_PATH.test(path) || path.startsWith('//') || /%(?![0-9A-Fa-f]{2})/.test(path)) {
+    throw ValidationError.field(
+      'healthCheckPath',
+      'must be a URL path starting with "/" (letters, digits and - . _ ~ ! $ & \' ( ) * + , ; = : @ / ? %XX)',
+    );
   }
   return path;
 }

@@ -23,6 +23,7 @@ import { RotateSecrets } from './rotate-secrets.use-case.js';
 import { RunBuild } from './run-build.use-case.js';
 import { RunCleanup } from './run-cleanup.use-case.js';
 import { RunDeployment } from './run-deployment.use-case.js';
+import { RuntimeGate } from './runtime-gate.js';
 import { ScheduleCleanup } from './schedule-cleanup.use-case.js';
 import { SendNotification } from './send-notification.use-case.js';
 import {
@@ -49,6 +50,7 @@ import { CreateUser, DeleteUser, GetMe, GetUser, ListUsers, UpdateUser } from '.
 /** Every use case of the core, built once from the ports. */
 export function createUseCases(deps: CoreDeps) {
   const shipDeploymentLogs = new ShipDeploymentLogs(deps);
+  const runtimeGate = new RuntimeGate();
   return {
     register: new Register(deps),
     login: new Login(deps),
@@ -98,8 +100,8 @@ export function createUseCases(deps: CoreDeps) {
     recordJobFailure: new RecordJobFailure(deps),
     reconcileJobs: new ReconcileJobs(deps),
     runBuild: new RunBuild(deps),
-    runDeployment: new RunDeployment(deps, shipDeploymentLogs),
-    reconcileRuntime: new ReconcileRuntime(deps, shipDeploymentLogs),
+    runDeployment: new RunDeployment(deps, shipDeploymentLogs, runtimeGate),
+    reconcileRuntime: new ReconcileRuntime(deps, shipDeploymentLogs, runtimeGate),
     shipDeploymentLogs,
     runCleanup: new RunCleanup(deps),
     sendNotification: new SendNotification(deps),

@@ -30,6 +30,8 @@ export async function startDeployment(
       field: 'buildId',
     });
   }
+  build.markDeployed(deps.clock.now());
+  await repos.builds.update(tenantId, build);
   const deployment = Deployment.create(stamp(deps), { serviceId: service.id, buildId: build.id });
   const job = await scheduleJob(deps, repos, 'deployment.run', { tenant_id: tenantId, deployment_id: deployment.id });
   deployment.jobId = job.id;

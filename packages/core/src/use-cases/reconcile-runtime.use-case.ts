@@ -3,6 +3,7 @@ import type { DeploymentRequest, RuntimeReconcileReport } from '../ports/deploym
 import type { Repositories } from '../ports/repository.port.js';
 import type { CoreDeps } from './core-deps.js';
 import { LogWriter } from './log-writer.js';
+import { RuntimeGate } from './runtime-gate.js';
 import { decryptEnv } from './service-env.js';
 
 type RuntimeDeps = Pick<CoreDeps, 'uow' | 'runtime' | 'encryptor' | 'logStore' | 'logger' | 'settings' | 'clock'>;
@@ -80,9 +81,15 @@ export class ReconcileRuntime {
   constructor(
     private readonly deps: RuntimeDeps,
     private readonly shipper: ShipDeploymentLogs,
+    private readonly gate: RuntimeGate = new RuntimeGate(),
   ) {}
 
-  async execute(options: { signal?: AbortSignal; limit?: number } = {}): Promise<RuntimeReconcileResult> {
+  /** Runs alone: after the deployments in flight, before the next ones (see RuntimeGate). */
+  execute(options: { signal?: AbortSignal; limit?: number } = {}): Promise<RuntimeReconcileResult> {
+    return this.gate.exclusive(() => this.run(options));
+  }
+
+  private async run(options: { signal?: AbortSignal; limit?: number }): Promise<RuntimeReconcileResult> {
     const rows = await this.deps.uow.run((repos) => repos.deployments.listRunning({ limit: options.limit ?? 10_000 }));
     const now = this.deps.clock.now().getTime();
     const keep: string[] = [];
@@ -103,7 +110,12 @@ export class ReconcileRuntime {
         continue;
       }
       const request = await this.request(row.tenantId, row.id);
-      if (request === null) continue;
+      if (request === null) {
+        // Its rows cannot start it (the artifact is gone): tried again after the same pauses.
+        this.backOff(row.id, now);
+        keep.push(row.id);
+        continue;
+      }
       live.push(request);
     }
     const signal = options.signal ?? new AbortController().signal;
@@ -114,9 +126,7 @@ export class ReconcileRuntime {
       this.deps.logger.info({ deployment_id: id, tenant_id: tenantOf.get(id) }, 'live deployment started again');
     }
     for (const { deploymentId, error } of report.failed) {
-      const count = (this.failures.get(deploymentId)?.count ?? 0) + 1;
-      const pause = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (count - 1));
-      this.failures.set(deploymentId, { count, retryAt: now + pause });
+      const pause = this.backOff(deploymentId, now);
       this.deps.logger.error(
         { deployment_id: deploymentId, tenant_id: tenantOf.get(deploymentId), error, retry_in_ms: pause },
         'a live deployment could not be started again',
@@ -134,6 +144,14 @@ export class ReconcileRuntime {
     }
     for (const id of this.failures.keys()) if (!tenantOf.has(id)) this.failures.delete(id);
     return { ...report, backingOff };
+  }
+
+  /** Records one more failure to start the deployment; returns the pause before the next try. */
+  private backOff(deploymentId: string, now: number): number {
+    const count = (this.failures.get(deploymentId)?.count ?? 0) + 1;
+    const pause = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (count - 1));
+    this.failures.set(deploymentId, { count, retryAt: now + pause });
+    return pause;
   }
 
   private async request(tenantId: string, deploymentId: string): Promise<DeploymentRequest | null> {

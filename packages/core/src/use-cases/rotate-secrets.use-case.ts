@@ -1,3 +1,4 @@
+import { splitInlineCredentials } from '../domain/repo-url.js';
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
 import { oauthTokenContext } from './oauth.use-cases.js';
@@ -53,7 +54,15 @@ export class RotateSecrets {
             const stale = Object.entries(service.env).filter(([, ciphertext]) => encryptor.needsRotation(ciphertext));
             const credentials = service.repoCredentials;
             const staleCredentials = credentials !== null && encryptor.needsRotation(credentials);
-            if (stale.length === 0 && !staleCredentials) continue;
+            // A URL stored with its credentials inline (before they were kept apart) has them encrypted now.
+            const inline = credentials === null ? splitInlineCredentials(service.repoUrl) : null;
+            if (stale.length === 0 && !staleCredentials && inline === null) continue;
+            if (inline !== null) {
+              const context = repoCredentialsContext(tenantId, service.id);
+              service.repoUrl = inline.url; // as it was stored, only without its credentials
+              service.setRepoCredentials(await encryptor.encrypt(inline.credentials, context), clock.now());
+              report.reencrypted += 1;
+            }
             const env = { ...service.env };
             for (const [name, ciphertext] of stale) {
               const context = envContext(tenantId, service.id, name);

@@ -3,6 +3,7 @@ import type { BuildArtifact } from '../ports/build-runner.port.js';
 import type { Repositories } from '../ports/repository.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
+import { retryOnConflict } from './retry.js';
 
 const DAY_MS = 86_400_000;
 const BATCH = 500;
@@ -79,7 +80,10 @@ export class RunCleanup {
         ),
       );
       for (const service of services.items) {
-        const artifacts = await this.deps.uow.run((repos) => this.retireArtifacts(repos, tenantId, service.id));
+        // A deployment created meanwhile writes the same build rows: the unit runs again on fresh rows.
+        const artifacts = await retryOnConflict(() =>
+          this.deps.uow.run((repos) => this.retireArtifacts(repos, tenantId, service.id)),
+        );
         for (const artifact of artifacts) discarded += await this.discard(artifact);
       }
       if (services.items.length < PAGE) return discarded;
@@ -102,7 +106,17 @@ export class RunCleanup {
       tenantId,
       parseListQuery('deployment', { filters: { serviceId, status: ['pending', 'deploying', 'live'] }, limit: 100 }),
     );
-    const inUse = new Set(running.items.map((deployment) => deployment.buildId));
+    // What runs or will run, and what the latest deployments ran (what a rollback goes back to).
+    const recent = await repos.deployments.list(
+      tenantId,
+      parseListQuery('deployment', {
+        filters: { serviceId, status: 'superseded' },
+        sortBy: 'createdAt',
+        sortOrder: 'desc',
+        limit: this.deps.settings.keepArtifacts,
+      }),
+    );
+    const inUse = new Set([...running.items, ...recent.items].map((deployment) => deployment.buildId));
     const retired: BuildArtifact[] = [];
     const now = this.deps.clock.now();
     for (const build of withArtifact.slice(this.deps.settings.keepArtifacts)) {

@@ -9,6 +9,7 @@ import { DEPLOYMENT_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { DeploymentRequestError, deploymentRequest, type ShipDeploymentLogs } from './reconcile-runtime.use-case.js';
 import { retryOnConflict } from './retry.js';
+import { RuntimeGate } from './runtime-gate.js';
 
 export type RunDeploymentResult = 'live' | 'failed' | 'skipped';
 
@@ -28,12 +29,15 @@ export class RunDeployment {
   constructor(
     private readonly deps: DeploymentDeps,
     private readonly shipper: ShipDeploymentLogs,
+    private readonly gate: RuntimeGate = new RuntimeGate(),
   ) {}
 
-  async execute(
-    payload: JobPayloads['deployment.run'],
-    signal: AbortSignal = NEVER_ABORTED,
-  ): Promise<RunDeploymentResult> {
+  execute(payload: JobPayloads['deployment.run'], signal: AbortSignal = NEVER_ABORTED): Promise<RunDeploymentResult> {
+    // Never while the runtime's reconciler acts on the instances (see RuntimeGate).
+    return this.gate.shared(() => this.run(payload, signal));
+  }
+
+  private async run(payload: JobPayloads['deployment.run'], signal: AbortSignal): Promise<RunDeploymentResult> {
     const tenantId = payload.tenant_id;
     const claim = await this.claim(tenantId, payload.deployment_id, signal);
     if (claim.kind === 'skipped') return 'skipped';
@@ -74,6 +78,15 @@ export class RunDeployment {
     const result = await waitForDatabase(this.deps, () =>
       retryOnConflict(() => this.finishOnce(tenantId, deployment.id, attempt, outcome)),
     );
+    if (result === 'skipped' && outcome.outcome === 'live') {
+      // Cancelled (or taken over) while it started: the instance must not serve. The previous live
+      // deployment, which it replaced in the runtime, is started again by the runtime's reconciler.
+      await this.deps.runtime
+        .stop(deployment.id)
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, deployment_id: deployment.id }, 'cannot stop a moot instance'),
+        );
+    }
     this.deps.logger.info(
       { tenant_id: tenantId, deployment_id: deployment.id, attempt, outcome: result },
       'deployment job done',

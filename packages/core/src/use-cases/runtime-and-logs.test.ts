@@ -218,3 +218,94 @@ test('file:// repositories are refused unless the server allows local repositori
   });
   t.is(service.repoUrl, 'file:///srv/git/web.git');
 });
+
+test('masked credentials are kept only for the same host: they never follow the URL elsewhere', async (t) => {
+  const { uc, owner, service } = await setup();
+  await uc.updateService.execute(owner, service.id, { repoUrl: 'https://ghp_secret123@github.com/acme/private.git' });
+  const kept = await uc.updateService.execute(owner, service.id, {
+    repoUrl: 'https://****@github.com/acme/other.git',
+  });
+  t.not(kept.repoCredentials, null, 'another repository on the same host keeps them');
+  for (const repoUrl of ['https://****@evil.example/x.git', 'https://****@github.com:8443/acme/private.git']) {
+    const error = await t.throwsAsync(uc.updateService.execute(owner, service.id, { repoUrl }));
+    t.is((error as { code?: string }).code, 'validation_error', repoUrl);
+  }
+  t.is((await uc.getService.execute(owner, service.id)).repoUrl, 'https://github.com/acme/other.git');
+});
+
+test('credentials stored inline before they were kept apart are masked, and secrets:rotate encrypts them', async (t) => {
+  const { harness, uc, owner, service } = await setup();
+  // A row as an earlier version stored it: the token inside the URL.
+  await harness.uow.run(async (repos) => {
+    const row = await repos.services.get(owner.tenantId, service.id);
+    row.repoUrl = 'https://x-access-token:ghp_legacy999@github.com/acme/web.git';
+    await repos.services.update(owner.tenantId, row);
+  });
+  const { maskRepoUrl } = await import('../domain/repo-url.js');
+  const legacy = await uc.getService.execute(owner, service.id);
+  t.is(maskRepoUrl(legacy.repoUrl, legacy.repoCredentials !== null), 'https://****@github.com/acme/web.git');
+  const report = await uc.rotateSecrets.execute({ batchSize: 10 });
+  t.true(report.reencrypted >= 1);
+  const moved = await uc.getService.execute(owner, service.id);
+  t.is(moved.repoUrl, 'https://github.com/acme/web.git');
+  t.not(moved.repoCredentials, null);
+  await uc.triggerBuild.execute(owner, service.id);
+  await harness.drain();
+  t.is(harness.buildRunner.calls.at(-1)?.repoUrl, 'https://x-access-token:ghp_legacy999@github.com/acme/web.git');
+});
+
+test('a health check path must be a URL path', async (t) => {
+  const { uc, owner, service } = await setup();
+  for (const healthCheckPath of ['/✓', 'healthz', '//evil.example/', '/a b', '/x#frag', '/bad%zz']) {
+    const error = await t.throwsAsync(uc.updateService.execute(owner, service.id, { healthCheckPath }));
+    t.is((error as { code?: string }).code, 'validation_error', healthCheckPath);
+  }
+  const ok = await uc.updateService.execute(owner, service.id, { healthCheckPath: '/health/ready?full=1&x=%20' });
+  t.is(ok.healthCheckPath, '/health/ready?full=1&x=%20');
+});
+
+test('a deployment cancelled while its instance started does not keep serving', async (t) => {
+  const runtime = new SimulatedDeploymentRuntime({ durationMs: 50 });
+  const { harness, uc, owner, service, buildAndDeploy } = await setup({ runtime });
+  const { deployment: first } = await buildAndDeploy();
+  const build = await uc.triggerBuild.execute(owner, service.id);
+  await harness.drain();
+  const second = await uc.createDeployment.execute(owner, service.id, { buildId: build.id });
+  await uc.relayOutbox.execute();
+  const [job] = harness.jobs.take();
+  const running = harness.runJob(job!);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await uc.cancelDeployment.execute(owner, second.id);
+  await running;
+  t.is((await uc.getDeployment.execute(owner, second.id)).status, 'cancelled');
+  t.false(runtime.serves(second.id), 'the cancelled instance was stopped');
+  await uc.reconcileRuntime.execute();
+  t.true(runtime.serves(first.id), 'the live deployment serves again');
+});
+
+test('the runtime reconciler waits for the deployments in flight, and they wait for it', async (t) => {
+  const { RuntimeGate } = await import('./runtime-gate.js');
+  const gate = new RuntimeGate();
+  const order: string[] = [];
+  const hold = (name: string, ms: number) => async () => {
+    order.push(`${name} in`);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    order.push(`${name} out`);
+  };
+  await Promise.all([
+    gate.shared(hold('deploy 1', 30)),
+    gate.shared(hold('deploy 2', 10)),
+    gate.exclusive(hold('reconcile', 10)),
+    gate.shared(hold('deploy 3', 5)),
+  ]);
+  t.deepEqual(order, [
+    'deploy 1 in',
+    'deploy 2 in',
+    'deploy 2 out',
+    'deploy 1 out',
+    'reconcile in',
+    'reconcile out',
+    'deploy 3 in',
+    'deploy 3 out',
+  ]);
+});

@@ -32,6 +32,16 @@ export type ServiceInput = Pick<ServiceSettings, 'name' | 'repoUrl'> & Partial<S
 
 type RepoDeps = Pick<CoreDeps, 'clock' | 'encryptor' | 'settings'>;
 
+/** Scheme, host and port of a repository URL (what its credentials are for). */
+const originOf = (url: string): string => {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`;
+  } catch {
+    return url;
+  }
+};
+
 /**
  * Checks the repository URL under the server's policy and stores its credentials, if any,
  * encrypted (bound to tenant and service); the URL kept in the clear has none. A URL that names
@@ -41,10 +51,18 @@ async function applyRepoUrl(deps: RepoDeps, tenantId: string, service: Service, 
   const policy = { allowLocalRepos: deps.settings.allowLocalRepos };
   const parsed = parseRepoUrl(value, policy);
   const now = deps.clock.now();
+  const previousOrigin = service.repoUrl === undefined ? null : originOf(service.repoUrl);
   service.update({ repoUrl: parsed.url }, now, policy);
   if (parsed.keepsCredentials) {
     if (service.repoCredentials === null) {
       throw ValidationError.field('repoUrl', 'names masked credentials, but the service has none stored');
+    }
+    // The stored token goes only where it went before: never to a host the caller just named.
+    if (originOf(parsed.url) !== previousOrigin) {
+      throw ValidationError.field(
+        'repoUrl',
+        'keeps the stored credentials only on the same host: give the credentials again for another one',
+      );
     }
     return;
   }
