@@ -306,3 +306,25 @@ test('follow: the app’s signal (shutdown) ends every open stream, without `end
     for (const stream of streams) await stream.close();
   }
 });
+
+test('follow: one user may follow a few logs at once; one more is a 429, and a closed stream frees its place', async (t) => {
+  const { api, owner, queuedBuild } = await setup({ logStream: { maxStreamsPerUser: 2 } });
+  const first = await open(api, owner, `/builds/${queuedBuild}/logs`);
+  const second = await open(api, owner, `/builds/${queuedBuild}/logs`);
+  try {
+    const refused = await api.http
+      .get(`${V1}/builds/${queuedBuild}/logs`)
+      .set(bearer(owner))
+      .set('accept', 'text/event-stream')
+      .expect(429);
+    t.is(refused.body.error.code, 'rate_limited');
+    await first.close();
+    await sleep(100);
+    const third = await open(api, owner, `/builds/${queuedBuild}/logs`);
+    t.is(third.status, 200, 'the place of the closed stream was given back');
+    await third.close();
+  } finally {
+    await first.close();
+    await second.close();
+  }
+});

@@ -20,15 +20,46 @@ export interface LogStreamOptions {
   batchSize?: number;
   /** Ends every open stream (e.g. on shutdown), like `maxDurationMs` does: clients reconnect elsewhere. */
   signal?: AbortSignal;
+  /** Streams one user may hold open at once (default 10); one more is a 429. */
+  maxStreamsPerUser?: number;
+  /** Streams open at once in this process (default 1000); one more is a 429. */
+  maxStreams?: number;
 }
 
-export type LogStreamSettings = Required<Omit<LogStreamOptions, 'signal'>> & Pick<LogStreamOptions, 'signal'>;
+/** The streams open now, to hold them to their limits. */
+export class OpenStreams {
+  private total = 0;
+  private readonly byUser = new Map<string, number>();
+
+  /** Takes a place for `userId`'s stream; `false` when a limit is reached. `release` gives it back. */
+  take(userId: string, limits: { maxStreams: number; maxStreamsPerUser: number }): boolean {
+    const mine = this.byUser.get(userId) ?? 0;
+    if (this.total >= limits.maxStreams || mine >= limits.maxStreamsPerUser) return false;
+    this.total += 1;
+    this.byUser.set(userId, mine + 1);
+    return true;
+  }
+
+  release(userId: string): void {
+    this.total -= 1;
+    const mine = (this.byUser.get(userId) ?? 1) - 1;
+    if (mine <= 0) this.byUser.delete(userId);
+    else this.byUser.set(userId, mine);
+  }
+}
+
+export type LogStreamSettings = Required<Omit<LogStreamOptions, 'signal'>> &
+  Pick<LogStreamOptions, 'signal'> & { open: OpenStreams };
 
 export const resolveLogStream = (options: LogStreamOptions = {}): LogStreamSettings => ({
   pollIntervalMs: options.pollIntervalMs ?? 250,
   keepAliveMs: options.keepAliveMs ?? 15_000,
-  maxDurationMs: options.maxDurationMs ?? 3_600_000,
+  // A stream is authorised once, at its start: a reconnect every 15 min checks the session again.
+  maxDurationMs: options.maxDurationMs ?? 900_000,
   batchSize: options.batchSize ?? 64,
+  maxStreamsPerUser: options.maxStreamsPerUser ?? 10,
+  maxStreams: options.maxStreams ?? 1000,
+  open: new OpenStreams(),
   ...(options.signal === undefined ? {} : { signal: options.signal }),
 });
 
@@ -81,6 +112,7 @@ export function streamLog(
   read: ReadLog,
   settings: LogStreamSettings,
   logger: Logger,
+  onEnd: () => void = () => {},
 ): void {
   const res = ctx.res;
   const stop = new AbortController();
@@ -157,6 +189,7 @@ export function streamLog(
       ).catch(() => undefined);
     })
     .finally(() => {
+      onEnd();
       clearInterval(keepAlive);
       clearTimeout(deadline);
       settings.signal?.removeEventListener('abort', abort);

@@ -1,4 +1,4 @@
-import type { LogSubject } from '@shipyard/core';
+import { type LogSubject, RateLimitedError } from '@shipyard/core';
 import { logText, type ReadLog, streamLog } from '../log-stream.js';
 import { z } from '../openapi/zod.js';
 import { type RouteSpec, route } from '../route.js';
@@ -83,7 +83,10 @@ export function logsRoute(
       if (follow) {
         // Read once before the stream begins: a missing or foreign id is still an ordinary 404.
         const first = await read(after, logStream.batchSize);
-        streamLog(ctx, first, read, logStream, logger);
+        if (!logStream.open.take(actor.userId, logStream)) {
+          throw new RateLimitedError(5, 'Too many logs followed at once: close one, or read the log as text');
+        }
+        streamLog(ctx, first, read, logStream, logger, () => logStream.open.release(actor.userId));
         return;
       }
       const page = await read(after);
