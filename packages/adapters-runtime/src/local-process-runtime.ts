@@ -290,13 +290,13 @@ export class LocalProcessRuntime implements DeploymentRuntime {
     await this.prepare();
     // The service's own uid (as root), the one its builds ran as: the artifact is that uid's.
     const user = await this.sandbox.userFor(request.serviceId);
-    await this.sandbox.assertReachable(directory, "The build's directory", user);
     const foreign = await this.checkArtifactOwner(directory, user, instance);
     if (foreign !== null) {
       instance.state = 'failed';
       instance.logs.close();
       return fail(foreign);
     }
+    await this.sandbox.assertReachable(directory, "The build's directory", user);
     const home = await this.sandbox.homeOf(user);
     // A record of this deployment now is a leftover of a dead owner of the work root (this
     // runtime writes one only after it spawned, below): it must not keep running beside the new one.
