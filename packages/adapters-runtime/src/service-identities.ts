@@ -95,11 +95,13 @@ export class ServiceIdentities {
     return { uid, gid: uid };
   }
 
-  /** The service a uid was handed to, if any (as last read from the file). */
+  /** The service a uid was handed to, if any (the file is read again when it is not known here). */
   async serviceOf(uid: number): Promise<string | null> {
-    const known = this.known ?? (await this.serialized(() => this.load()));
-    for (const [serviceId, assigned] of known) if (assigned === uid) return serviceId;
-    return null;
+    const find = (known: Map<string, number> | null): string | null => {
+      for (const [serviceId, assigned] of known ?? []) if (assigned === uid) return serviceId;
+      return null;
+    };
+    return find(this.known) ?? find(await this.serialized(() => this.load()));
   }
 
   private serialized<T>(task: () => Promise<T>): Promise<T> {
