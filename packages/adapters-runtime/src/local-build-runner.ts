@@ -56,11 +56,10 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * When this process is root, git and the build run as an unprivileged user under `prlimit` limits:
  * by default the service's own uid (`runAs: 'per-service'`, from `identities`), else `runAs`. The
  * build directory and HOME are made that user's (0700). The work root then needs: every directory
- * above it traversable by that user (o+x), the root itself
- * owned by this process (it stays so, opened for traversal only), and room for the builds. The
- * constructor checks what of that path already exists, the first run checks it whole, and either
- * throws a `RuntimeSetupError` naming the directory in the way. Nothing to close: a run ends
- * with its processes.
+ * above it traversable by that user (o+x), the root itself owned by this process (it stays so,
+ * opened for traversal only), and room for the builds. The constructor checks what of that path
+ * already exists, the first run checks it whole, and either throws a `RuntimeSetupError` naming
+ * the directory in the way. Nothing to close: a run ends with its processes.
  */
 export class LocalBuildRunner implements BuildRunner {
   private readonly root: string;
