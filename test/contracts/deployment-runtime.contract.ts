@@ -22,10 +22,14 @@ export interface AppAnswer {
 export interface DeploymentRuntimeSubject {
   /** The runtime as it is now (`restart` replaces it). */
   runtime(): DeploymentRuntime;
-  /** Artifacts of two builds of the fixture app. */
-  artifacts: { v1: BuildArtifact; v2: BuildArtifact };
-  /** A deployment of `service` (v2 unless overridden); each call is a new deployment id. */
-  request(service: ContractService, overrides?: Partial<DeploymentRequest>): DeploymentRequest;
+  /**
+   * The artifact of a build of the fixture app at `version` made for `service`: a runtime may run
+   * a service only from its own builds (the local one runs each service as a uid of its own, which
+   * its build directories belong to).
+   */
+  artifact(service: ContractService, version: 'v1' | 'v2'): Promise<BuildArtifact>;
+  /** A deployment of `service` (its v2 unless overridden); each call is a new deployment id. */
+  request(service: ContractService, overrides?: Partial<DeploymentRequest>): Promise<DeploymentRequest>;
   /** What the service answers through the runtime's routing, `null` when nothing serves it. */
   ask(service: ContractService): Promise<AppAnswer | null>;
   /**
@@ -67,7 +71,7 @@ export function deploymentRuntimeContract(label: string, factory: DeploymentRunt
   test(`${name}: a deployment goes live; the app sees its env vars and nothing of the server's`, async (t) => {
     const made = await subject(t);
     const service = newService();
-    const request = made.request(service, { env: { GREETING: 'hello from the contract' } });
+    const request = await made.request(service, { env: { GREETING: 'hello from the contract' } });
     const outcome = await made.runtime().deploy(request, never);
     t.is(outcome.outcome, 'live', outcome.outcome === 'failed' ? outcome.error : '');
     if (outcome.outcome === 'live') t.regex(outcome.url, /^https?:\/\//);
@@ -82,9 +86,9 @@ export function deploymentRuntimeContract(label: string, factory: DeploymentRunt
   test(`${name}: a deploy whose health check fails is failed, and the old instance still answers`, async (t) => {
     const made = await subject(t);
     const service = newService();
-    const old = made.request(service, { artifact: made.artifacts.v1 });
+    const old = await made.request(service, { artifact: await made.artifact(service, 'v1') });
     t.is((await made.runtime().deploy(old, never)).outcome, 'live');
-    const broken = made.request(service, { env: { HEALTH_FAIL: '1' } });
+    const broken = await made.request(service, { env: { HEALTH_FAIL: '1' } });
     const outcome = await made.runtime().deploy(broken, never);
     t.is(outcome.outcome, 'failed');
     if (outcome.outcome === 'failed') t.true(outcome.error.length > 0);
@@ -96,16 +100,16 @@ export function deploymentRuntimeContract(label: string, factory: DeploymentRunt
   test(`${name}: a new live deployment stops the old instance; the earlier artifact rolls back`, async (t) => {
     const made = await subject(t);
     const service = newService();
-    const first = made.request(service, { artifact: made.artifacts.v1 });
+    const first = await made.request(service, { artifact: await made.artifact(service, 'v1') });
     await made.runtime().deploy(first, never);
     t.like(await made.ask(service), { version: 'v1' });
 
-    const second = made.request(service);
+    const second = await made.request(service);
     t.is((await made.runtime().deploy(second, never)).outcome, 'live');
     t.like(await made.ask(service), { version: 'v2' });
     await stopped(t, made, first.deploymentId);
 
-    const rollback = made.request(service, { artifact: made.artifacts.v1 });
+    const rollback = await made.request(service, { artifact: await made.artifact(service, 'v1') });
     t.is((await made.runtime().deploy(rollback, never)).outcome, 'live');
     t.like(await made.ask(service), { version: 'v1' });
     await stopped(t, made, second.deploymentId);
@@ -113,7 +117,7 @@ export function deploymentRuntimeContract(label: string, factory: DeploymentRunt
 
   test(`${name}: deploying the same deployment twice starts one instance`, async (t) => {
     const made = await subject(t);
-    const request = made.request(newService());
+    const request = await made.request(newService());
     const [a, b] = await Promise.all([made.runtime().deploy(request, never), made.runtime().deploy(request, never)]);
     t.deepEqual(a, b);
     t.is(a.outcome, 'live');
@@ -125,7 +129,7 @@ export function deploymentRuntimeContract(label: string, factory: DeploymentRunt
   test(`${name}: after a restart, reconcile(live) makes the live app answer again`, async (t) => {
     const made = await subject(t);
     const service = newService();
-    const request = made.request(service, { env: { GREETING: 'back again' } });
+    const request = await made.request(service, { env: { GREETING: 'back again' } });
     t.is((await made.runtime().deploy(request, never)).outcome, 'live');
     await made.restart();
     t.is(await made.ask(service), null);
@@ -138,11 +142,11 @@ export function deploymentRuntimeContract(label: string, factory: DeploymentRunt
   test(`${name}: reconcile stops what is not live, and leaves a kept deployment alone`, async (t) => {
     const made = await subject(t);
     const [a, b, c] = [newService(), newService(), newService()];
-    const live = made.request(a);
-    const gone = made.request(b);
-    const deploying = made.request(c);
+    const live = await made.request(a);
+    const gone = await made.request(b);
+    const deploying = await made.request(c);
     for (const request of [live, gone, deploying]) await made.runtime().deploy(request, never);
-    const notRunning = made.request(newService());
+    const notRunning = await made.request(newService());
 
     // `deploying` just went live: its row is not live yet. `notRunning` is being deployed right now.
     const report = await made.runtime().reconcile([live, notRunning], {
@@ -160,7 +164,7 @@ export function deploymentRuntimeContract(label: string, factory: DeploymentRunt
   test(`${name}: stop, status and logs`, async (t) => {
     const made = await subject(t);
     const service = newService();
-    const request = made.request(service);
+    const request = await made.request(service);
     await made.runtime().deploy(request, never);
     const lines: string[] = [];
     for await (const line of made.runtime().logs(request.deploymentId)) lines.push(line);

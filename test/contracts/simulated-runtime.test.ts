@@ -61,8 +61,11 @@ deploymentRuntimeContract('simulated', async () => {
   });
   return {
     runtime: () => runtime,
-    artifacts,
-    request: (service: ContractService, overrides: Partial<DeploymentRequest> = {}): DeploymentRequest => {
+    artifact: async (_service, version) => artifacts[version],
+    request: async (
+      service: ContractService,
+      overrides: Partial<DeploymentRequest> = {},
+    ): Promise<DeploymentRequest> => {
       sequence += 1;
       return {
         tenantId: 'tenant-1',

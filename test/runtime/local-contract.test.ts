@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { AppsRouter, LocalBuildRunner, LocalProcessRuntime } from '@shipyard/adapters-runtime';
+import { AppsRouter, LocalBuildRunner, LocalProcessRuntime, ServiceIdentities } from '@shipyard/adapters-runtime';
 import {
   createFixtureRepo,
   type FixtureRepo,
@@ -23,7 +23,8 @@ import {
 } from '../contracts/deployment-runtime.contract.js';
 
 // The local adapters (git, processes, the router) against the port contracts, on a bare git
-// repository made in a temp directory (no network). Run as root, builds and apps run as nobody.
+// repository made in a temp directory (no network). Run as root, each service's builds and apps
+// run as a uid of its own.
 
 let root: { dir: string; cleanup: () => Promise<void> } | undefined;
 let shared: Promise<{ dir: string; repo: FixtureRepo }> | undefined;
@@ -140,26 +141,27 @@ test('local build runner: an aborted build leaves no process of it alive', async
 
 // --- the runtime ---
 
-let artifacts: Promise<{ v1: BuildArtifact; v2: BuildArtifact }> | undefined;
-/** The fixture app built at its two commits, once for the file. */
-const builtArtifacts = () => {
-  artifacts ??= (async () => {
-    const { dir, repo } = await fixture();
-    const runner = new LocalBuildRunner({ workRoot: join(dir, 'artifacts'), allowLocalRepos: true });
-    const built: Partial<Record<'v1' | 'v2', BuildArtifact>> = {};
-    for (const [version, commitSha] of [
-      ['v1', repo.commits[0]],
-      ['v2', repo.commits[1]],
-    ] as const) {
-      const outcome = await runner.run(
+/** The fixture app's builds, per service and version, made once each (a service runs its own builds only). */
+const builds = new Map<string, Promise<BuildArtifact>>();
+let artifactRunner: LocalBuildRunner | undefined;
+const artifactsRoot = async () => join((await fixture()).dir, 'artifacts');
+
+async function builtArtifact(service: ContractService, version: 'v1' | 'v2'): Promise<BuildArtifact> {
+  const key = `${service.serviceId}/${version}`;
+  let built = builds.get(key);
+  if (built === undefined) {
+    built = (async () => {
+      const { repo } = await fixture();
+      artifactRunner ??= new LocalBuildRunner({ workRoot: await artifactsRoot(), allowLocalRepos: true });
+      const outcome = await artifactRunner.run(
         {
           tenantId: 'tenant-1',
-          buildId: `build-${version}`,
-          serviceId: 'service',
+          buildId: `build-${version}-${++sequence}`,
+          serviceId: service.serviceId,
           attempt: 1,
           repoUrl: repo.url,
           branch: 'main',
-          commitSha,
+          commitSha: version === 'v1' ? repo.commits[0] : repo.commits[1],
           buildCommand: 'node build.js',
           env: {},
         },
@@ -167,12 +169,12 @@ const builtArtifacts = () => {
         never,
       );
       if (outcome.outcome !== 'succeeded') throw new Error(`fixture build ${version} failed: ${outcome.error}`);
-      built[version] = outcome.artifact;
-    }
-    return built as { v1: BuildArtifact; v2: BuildArtifact };
-  })();
-  return artifacts;
-};
+      return outcome.artifact;
+    })();
+    builds.set(key, built);
+  }
+  return built;
+}
 
 async function localRuntime() {
   const { dir } = await fixture();
@@ -188,10 +190,13 @@ async function localRuntime() {
       healthIntervalMs: 50,
       drainMs: 50,
       killGraceMs: 1_000,
+      // The builds' work root is another: as root, the runtime reads the services' uids from it
+      // (a new reader at each start, as after a restart of the process).
+      identities: new ServiceIdentities({ workRoot: await artifactsRoot() }),
     });
     return { router, runtime };
   };
-  return { workRoot, start, current: await start(), built: await builtArtifacts() };
+  return { workRoot, start, current: await start() };
 }
 
 deploymentRuntimeContract('local', async () => {
@@ -199,15 +204,18 @@ deploymentRuntimeContract('local', async () => {
   let { router, runtime } = made.current;
   return {
     runtime: () => runtime,
-    artifacts: made.built,
-    request: (service: ContractService, overrides: Partial<DeploymentRequest> = {}): DeploymentRequest => {
+    artifact: builtArtifact,
+    request: async (
+      service: ContractService,
+      overrides: Partial<DeploymentRequest> = {},
+    ): Promise<DeploymentRequest> => {
       sequence += 1;
       return {
         tenantId: 'tenant-1',
         deploymentId: `deployment-${sequence}`,
         ...service,
         buildId: 'build-v2',
-        artifact: made.built.v2,
+        artifact: overrides.artifact ?? (await builtArtifact(service, 'v2')),
         port: null,
         startCommand: 'node server.js',
         healthCheckPath: '/health',
@@ -247,7 +255,7 @@ test('local deployment runtime: after a restart, reconcile stops the orphaned pr
     deploymentId: `deployment-${++sequence}`,
     ...service,
     buildId: 'build-v2',
-    artifact: made.built.v2,
+    artifact: await builtArtifact(service, 'v2'),
     port: null,
     startCommand: 'node server.js',
     healthCheckPath: '/health',

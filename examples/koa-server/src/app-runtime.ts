@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppsRouter, LocalBuildRunner, LocalProcessRuntime, RuntimeSetupError } from '@shipyard/adapters-runtime';
+import {
+  AppsRouter,
+  LocalBuildRunner,
+  LocalProcessRuntime,
+  RuntimeSetupError,
+  ServiceIdentities,
+} from '@shipyard/adapters-runtime';
 import type {
   BuildArtifact,
   BuildOutcome,
@@ -103,13 +109,22 @@ export async function createAppRuntime(config: Config, owner: boolean, logger: L
   };
   const open = async (dir: string) => {
     await mkdir(dir, { recursive: true });
+    // As root, each service's builds and apps run as a uid of its own (`<dir>/uids.json`): the
+    // runner and the runtime share the one allocator, so an app runs as the uid its build ran as.
+    const identities = new ServiceIdentities({ workRoot: dir });
     return {
       dir,
-      buildRunner: new LocalBuildRunner({ workRoot: dir, allowLocalRepos: rc.allowLocalRepos, ...sandbox }),
+      buildRunner: new LocalBuildRunner({
+        workRoot: dir,
+        allowLocalRepos: rc.allowLocalRepos,
+        identities,
+        ...sandbox,
+      }),
       deploymentRuntime: new LocalProcessRuntime({
         workRoot: dir,
         router,
         healthTimeoutMs: rc.healthCheckTimeoutMs,
+        identities,
         ...sandbox,
       }),
     };
@@ -119,7 +134,7 @@ export async function createAppRuntime(config: Config, owner: boolean, logger: L
     opened = await open(rc.dir);
   } catch (error) {
     if (!(error instanceof RuntimeSetupError) || rc.dirExplicit) throw error;
-    // As root, builds and apps run as `nobody`, who cannot enter a DATA_DIR under /root, say.
+    // As root, builds and apps run as unprivileged uids, which cannot enter a DATA_DIR under /root, say.
     const fallback = join('/var/lib/shipyard', createHash('sha256').update(rc.dir).digest('hex').slice(0, 12));
     logger.warn(
       { wanted: rc.dir, using: fallback, reason: error.message },

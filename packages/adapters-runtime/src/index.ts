@@ -19,3 +19,4 @@ export {
 } from './repo-source.js';
 export type * from './runtime.types.js';
 export { nobodyUser, RuntimeSetupError, type SandboxOptions } from './sandbox.js';
+export { ServiceIdentities, type ServiceIdentitiesOptions } from './service-identities.js';

@@ -12,14 +12,16 @@ import {
   RepoUnreachableError,
   redact,
 } from './repo-source.js';
+import type { RunAs } from './runtime.types.js';
 import { Sandbox, type SandboxOptions } from './sandbox.js';
 
 export interface LocalBuildRunnerOptions extends SandboxOptions {
   /**
    * Builds run in `<workRoot>/builds/<buildId>-<attempt>`; that directory is the artifact (the
-   * runtime's apps run in it). Created if missing. When the builds run as another user (`runAs`),
-   * every directory above it must let that user through (`o+x`): not under `/root` or a 0700
-   * temp directory.
+   * runtime's apps run in it). Created if missing. When the builds run as another user (`runAs`,
+   * a uid per service by default under root), every directory above it must let that user through
+   * (`o+x`): not under `/root` or a 0700 temp directory. The services' uids are kept in
+   * `<workRoot>/uids.json` unless `identities` is given.
    */
   workRoot: string;
   /** Allow `file://`/`http://` repositories and private or loopback git hosts (development, tests). */
@@ -28,7 +30,8 @@ export interface LocalBuildRunnerOptions extends SandboxOptions {
   killGraceMs?: number;
   /**
    * HOME of the build (npm's cache lives there), made the build user's. Default
-   * `<workRoot>/home`, never the server's.
+   * `<workRoot>/home`, never the server's. With a uid per service, the directory of the HOMEs:
+   * each uid's is `<homeDir>/<uid>` (0700, that uid's).
    */
   homeDir?: string;
   /** PATH of the build. Default: this Node's directory and the system's directories. */
@@ -50,37 +53,33 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * the commit checked out, then the build command (or the default for a package.json) through
  * `sh -c`, each in its own process group with only the service's environment.
  *
- * When this process is root, git and the build run as an unprivileged user (`runAs`, `nobody` by
- * default) under `prlimit` limits; the build directory and HOME are made that user's. The work
- * root then needs: every directory above it traversable by that user (o+x), the root itself
- * owned by this process (it stays so, opened for traversal only), and room for the builds. The
- * constructor checks what of that path already exists, the first run checks it whole, and either
- * throws a `RuntimeSetupError` naming the directory in the way. Nothing to close: a run ends
- * with its processes.
+ * When this process is root, git and the build run as an unprivileged user under `prlimit` limits:
+ * by default the service's own uid (`runAs: 'per-service'`, from `identities`), else `runAs`. The
+ * build directory and HOME are made that user's (0700). The work root then needs: every directory
+ * above it traversable by that user (o+x), the root itself owned by this process (it stays so,
+ * opened for traversal only), and room for the builds. The constructor checks what of that path
+ * already exists, the first run checks it whole, and either throws a `RuntimeSetupError` naming
+ * the directory in the way. Nothing to close: a run ends with its processes.
  */
 export class LocalBuildRunner implements BuildRunner {
   private readonly root: string;
-  private readonly home: string;
   private readonly path: string;
   private readonly killGraceMs: number;
   private readonly tailLines: number;
   private readonly sandbox: Sandbox;
-  private readonly defaultHome: boolean;
   private ready: Promise<void> | null = null;
 
   constructor(private readonly options: LocalBuildRunnerOptions) {
     this.root = resolve(options.workRoot);
-    this.defaultHome = options.homeDir === undefined;
-    this.home = resolve(options.homeDir ?? join(this.root, 'home'));
     this.path = options.path ?? DEFAULT_CHILD_PATH;
     this.killGraceMs = options.killGraceMs ?? 5_000;
     this.tailLines = options.errorTailLines ?? 40;
-    this.sandbox = new Sandbox(options, this.path);
+    this.sandbox = new Sandbox(options, this.path, { workRoot: this.root, homeDir: options.homeDir });
     this.sandbox.assertReachableSoFar(this.root, 'The build work root');
-    if (!this.defaultHome) this.sandbox.assertReachableSoFar(this.home, 'The build HOME');
+    if (this.sandbox.configuredHome) this.sandbox.assertReachableSoFar(this.sandbox.homePath, 'The build HOME');
   }
 
-  /** Who the builds run as and under which limits (`uid 65534:65534, data 2 GiB, …`). */
+  /** Who the builds run as and under which limits (`a uid per service (200000–299999), data 2 GiB, …`). */
   describeSandbox(): string {
     return this.sandbox.describe();
   }
@@ -115,21 +114,24 @@ export class LocalBuildRunner implements BuildRunner {
     secrets = repo.secrets;
 
     await this.prepare();
+    // The service's own uid (as root): its build directory and HOME are that uid's alone.
+    const user = await this.sandbox.userFor(request.serviceId);
+    const home = await this.sandbox.homeOf(user);
     const dir = join(this.root, 'builds', `${request.buildId}-${request.attempt}`);
     await rm(dir, { recursive: true, force: true });
     let succeeded = false;
     try {
       // git clones into it as the build user: it is theirs from the start.
-      await this.sandbox.ownedDirectory(dir, 0o700);
+      await this.sandbox.ownedDirectory(dir, user, 0o700);
       const git = (args: string[], cwd: string, onLine = emit) =>
-        this.step('git', args, cwd, this.gitEnv(repo), onLine, signal);
+        this.step('git', args, cwd, this.gitEnv(repo, home), user, onLine, signal);
       const gitFailed = (what: string, lines: string[]): BuildOutcome => {
         const output = redact(lines.join('\n'), secrets);
         if (UNREACHABLE.test(output)) throw new RepoUnreachableError(`${what} failed: ${output}`);
         return failed(`${what} failed:\n${output}`.slice(0, ERROR_TAIL_CHARS));
       };
 
-      emit(`==> Building as ${this.sandbox.describe()}`);
+      emit(`==> Building as ${this.sandbox.describe(user)}`);
       emit(`==> Cloning ${repo.url} (branch ${branch})`);
       const cloneLines: string[] = [];
       const clone = await git(
@@ -166,8 +168,8 @@ export class LocalBuildRunner implements BuildRunner {
         emit('==> No build command, and nothing to install or build: nothing to do');
       } else {
         emit(`==> Running ${request.buildCommand === null ? 'the detected build: ' : ''}${command}`);
-        const env = childEnv({ path: this.path, home: this.home }, request.env);
-        const exit = await this.step('sh', ['-c', command], dir, env, emit, signal);
+        const env = childEnv({ path: this.path, home }, request.env);
+        const exit = await this.step('sh', ['-c', command], dir, env, user, emit, signal);
         if (exit.exitCode !== 0) {
           const ending = tail.join('\n').slice(-ERROR_TAIL_CHARS);
           return failed(`The build command ${describeExit(exit)}. The last lines of its output:\n${ending}`);
@@ -206,10 +208,9 @@ export class LocalBuildRunner implements BuildRunner {
   private prepare(): Promise<void> {
     this.ready ??= (async () => {
       await this.sandbox.passableDirectory(this.root);
-      await this.sandbox.passableDirectory(join(this.root, 'builds'));
-      await this.sandbox.homeDirectory(this.home, this.defaultHome);
+      await this.sandbox.layoutDirectory(join(this.root, 'builds'));
+      await this.sandbox.prepareHome();
       await this.sandbox.assertReachable(join(this.root, 'builds'), 'The build work root');
-      await this.sandbox.assertReachable(this.home, 'The build HOME');
       if (this.localGitConfig !== null) {
         // git refuses a repository another user owns ("dubious ownership"); a local repository
         // (development, tests) belongs to the server's user while git runs as the build user.
@@ -224,7 +225,7 @@ export class LocalBuildRunner implements BuildRunner {
 
   /** A global git config trusting local repositories, when they are allowed and git runs as another user. */
   private get localGitConfig(): string | null {
-    return this.options.allowLocalRepos === true && this.sandbox.runAs !== null ? join(this.root, 'gitconfig') : null;
+    return this.options.allowLocalRepos === true && this.sandbox.separate ? join(this.root, 'gitconfig') : null;
   }
 
   /**
@@ -283,10 +284,10 @@ export class LocalBuildRunner implements BuildRunner {
     return steps.length === 0 ? null : steps.join(' && ');
   }
 
-  private gitEnv(repo: CheckedRepo): Record<string, string> {
+  private gitEnv(repo: CheckedRepo, home: string): Record<string, string> {
     const config = repo.gitConfig;
     return {
-      ...childEnv({ path: this.path, home: this.home }, {}),
+      ...childEnv({ path: this.path, home }, {}),
       GIT_TERMINAL_PROMPT: '0',
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_CONFIG_GLOBAL: this.localGitConfig ?? '/dev/null',
@@ -308,12 +309,13 @@ export class LocalBuildRunner implements BuildRunner {
     args: string[],
     cwd: string,
     env: Record<string, string>,
+    user: RunAs | null,
     onLine: (line: string) => void,
     signal: AbortSignal,
   ): Promise<GroupExit> {
     signal.throwIfAborted();
     const command = this.sandbox.command(file, args);
-    const child = await spawnGroup(command.file, command.args, { cwd, env, onLine, ...this.sandbox.identity() });
+    const child = await spawnGroup(command.file, command.args, { cwd, env, onLine, ...this.sandbox.identity(user) });
     const onAbort = (): void => {
       void child.terminate(this.killGraceMs);
     };

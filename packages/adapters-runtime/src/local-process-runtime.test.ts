@@ -5,6 +5,7 @@ import { AppsRouter } from './apps-router.js';
 import { LocalBuildRunner } from './local-build-runner.js';
 import { LocalProcessRuntime, type LocalProcessRuntimeOptions } from './local-process-runtime.js';
 import { groupAlive } from './process-group.js';
+import { ServiceIdentities } from './service-identities.js';
 import { createFixtureRepo, get, killProcessesUnder, OFFLINE_NPM, tempDir } from './testing/fixture-repo.js';
 
 // Only in this test process: an app must never see them.
@@ -13,11 +14,18 @@ process.env.DATABASE_URL = 'postgres://server-only@127.0.0.1/secret';
 
 let root: { dir: string; cleanup: () => Promise<void> };
 const artifacts: Record<'v1' | 'v2', BuildArtifact> = {} as never;
+const SERVICE_ID = '1a2b3c4d-0000-4000-8000-000000000001';
+/**
+ * The runtimes' work roots differ from the builds' here: they share the uids (as root, an app
+ * runs as its service's uid, which its build directory belongs to).
+ */
+let identities: ServiceIdentities;
 
 test.before(async () => {
   root = await tempDir();
   const repo = await createFixtureRepo(root.dir);
-  const builds = new LocalBuildRunner({ workRoot: join(root.dir, 'builds'), allowLocalRepos: true });
+  identities = new ServiceIdentities({ workRoot: join(root.dir, 'builds') });
+  const builds = new LocalBuildRunner({ workRoot: join(root.dir, 'builds'), allowLocalRepos: true, identities });
   for (const [version, commitSha] of [
     ['v1', repo.commits[0]],
     ['v2', repo.commits[1]],
@@ -26,7 +34,7 @@ test.before(async () => {
       {
         tenantId: 'tenant-1',
         buildId: `build-${version}`,
-        serviceId: 'service',
+        serviceId: SERVICE_ID,
         attempt: 1,
         repoUrl: repo.url,
         branch: 'main',
@@ -69,6 +77,7 @@ async function world(
     healthTimeoutMs: 20_000,
     drainMs: 100,
     killGraceMs: 1_000,
+    identities,
     ...options,
     workRoot,
     router,
@@ -85,7 +94,7 @@ function deployment(overrides: Partial<DeploymentRequest> = {}): DeploymentReque
   return {
     tenantId: 'tenant-1',
     deploymentId: `deployment-${sequence}`,
-    serviceId: '1a2b3c4d-0000-4000-8000-000000000001',
+    serviceId: SERVICE_ID,
     serviceName: 'web',
     buildId: 'build-v2',
     artifact: artifacts.v2,

@@ -1,7 +1,7 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   DeploymentOutcome,
@@ -13,6 +13,7 @@ import type {
   RuntimeReconcileOptions,
   RuntimeReconcileReport,
 } from '@shipyard/core';
+import { execa } from 'execa';
 import type { AppsRouter } from './apps-router.js';
 import { childEnv, DEFAULT_CHILD_PATH } from './child-env.js';
 import { LogRing } from './log-ring.js';
@@ -25,7 +26,8 @@ import {
   spawnGroup,
   terminateGroup,
 } from './process-group.js';
-import { Sandbox, type SandboxOptions } from './sandbox.js';
+import type { RunAs } from './runtime.types.js';
+import { RuntimeSetupError, Sandbox, type SandboxOptions } from './sandbox.js';
 
 export interface LocalProcessRuntimeOptions extends SandboxOptions {
   /**
@@ -47,7 +49,10 @@ export interface LocalProcessRuntimeOptions extends SandboxOptions {
   logLines?: number;
   /** Ended instances remembered for `status` and `logs`. Default 100. */
   retainEnded?: number;
-  /** HOME of the apps, made the app user's. Default `<workRoot>/home`, never the server's. */
+  /**
+   * HOME of the apps, made the app user's. Default `<workRoot>/home`, never the server's. With a
+   * uid per service, the directory of the HOMEs: each uid's is `<homeDir>/<uid>` (0700, that uid's).
+   */
   homeDir?: string;
   /** PATH of the apps. Default: this Node's directory and the system's directories. */
   path?: string;
@@ -91,8 +96,9 @@ export class DeploymentStoppedError extends Error {
  * in the build's directory with a free `PORT`, a health check, then the router switched to the
  * new instance and the previous one stopped after a drain.
  *
- * When this process is root, the apps run as an unprivileged user (`runAs`, `nobody` by default)
- * under `prlimit` limits, like the builds (give both the same `runAs`: an app runs in its build's
+ * When this process is root, the apps run as an unprivileged user under `prlimit` limits, like the
+ * builds: by default the service's own uid (`runAs: 'per-service'`), the one its builds ran as
+ * (give the runner and the runtime the same `runAs` and `identities`: an app runs in its build's
  * directory, which belongs to the build user). The work root then needs every directory above it
  * traversable by that user (o+x); so does each artifact's directory, checked at deploy. A
  * directory in the way is a `RuntimeSetupError` naming it (at construction for what exists, at
@@ -100,28 +106,24 @@ export class DeploymentStoppedError extends Error {
  */
 export class LocalProcessRuntime implements DeploymentRuntime {
   private readonly root: string;
-  private readonly home: string;
   private readonly path: string;
   private readonly router: AppsRouter;
   private readonly instances = new Map<string, Instance>();
   /** The deployment whose instance serves each service. */
   private readonly liveByService = new Map<string, string>();
   private readonly sandbox: Sandbox;
-  private readonly defaultHome: boolean;
   private ready: Promise<void> | null = null;
 
   constructor(private readonly options: LocalProcessRuntimeOptions) {
     this.root = resolve(options.workRoot);
-    this.defaultHome = options.homeDir === undefined;
-    this.home = resolve(options.homeDir ?? join(this.root, 'home'));
     this.path = options.path ?? DEFAULT_CHILD_PATH;
     this.router = options.router;
-    this.sandbox = new Sandbox(options, this.path);
+    this.sandbox = new Sandbox(options, this.path, { workRoot: this.root, homeDir: options.homeDir });
     this.sandbox.assertReachableSoFar(this.root, 'The runtime work root');
-    if (!this.defaultHome) this.sandbox.assertReachableSoFar(this.home, 'The apps HOME');
+    if (this.sandbox.configuredHome) this.sandbox.assertReachableSoFar(this.sandbox.homePath, 'The apps HOME');
   }
 
-  /** Who the apps run as and under which limits (`uid 65534:65534, data 2 GiB, …`). */
+  /** Who the apps run as and under which limits (`a uid per service (200000–299999), data 2 GiB, …`). */
   describeSandbox(): string {
     return this.sandbox.describe();
   }
@@ -286,7 +288,16 @@ export class LocalProcessRuntime implements DeploymentRuntime {
     }
 
     await this.prepare();
-    await this.sandbox.assertReachable(directory, "The build's directory");
+    // The service's own uid (as root), the one its builds ran as: the artifact is that uid's.
+    const user = await this.sandbox.userFor(request.serviceId);
+    const foreign = await this.checkArtifactOwner(directory, user, instance);
+    if (foreign !== null) {
+      instance.state = 'failed';
+      instance.logs.close();
+      return fail(foreign);
+    }
+    await this.sandbox.assertReachable(directory, "The build's directory", user);
+    const home = await this.sandbox.homeOf(user);
     // A record of this deployment now is a leftover of a dead owner of the work root (this
     // runtime writes one only after it spawned, below): it must not keep running beside the new one.
     const leftover = await this.readRecord(request.deploymentId);
@@ -296,13 +307,13 @@ export class LocalProcessRuntime implements DeploymentRuntime {
     const command = request.startCommand ?? 'npm start';
     instance.port = port;
     instance.logs.push(`==> Starting ${command} with PORT=${port}`);
-    const env = childEnv({ path: this.path, home: this.home }, request.env, { PORT: String(port) });
+    const env = childEnv({ path: this.path, home }, request.env, { PORT: String(port) });
     const spawned = this.sandbox.command('sh', ['-c', command]);
     const child = await spawnGroup(spawned.file, spawned.args, {
       cwd: directory,
       env,
       onLine: (line) => instance.logs.push(line),
-      ...this.sandbox.identity(),
+      ...this.sandbox.identity(user),
     });
     instance.child = child;
     instance.pid = child.pid;
@@ -404,13 +415,43 @@ export class LocalProcessRuntime implements DeploymentRuntime {
     this.ready ??= (async () => {
       await this.sandbox.passableDirectory(this.root);
       await mkdir(join(this.root, 'instances'), { recursive: true, mode: 0o700 });
-      await this.sandbox.homeDirectory(this.home, this.defaultHome);
-      await this.sandbox.assertReachable(this.home, 'The apps HOME');
+      await this.sandbox.prepareHome();
     })().catch((error: unknown) => {
       this.ready = null;
       throw error;
     });
     return this.ready;
+  }
+
+  /**
+   * With a uid per service, the artifact must be the service's (its own build, which ran as that
+   * uid): `null` when it is, else why it is not run. An artifact of this work root's builds made
+   * before the services had uids of their own (owned by a uid no service has) is handed over to
+   * the service's uid first; one of another service is refused, and one elsewhere of a uid this
+   * runtime did not hand out is a misconfiguration (the runner and the runtime disagree on uids).
+   */
+  private async checkArtifactOwner(directory: string, user: RunAs | null, instance: Instance): Promise<string | null> {
+    const identities = this.sandbox.identities;
+    if (identities === null || user === null) return null;
+    const real = await realpath(directory);
+    const owner = (await stat(real)).uid;
+    if (owner === user.uid) return null;
+    const ownerService = await identities.serviceOf(owner);
+    if (ownerService !== null) {
+      return `The build's artifact (${directory}) belongs to another service (uid ${owner}), not to this one (uid ${user.uid}): deploy a build of this service.`;
+    }
+    const builds = join(await realpath(this.root).catch(() => this.root), 'builds');
+    if (dirname(real) !== builds || !SAFE_ID.test(basename(real))) {
+      throw new RuntimeSetupError(
+        `The build's artifact (${directory}) belongs to uid ${owner}, not to uid ${user.uid} of service ${instance.request.serviceId}: give the build runner and the runtime the same identities (ServiceIdentities)`,
+      );
+    }
+    instance.logs.push(
+      `==> The artifact was built before the service had a uid of its own (it is uid ${owner}'s): handing it over to uid ${user.uid}`,
+    );
+    await execa('chown', ['-R', '-h', `${user.uid}:${user.gid}`, '--', real], { reject: true, stdin: 'ignore' });
+    await chmod(real, 0o700);
+    return null;
   }
 
   private unpublish(instance: Instance): void {

@@ -22,9 +22,10 @@ export interface ResourceLimits {
   memoryBytes?: number | null;
   /**
    * Processes and threads of the user the children run as, all of them together (`RLIMIT_NPROC`
-   * counts per user, and a Node process has about 7 threads). Default 1024 when the children run
-   * as their own user (`runAs`); none when they run as the server's user, whose own processes
-   * would count too. Not enforced for root.
+   * counts per user, and a Node process has about 7 threads): with a uid per service, of the
+   * service's builds and apps. Default 1024 when the children run as a user of their own (`runAs`);
+   * none when they run as the server's user, whose own processes would count too. Not enforced
+   * for root.
    */
   processes?: number | null;
   /** Open files of each process (`RLIMIT_NOFILE`). Default 4096. */

@@ -8,6 +8,7 @@ import { LocalBuildRunner, type LocalBuildRunnerOptions } from './local-build-ru
 import { LocalProcessRuntime } from './local-process-runtime.js';
 import { groupAlive } from './process-group.js';
 import { nobodyUser, RuntimeSetupError } from './sandbox.js';
+import { ServiceIdentities } from './service-identities.js';
 import {
   artifactPath,
   createFixtureRepo,
@@ -79,20 +80,58 @@ test('nobody comes from /etc/passwd, else it is 65534:65534', async (t) => {
   t.deepEqual(nobodyUser(join(root.dir, 'no-such-file')), { uid: 65534, gid: 65534 });
 });
 
-rootTest('as root, a build runs as nobody under the limits, in a directory and HOME of its own', async (t) => {
-  const builds = runner();
-  const { lines, outcome } = await build(builds, 'id -u; id -g; id -G; ulimit -n; ulimit -d; touch made-by-the-build');
-  if (outcome.outcome !== 'succeeded') return t.fail(outcome.error);
+rootTest(
+  "as root, a build runs as its service's own uid under the limits, in a directory and HOME of its own",
+  async (t) => {
+    const builds = runner();
+    t.is(builds.describeSandbox(), 'a uid per service (200000–299999), data 2 GiB, 1024 processes, 4096 open files');
+    const command = 'id -u; id -g; id -G; ulimit -n; ulimit -d; echo "$HOME"; touch made-by-the-build';
+    const { lines, outcome } = await build(builds, command);
+    if (outcome.outcome !== 'succeeded') return t.fail(outcome.error);
+    const dir = artifactPath(outcome.artifact);
+    const workRoot = join(dir, '..', '..');
+    const { uids } = JSON.parse(await readFile(join(workRoot, 'uids.json'), 'utf8'));
+    const uid = uids[buildRequest('').serviceId] as number;
+    t.true(uid >= 200_000 && uid < 300_000);
+    const home = join(workRoot, 'home', String(uid));
+    const printed = lines.slice(lines.findIndex((line) => line.startsWith('==> Running')) + 1, -1);
+    t.deepEqual(printed, [String(uid), String(uid), String(uid), '4096', String(2 * 1024 * 1024), home]);
+    t.true(lines[0]?.startsWith(`==> Building as uid ${uid}:${uid}, data 2 GiB, 1024 processes`));
+    t.is((await stat(join(dir, 'made-by-the-build'))).uid, uid);
+    t.is((await stat(join(dir, 'server.js'))).uid, uid); // git cloned as that uid too
+    t.like(await stat(dir), { uid, gid: uid });
+    t.is((await stat(dir)).mode & 0o777, 0o700);
+    t.like(await stat(home), { uid, gid: uid });
+    t.is((await stat(home)).mode & 0o777, 0o700);
+    // Root's, passable only: a service may go through to its own directory, not list the others.
+    for (const shared of ['builds', 'home']) {
+      t.like(await stat(join(workRoot, shared)), { uid: 0, gid: 0 });
+      t.is((await stat(join(workRoot, shared))).mode & 0o777, 0o711);
+    }
+    t.is((await stat(join(workRoot, 'uids.json'))).mode & 0o777, 0o600);
+  },
+);
+
+rootTest('runAs { uid, gid } runs every build as that one user', async (t) => {
   const nobody = nobodyUser();
+  const builds = runner({ runAs: nobody });
+  t.true(builds.describeSandbox().startsWith(`uid ${nobody.uid}:${nobody.gid}, data 2 GiB, 1024 processes`));
+  const { lines, outcome } = await build(builds, 'id -u; id -G; echo "$HOME"');
+  if (outcome.outcome !== 'succeeded') return t.fail(outcome.error);
+  const workRoot = join(artifactPath(outcome.artifact), '..', '..');
   const printed = lines.slice(lines.findIndex((line) => line.startsWith('==> Running')) + 1, -1);
-  t.deepEqual(printed, [String(nobody.uid), String(nobody.gid), String(nobody.gid), '4096', String(2 * 1024 * 1024)]);
-  t.true(lines[0]?.startsWith(`==> Building as uid ${nobody.uid}:${nobody.gid}, data 2 GiB, 1024 processes`));
-  const dir = artifactPath(outcome.artifact);
-  t.is((await stat(join(dir, 'made-by-the-build'))).uid, nobody.uid);
-  t.is((await stat(join(dir, 'server.js'))).uid, nobody.uid); // git cloned as nobody too
-  const workRoot = join(dir, '..', '..');
+  t.deepEqual(printed, [String(nobody.uid), String(nobody.gid), join(workRoot, 'home')]);
   t.like(await stat(join(workRoot, 'home')), { uid: nobody.uid });
-  t.is((await stat(join(workRoot, 'builds'))).uid, 0); // stays root's: nobody may only pass through
+  t.like(await stat(artifactPath(outcome.artifact)), { uid: nobody.uid });
+  t.false(existsSync(join(workRoot, 'uids.json')));
+});
+
+rootTest('runAs null runs the builds as this process, root', async (t) => {
+  const builds = runner({ runAs: null });
+  t.true(builds.describeSandbox().startsWith('uid 0, data 2 GiB, 4096 open files'));
+  const { lines, outcome } = await build(builds, 'id -u');
+  t.is(outcome.outcome, 'succeeded');
+  t.true(lines.includes('0'));
 });
 
 rootTest('a build that asks for more memory than its limit fails; the limits are configurable', async (t) => {
@@ -136,7 +175,7 @@ test('without prlimit the build runs without limits, and says so once', async (t
   t.is(warnings.length, 1); // asked for no prlimit: nothing to warn about
 });
 
-rootTest('a work root that nobody cannot reach is refused, naming the directory in the way', async (t) => {
+rootTest('a work root that the services cannot reach is refused, naming the directory in the way', async (t) => {
   const closed = join(root.dir, `closed-${++sequence}`);
   await mkdir(closed, { mode: 0o700 });
   await chmod(closed, 0o700);
@@ -144,6 +183,7 @@ rootTest('a work root that nobody cannot reach is refused, naming the directory 
     instanceOf: RuntimeSetupError,
   });
   t.regex(error?.message ?? '', new RegExp(`${closed} \\(mode 700, owner 0:0\\) does not let it through`));
+  t.regex(error?.message ?? '', /cannot be reached by the services' uids \(200000–299999\)/);
   t.regex(error?.message ?? '', new RegExp(`chmod o\\+x ${closed}`));
   t.throws(() => new LocalProcessRuntime({ workRoot: closed, router: new AppsRouter() }), {
     instanceOf: RuntimeSetupError,
@@ -166,9 +206,11 @@ rootTest('a work root that nobody cannot reach is refused, naming the directory 
 });
 
 rootTest(
-  'as root, an app runs as nobody; its artifact must be reachable; stopping it kills every process',
+  "as root, an app runs as its service's uid; its artifact must be reachable; stopping it kills every process",
   async (t) => {
-    const builds = runner();
+    // Another work root than the builds': the runner's uids are given to the runtime.
+    const identities = new ServiceIdentities({ workRoot: join(root.dir, `work-${++sequence}`) });
+    const builds = runner({ workRoot: join(identities.file, '..'), identities });
     const built = await builds.run(buildRequest('node build.js'), () => {}, never);
     if (built.outcome !== 'succeeded') return t.fail(built.error);
     const router = new AppsRouter({ port: 0, host: '127.0.0.1' });
@@ -178,6 +220,7 @@ rootTest(
       router,
       drainMs: 50,
       killGraceMs: 1_000,
+      identities,
     });
     t.teardown(async () => {
       await runtime.close();
@@ -199,7 +242,8 @@ rootTest(
     t.is((await runtime.deploy(request, never)).outcome, 'live');
     const { pid } = await runtime.status(request.deploymentId);
     const uidOf = async (id: number) => /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${id}/status`, 'utf8'))?.[1];
-    t.is(await uidOf(pid!), String(nobodyUser().uid));
+    const { uid } = await identities.identityOf(request.serviceId);
+    t.is(await uidOf(pid!), String(uid));
     t.is((await get(router.port, 'web-1a2b3c4d.apps.localhost')).status, 200);
     await runtime.stop(request.deploymentId);
     t.false(groupAlive(pid!));

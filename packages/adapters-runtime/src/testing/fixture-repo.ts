@@ -8,8 +8,8 @@ import { execa } from 'execa';
 
 /**
  * A temporary directory, removed by `cleanup`. Open for traversal (0755, where mkdtemp makes
- * 0700): when the tests run as root, builds and apps run as `nobody` and must reach the work
- * roots and the fixture repository inside it.
+ * 0700): when the tests run as root, builds and apps run as unprivileged uids and must reach
+ * the work roots and the fixture repository inside it.
  */
 export async function tempDir(prefix = 'shipyard-runtime-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
