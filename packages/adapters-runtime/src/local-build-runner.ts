@@ -138,7 +138,7 @@ export class LocalBuildRunner implements BuildRunner {
         ['clone', '--depth', '1', '--branch', branch, '--', repo.url, dir],
         dirname(dir),
         (line) => {
-          cloneLines.push(line);
+          keepLast(cloneLines, line);
           emit(line);
         },
       );
@@ -153,7 +153,7 @@ export class LocalBuildRunner implements BuildRunner {
           ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', resolved],
           dir,
           (line) => {
-            checkoutLines.push(line);
+            keepLast(checkoutLines, line);
             emit(line);
           },
         );
@@ -258,7 +258,7 @@ export class LocalBuildRunner implements BuildRunner {
     const all = await git(
       ['fetch', '--quiet', '--unshallow', '--tags', 'origin', '+refs/heads/*:refs/remotes/origin/*'],
       dir,
-      (line) => lines.push(line),
+      (line) => keepLast(lines, line),
     );
     if (all.exitCode !== 0) return { error: 'git fetch failed', lines };
     return (await verify()) ?? { error: `Commit ${commitSha} is not in the repository` };
@@ -356,4 +356,12 @@ async function exists(path: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
+}
+
+/** Git output kept to explain a failure: the last lines only, however much a remote prints. */
+const GIT_LINES_KEPT = 200;
+
+function keepLast(lines: string[], line: string): void {
+  lines.push(line.length > 2_000 ? `${line.slice(0, 2_000)} [line cut]` : line);
+  if (lines.length > GIT_LINES_KEPT) lines.shift();
 }

@@ -3,23 +3,35 @@ interface Entry {
   line: string;
 }
 
+/** A line longer than this is cut (a marker says so): one runaway line must not hold memory. */
+export const MAX_RING_LINE_LENGTH = 8 * 1024;
+
 /**
- * The latest lines of one instance's output, bounded by count, with followers that are woken as
- * lines arrive. Once closed (the instance ended) followers finish after the last line.
+ * The latest lines of one instance's output, bounded by count and by characters, with followers
+ * that are woken as lines arrive. Once closed (the instance ended) followers finish after the
+ * last line.
  */
 export class LogRing {
   private readonly entries: Entry[] = [];
+  private length = 0;
   private readonly waiters = new Set<() => void>();
   /** Lines pushed since the start, so a follower knows which it has not seen yet. */
   private total = 0;
   private closed = false;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly maxLength = 512 * 1024,
+  ) {}
 
-  push(line: string): void {
+  push(text: string): void {
     if (this.closed) return;
+    const line = text.length > MAX_RING_LINE_LENGTH ? `${text.slice(0, MAX_RING_LINE_LENGTH)} [line cut]` : text;
     this.entries.push({ at: Date.now(), line });
-    if (this.entries.length > this.capacity) this.entries.shift();
+    this.length += line.length;
+    while (this.entries.length > this.capacity || (this.length > this.maxLength && this.entries.length > 1)) {
+      this.length -= (this.entries.shift() as Entry).line.length;
+    }
     this.total += 1;
     this.wake();
   }
