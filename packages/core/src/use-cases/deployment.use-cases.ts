@@ -26,9 +26,12 @@ export async function startDeployment(
     });
   }
   if (build.artifact === null) {
-    throw new ConflictError('The artifact of this build was cleaned up: build the commit again to deploy it', {
-      field: 'buildId',
-    });
+    throw new ConflictError(
+      'This build has no artifact (cleaned up, or built before artifacts were kept): build the commit again to deploy it',
+      {
+        field: 'buildId',
+      },
+    );
   }
   build.markDeployed(deps.clock.now());
   await repos.builds.update(tenantId, build);
