@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type AppError,
   Build,
+  type BuildArtifact,
   Deployment,
   type Entity,
   type EntityName,
@@ -692,6 +693,10 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     t.is(stored.service.repoCredentials, 'v1:kid:c2VjcmV0');
     t.is(stored.withPath.healthCheckPath, '/ready');
     t.is(stored.withPath.repoCredentials, null);
+    const named = (artifacts: readonly BuildArtifact[]) =>
+      artifacts.map((artifact) => (artifact.kind === 'directory' ? artifact.path : artifact.ref));
+    const everyArtifact = named(await getUow().run((r) => r.builds.listArtifacts({ limit: 100_000 })));
+    t.true(everyArtifact.includes(directory.path) && everyArtifact.includes(image.ref), 'listed platform-wide');
 
     await getUow().run(async (r) => {
       const build = await r.builds.get(tenantId, rows.build.id);
@@ -709,6 +714,9 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     t.is(cleared.build.artifact, null);
     t.is(cleared.service.healthCheckPath, null);
     t.is(cleared.service.repoCredentials, null);
+    const afterDiscard = named(await getUow().run((r) => r.builds.listArtifacts({ limit: 100_000 })));
+    t.false(afterDiscard.includes(directory.path), 'a discarded artifact is no longer listed');
+    t.true(afterDiscard.includes(image.ref));
   });
 
   test(`${name}: prunable builds keep the newest per service and those a deployment uses`, async (t) => {

@@ -1,5 +1,6 @@
 import { type EntityManager, LockMode, sql } from '@mikro-orm/core';
 import {
+  type BuildArtifact,
   type BuildRepository,
   type DeploymentRepository,
   isUuid,
@@ -153,6 +154,18 @@ export class MikroOrmDeploymentRepository
 }
 
 export class MikroOrmBuildRepository extends MikroOrmScopedRepository<'build'> implements BuildRepository {
+  listArtifacts(options: { limit: number }): Promise<BuildArtifact[]> {
+    return this.guard(async () => {
+      if (options.limit <= 0) return [];
+      const rows = (await this.em.find(
+        ENTITY_CLASSES.build,
+        { artifact: { $ne: null } } as never,
+        { fields: ['id', 'artifact'] as never, limit: options.limit, disableIdentityMap: true },
+      )) as unknown as { artifact: BuildArtifact | null }[];
+      return rows.flatMap((row) => (row.artifact === null ? [] : [row.artifact]));
+    });
+  }
+
   listUnsettled(options: UnsettledOptions): Promise<UnsettledRow[]> {
     return this.guard(() => unsettledRows(this.em, 'build', { waiting: 'queued', running: 'running' }, options));
   }

@@ -1,4 +1,4 @@
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BuildArtifact, BuildOutcome, BuildRequest, BuildRunner } from '@shipyard/core';
 import { childEnv, DEFAULT_CHILD_PATH } from './child-env.js';
@@ -202,6 +202,32 @@ export class LocalBuildRunner implements BuildRunner {
       throw new TypeError(`Not an artifact of this runner: ${artifact.path}`);
     }
     await rm(path, { recursive: true, force: true });
+  }
+
+  /**
+   * Deletes the build directories under `<workRoot>/builds` that no artifact in `keep` names and
+   * that were last changed before `madeBefore` (a build still running is newer than that).
+   */
+  async sweepArtifacts(keep: readonly BuildArtifact[], madeBefore: Date): Promise<number> {
+    const builds = join(this.root, 'builds');
+    const kept = new Set(keep.flatMap((artifact) => (artifact.kind === 'directory' ? [resolve(artifact.path)] : [])));
+    let names: string[];
+    try {
+      names = await readdir(builds);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const path = join(builds, name);
+      if (!SAFE_ID.test(name) || kept.has(path)) continue;
+      const stats = await lstat(path).catch(() => null);
+      if (stats === null || !stats.isDirectory() || stats.mtime.getTime() >= madeBefore.getTime()) continue;
+      await rm(path, { recursive: true, force: true });
+      removed += 1;
+    }
+    return removed;
   }
 
   /** The work root's layout, made once (again after a failure: a fixed permission is picked up). */

@@ -38,4 +38,10 @@ export interface BuildRunner {
    * each service for rollbacks). Deleting one that is already gone is no error.
    */
   discardArtifact(artifact: BuildArtifact): Promise<void>;
+  /**
+   * Deletes every artifact this runner holds that is not in `keep` and was made before
+   * `madeBefore` (what no row names any more: its service was deleted, its build's result was
+   * moot). Returns how many. Optional: a runner whose artifacts live elsewhere need not sweep.
+   */
+  sweepArtifacts?(keep: readonly BuildArtifact[], madeBefore: Date): Promise<number>;
 }

@@ -11,6 +11,7 @@ import type { TeamMember } from '../domain/team-member.entity.js';
 import type { Tenant } from '../domain/tenant.entity.js';
 import type { User } from '../domain/user.entity.js';
 import type { Filters, ListQuery, Page } from '../query/list-query.js';
+import type { BuildArtifact } from './build-runner.port.js';
 
 export interface GetOptions {
   /** Relations to load, from the entity's allow-list (`QUERY_RULES`). */
@@ -97,6 +98,9 @@ export interface DeploymentRepository extends JobRowRepository<Deployment> {
 }
 
 export interface BuildRepository extends JobRowRepository<Build> {
+  /** Platform-wide, for the artifact sweep: the artifact of every build that has one, at most `limit`. */
+  listArtifacts(options: { limit: number }): Promise<BuildArtifact[]>;
+
   /**
    * Ids of finished builds that cleanup may delete: finished before `finishedBefore`, not among
    * the `keepLatest` newest builds of their service, and not referenced by any deployment.

@@ -16,6 +16,7 @@ import type { RefreshToken } from '../domain/refresh-token.entity.js';
 import type { Tenant } from '../domain/tenant.entity.js';
 import type { User } from '../domain/user.entity.js';
 import { TENANT_ISOLATION } from '../policy/tenant-isolation.policy.js';
+import type { BuildArtifact } from '../ports/build-runner.port.js';
 import type {
   BuildRepository,
   DeploymentRepository,
@@ -293,6 +294,15 @@ export class InMemoryDeploymentRepository
 }
 
 export class InMemoryBuildRepository extends InMemoryScopedRepository<'build'> implements BuildRepository {
+  async listArtifacts(options: { limit: number }): Promise<BuildArtifact[]> {
+    const found: BuildArtifact[] = [];
+    for (const row of this.allRows()) {
+      if (found.length >= options.limit) break;
+      if (row.artifact != null) found.push(structuredClone(row.artifact) as BuildArtifact);
+    }
+    return found;
+  }
+
   async listUnsettled(options: {
     waitingBefore: Date;
     leaseEndedBefore: Date;

@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { BuildArtifact } from '../ports/build-runner.port.js';
 import { SimulatedBuildRunner, SimulatedDeploymentRuntime, TestHarness } from '../testing/index.js';
 import type { CoreSettings } from './core-deps.js';
 
@@ -308,4 +309,21 @@ test('the runtime reconciler waits for the deployments in flight, and they wait 
     'deploy 3 in',
     'deploy 3 out',
   ]);
+});
+
+test('the hourly cleanup sweeps the artifacts no build names, keeping every one a build still has', async (t) => {
+  const swept: Array<{ keep: string[]; before: Date }> = [];
+  class SweepingRunner extends SimulatedBuildRunner {
+    async sweepArtifacts(keep: readonly BuildArtifact[], madeBefore: Date): Promise<number> {
+      swept.push({ keep: keep.map((a) => (a.kind === 'image' ? a.ref : a.path)), before: madeBefore });
+      return 2;
+    }
+  }
+  const { harness, uc, owner, service } = await setup({ runner: new SweepingRunner() });
+  const build = await uc.triggerBuild.execute(owner, service.id);
+  await harness.drain();
+  await uc.scheduleCleanup.execute();
+  t.deepEqual(swept[0]?.keep, [`simulated/${service.id}:${build.id}`]);
+  t.is(swept[0]?.before.getTime(), harness.clock.now().getTime() - 86_400_000, 'only what is a day old');
+  t.true(harness.logger.entries.some((entry) => entry.fields.artifactsSwept === 2));
 });

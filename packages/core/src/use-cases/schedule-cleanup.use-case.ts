@@ -7,7 +7,12 @@ import type { CoreDeps } from './core-deps.js';
  * makes one job, not several.
  */
 export class ScheduleCleanup {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'jobs' | 'logger' | 'logStore' | 'settings'>) {}
+  constructor(
+    private readonly deps: Pick<
+      CoreDeps,
+      'uow' | 'clock' | 'jobs' | 'logger' | 'logStore' | 'settings' | 'buildRunner'
+    >,
+  ) {}
 
   async execute(options: { periodMs?: number; batchSize?: number } = {}): Promise<number> {
     const periodMs = options.periodMs ?? 3_600_000;
@@ -37,7 +42,24 @@ export class ScheduleCleanup {
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'cannot prune old log chunks; trying again next period');
     }
-    this.deps.logger.info({ scheduled, period, logChunksDeleted }, 'cleanup scheduled');
+    const artifactsSwept = await this.sweepArtifacts();
+    this.deps.logger.info({ scheduled, period, logChunksDeleted, artifactsSwept }, 'cleanup scheduled');
     return scheduled;
+  }
+
+  /**
+   * Deletes the artifacts no build row names any more (their service, project or tenant was
+   * deleted; a build whose result was moot), once they are a day old.
+   */
+  private async sweepArtifacts(): Promise<number> {
+    const runner = this.deps.buildRunner;
+    if (runner.sweepArtifacts === undefined) return 0;
+    try {
+      const keep = await this.deps.uow.run((repos) => repos.builds.listArtifacts({ limit: 1_000_000 }));
+      return await runner.sweepArtifacts(keep, new Date(this.deps.clock.now().getTime() - 86_400_000));
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'cannot sweep unused artifacts; trying again next period');
+      return 0;
+    }
   }
 }
