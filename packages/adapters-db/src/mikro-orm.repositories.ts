@@ -157,11 +157,11 @@ export class MikroOrmBuildRepository extends MikroOrmScopedRepository<'build'> i
   listArtifacts(options: { limit: number }): Promise<BuildArtifact[]> {
     return this.guard(async () => {
       if (options.limit <= 0) return [];
-      const rows = (await this.em.find(
-        ENTITY_CLASSES.build,
-        { artifact: { $ne: null } } as never,
-        { fields: ['id', 'artifact'] as never, limit: options.limit, disableIdentityMap: true },
-      )) as unknown as { artifact: BuildArtifact | null }[];
+      const rows = (await this.em.find(ENTITY_CLASSES.build, { artifact: { $ne: null } } as never, {
+        fields: ['id', 'artifact'] as never,
+        limit: options.limit,
+        disableIdentityMap: true,
+      })) as unknown as { artifact: BuildArtifact | null }[];
       return rows.flatMap((row) => (row.artifact === null ? [] : [row.artifact]));
     });
   }
