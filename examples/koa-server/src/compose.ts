@@ -223,7 +223,7 @@ export async function composeRuntime(
       });
       closers.push(async () => {
         await runtimeReconciler.stop();
-        useCases.shipDeploymentLogs.close();
+        await useCases.shipDeploymentLogs.close();
       });
       return true;
     };

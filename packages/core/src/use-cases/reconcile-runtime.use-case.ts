@@ -15,6 +15,7 @@ type RuntimeDeps = Pick<CoreDeps, 'uow' | 'runtime' | 'encryptor' | 'logStore' |
  */
 export class ShipDeploymentLogs {
   private readonly followers = new Map<string, AbortController>();
+  private readonly copies = new Set<Promise<void>>();
 
   constructor(private readonly deps: Pick<CoreDeps, 'runtime' | 'logStore' | 'logger' | 'settings'>) {}
 
@@ -23,9 +24,12 @@ export class ShipDeploymentLogs {
     if (this.followers.has(deploymentId)) return Promise.resolve();
     const controller = new AbortController();
     this.followers.set(deploymentId, controller);
-    return this.copy(tenantId, deploymentId, controller.signal, true).finally(() => {
+    const copying = this.copy(tenantId, deploymentId, controller.signal, true).finally(() => {
       if (this.followers.get(deploymentId) === controller) this.followers.delete(deploymentId);
+      this.copies.delete(copying);
     });
+    this.copies.add(copying);
+    return copying;
   }
 
   /** Copies what the runtime kept of an instance that ended (a failed deploy), once. */
@@ -39,9 +43,11 @@ export class ShipDeploymentLogs {
     return this.followers.has(deploymentId);
   }
 
-  close(): void {
+  /** Stops every copy and waits (a second at most) for their last lines to be written. */
+  async close(): Promise<void> {
     for (const controller of this.followers.values()) controller.abort();
     this.followers.clear();
+    await Promise.race([Promise.allSettled([...this.copies]), new Promise((resolve) => setTimeout(resolve, 1_000))]);
   }
 
   private async copy(tenantId: string, deploymentId: string, signal: AbortSignal, follow: boolean): Promise<void> {
