@@ -74,3 +74,42 @@ test('bad values name their variable', (t) => {
     message: /GITHUB_CLIENT_SECRET/,
   });
 });
+
+test('the runtime defaults to local processes, with the apps router on 8080 for apps.localhost', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shipyard-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { runtime } = loadConfig({ DATA_DIR: dir, HOST: '127.0.0.1' });
+  t.like(runtime, {
+    kind: 'local',
+    dir: join(dir, 'runtime'),
+    dirExplicit: false,
+    appsPort: 8080,
+    appsHost: '127.0.0.1',
+    appsDomain: 'apps.localhost',
+    appsPublicPort: undefined,
+    allowLocalRepos: false,
+    healthCheckTimeoutMs: 60_000,
+    appMemoryMb: 2048,
+  });
+  const chosen = loadConfig({
+    DATA_DIR: dir,
+    RUNTIME: 'simulated',
+    RUNTIME_DIR: join(dir, 'x'),
+    ALLOW_LOCAL_REPOS: 'true',
+  });
+  t.like(chosen.runtime, { kind: 'simulated', dir: join(dir, 'x'), dirExplicit: true, allowLocalRepos: true });
+});
+
+test('a bad runtime setting stops the start, naming the variable', (t) => {
+  for (const [name, value] of [
+    ['RUNTIME', 'docker'],
+    ['APPS_PORT', '70000'],
+    ['APPS_DOMAIN', 'Apps_Local'],
+    ['ALLOW_LOCAL_REPOS', 'maybe'],
+    ['HEALTH_CHECK_TIMEOUT_MS', '10'],
+    ['APP_MEMORY_MB', '-1'],
+  ] as const) {
+    const error = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError });
+    t.regex(error?.message ?? '', new RegExp(name), name);
+  }
+});
