@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { createFixtureRepo } from '@shipyard/adapters-runtime/testing';
 import test from 'ava';
@@ -328,3 +328,34 @@ async function killRecordedApps(runtimeDir: string): Promise<void> {
     }
   }
 }
+
+test('npm start beside another one: with APPS_PORT unset and 8080 taken, its apps router takes a free port', async (t) => {
+  t.timeout(120_000);
+  const teardown = t.teardown.bind(t);
+  const root = tempDir(teardown, 'shipyard-local-port-');
+  await chmod(root, 0o755);
+  // 8080 is held here (or by whatever holds it on this machine already): taken either way.
+  const blocker = createServer();
+  await new Promise<void>((resolve) => {
+    blocker.once('error', () => resolve());
+    blocker.listen(8080, '127.0.0.1', () => resolve());
+  });
+  teardown(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+  const env = scenarioEnv({
+    RUNTIME: 'local',
+    APPS_HOST: '127.0.0.1',
+    DATA_DIR: join(root, 'data'),
+    DATABASE_URL: undefined,
+    REDIS_URL: undefined,
+  });
+  const server = await startServer(teardown, 'server', env);
+  const warning = server.lines.find((line) => String(line.msg).startsWith('APPS_PORT 8080 is in use'));
+  const port = warning?.apps_port as number;
+  t.true(typeof port === 'number' && port !== 8080, 'the start-up log names the port taken instead');
+  const answer = await viaRouter(port, 'http://nothing-12345678.apps.localhost');
+  t.is(answer?.status, 502, 'the router answers there');
+  const listening = server.lines.find((line) => typeof line.port === 'number');
+  t.regex(String(listening?.runtime), new RegExp(`:${port}$`));
+  server.child.kill('SIGTERM');
+  t.is((await server.exited).code, 0);
+});

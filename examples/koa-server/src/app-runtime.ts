@@ -29,8 +29,10 @@ export interface AppRuntime {
   owned: boolean;
   /** For the start-up log. */
   describe: string;
-  /** Starts serving the apps (the router); called once the rest is up. */
-  start: () => Promise<void>;
+  /** Starts serving the apps (the router) on APPS_PORT, or on `port` when given (0: any free one). */
+  start: (port?: number) => Promise<void>;
+  /** Where the apps router listens once started. */
+  appsPort: () => number | null;
   /** Stops every app this process runs, then the router. */
   close: () => Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function createAppRuntime(config: Config, owner: boolean, logger: L
       owned: owner,
       describe: 'simulated (builds and deployments are pretended; nothing runs)',
       start: async () => {},
+      appsPort: () => null,
       close: async () => {},
     };
   }
@@ -94,6 +97,7 @@ export async function createAppRuntime(config: Config, owner: boolean, logger: L
       owned: false,
       describe: 'local, run by the worker (this process builds and runs nothing)',
       start: async () => {},
+      appsPort: () => null,
       close: async () => {},
     };
   }
@@ -147,8 +151,23 @@ export async function createAppRuntime(config: Config, owner: boolean, logger: L
     buildRunner,
     deploymentRuntime,
     owned: true,
-    describe: `local processes in ${opened.dir}, apps at http://<service>-<id>.${rc.appsDomain}:${rc.appsPort}`,
-    start: () => router.listen(),
+    get describe() {
+      let port: number = rc.appsPort;
+      try {
+        port = router.port;
+      } catch {
+        // not listening yet
+      }
+      return `local processes in ${opened.dir}, apps at http://<service>-<id>.${rc.appsDomain}:${port}`;
+    },
+    start: (port?: number) => router.listen(port),
+    appsPort: () => {
+      try {
+        return router.port;
+      } catch {
+        return null;
+      }
+    },
     close: async () => {
       await deploymentRuntime.close();
       await router.close();

@@ -141,6 +141,8 @@ export interface Config {
     dirExplicit: boolean;
     /** The apps' router listens here; a deployment's URL is `http://<service>-<id>.<domain>[:port]`. */
     appsPort: number;
+    /** Whether `APPS_PORT` was set: if not, an in-process server whose 8080 is taken picks a free port. */
+    appsPortExplicit: boolean;
     appsHost: string;
     appsDomain: string;
     /** The port in the apps' URLs when a proxy in front maps another one (`null`: none shown). */
@@ -278,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dir: resolve(c.RUNTIME_DIR ?? join(c.DATA_DIR, 'runtime')),
       dirExplicit: c.RUNTIME_DIR !== undefined,
       appsPort: c.APPS_PORT,
+      appsPortExplicit: env.APPS_PORT !== undefined && env.APPS_PORT !== '',
       appsHost: c.APPS_HOST ?? c.HOST,
       appsDomain: c.APPS_DOMAIN,
       appsPublicPort: c.APPS_PUBLIC_PORT,

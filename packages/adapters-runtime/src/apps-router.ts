@@ -76,10 +76,11 @@ export class AppsRouter {
     });
   }
 
-  async listen(): Promise<void> {
+  /** Listens on the configured port, or on `port` when given (0: any free one). */
+  async listen(port = this.options.port ?? 8080): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 8080, this.options.host ?? '0.0.0.0', () => {
+      this.server.listen(port, this.options.host ?? '0.0.0.0', () => {
         this.server.off('error', reject);
         resolve();
       });
