@@ -21,8 +21,14 @@ export interface LogPage {
  * (viewers included); a subject of another tenant is `not_found`. Called again with the last
  * cursor, it returns only what was written since: that is how the API follows a log.
  */
+/**
+ * A build cancelled from the API is final at once, while its runner, told within a couple of
+ * seconds, still prints its last lines: its log ends this long after it was cancelled.
+ */
+export const CANCELLED_LOG_GRACE_MS = 5_000;
+
 export class ReadLogs {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'logStore'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'logStore' | 'clock'>) {}
 
   async execute(
     actor: Principal,
@@ -34,7 +40,11 @@ export class ReadLogs {
     const { ended, legacy } = await this.deps.uow.run(async (repos) => {
       if (subject.kind === 'build') {
         const build = await repos.builds.get(actor.tenantId, subject.id);
-        return { ended: isFinishedBuild(build.status), legacy: build.logs };
+        const settling =
+          build.status === 'cancelled' &&
+          build.finishedAt !== null &&
+          this.deps.clock.now().getTime() - build.finishedAt.getTime() < CANCELLED_LOG_GRACE_MS;
+        return { ended: isFinishedBuild(build.status) && !settling, legacy: build.logs };
       }
       const deployment = await repos.deployments.get(actor.tenantId, subject.id);
       return { ended: !isActiveDeployment(deployment.status) && deployment.status !== 'live', legacy: '' };

@@ -327,3 +327,12 @@ test('the hourly cleanup sweeps the artifacts no build names, keeping every one 
   t.is(swept[0]?.before.getTime(), harness.clock.now().getTime() - 86_400_000, 'only what is a day old');
   t.true(harness.logger.entries.some((entry) => entry.fields.artifactsSwept === 2));
 });
+
+test("a cancelled build's log ends a few seconds after the cancel, once its runner had the time to print its last lines", async (t) => {
+  const { harness, uc, owner, service } = await setup();
+  const build = await uc.triggerBuild.execute(owner, service.id);
+  await uc.cancelBuild.execute(owner, build.id);
+  t.false((await uc.readLogs.execute(owner, { kind: 'build', id: build.id })).ended);
+  harness.clock.advance(6_000);
+  t.true((await uc.readLogs.execute(owner, { kind: 'build', id: build.id })).ended);
+});
