@@ -5,10 +5,10 @@ import { AppsRouter, LocalBuildRunner, LocalProcessRuntime, ServiceIdentities } 
 import {
   createFixtureRepo,
   type FixtureRepo,
+  fixtureBuildRequest,
   get,
   groupAlive,
   killProcessesUnder,
-  OFFLINE_NPM,
   servePrivateRepo,
   tempDir,
 } from '@shipyard/adapters-runtime/testing';
@@ -59,21 +59,7 @@ async function localRunner() {
   sequence += 1;
   const workRoot = join(dir, `builds-${sequence}`);
   const runner = new LocalBuildRunner({ workRoot, allowLocalRepos: true, killGraceMs: 1_000 });
-  const request = (overrides: Partial<BuildRequest> = {}): BuildRequest => {
-    sequence += 1;
-    return {
-      tenantId: 'tenant-1',
-      buildId: `build-${sequence}`,
-      serviceId: '1a2b3c4d-0000-4000-8000-000000000001',
-      attempt: 1,
-      repoUrl: repo.url,
-      branch: 'main',
-      commitSha: null,
-      buildCommand: null,
-      ...overrides,
-      env: { ...OFFLINE_NPM, ...overrides.env },
-    };
-  };
+  const request = (overrides: Partial<BuildRequest> = {}): BuildRequest => fixtureBuildRequest(repo, overrides);
   return { dir, runner, request, workRoot };
 }
 

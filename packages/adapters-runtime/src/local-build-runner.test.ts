@@ -12,6 +12,7 @@ import {
   artifactPath,
   createFixtureRepo,
   type FixtureRepo,
+  fixtureBuildRequest,
   killProcessesUnder,
   OFFLINE_NPM,
   tempDir,
@@ -34,22 +35,7 @@ test.after.always(async () => {
   if (leftovers.length > 0) throw new Error(`Processes left running by the tests: ${leftovers.join(', ')}`);
 });
 
-let sequence = 0;
-function buildRequest(overrides: Partial<BuildRequest> = {}): BuildRequest {
-  sequence += 1;
-  return {
-    tenantId: 'tenant-1',
-    buildId: `build-${sequence}`,
-    serviceId: '1a2b3c4d-0000-4000-8000-000000000001',
-    attempt: 1,
-    repoUrl: repo.url,
-    branch: 'main',
-    commitSha: null,
-    buildCommand: null,
-    env: { ...OFFLINE_NPM },
-    ...overrides,
-  };
-}
+const buildRequest = (overrides: Partial<BuildRequest> = {}): BuildRequest => fixtureBuildRequest(repo, overrides);
 
 function runner(options: { allowLocalRepos?: boolean } = {}): LocalBuildRunner {
   return new LocalBuildRunner({

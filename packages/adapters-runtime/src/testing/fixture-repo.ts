@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BuildArtifact } from '@shipyard/core';
+import type { BuildArtifact, BuildRequest } from '@shipyard/core';
 import { execa } from 'execa';
 
 /**
@@ -151,6 +151,28 @@ export async function createRepoFromDirectory(source: string, root: string, name
 }
 
 /** Env for a fixture build that keeps npm off the network. */
+let requestSequence = 0;
+
+/**
+ * A build request of the fixture: a fresh build id each time, the tip of `main` with the detected
+ * build unless `overrides` say otherwise, npm kept offline.
+ */
+export function fixtureBuildRequest(repo: FixtureRepo, overrides: Partial<BuildRequest> = {}): BuildRequest {
+  requestSequence += 1;
+  return {
+    tenantId: 'tenant-1',
+    buildId: `build-${requestSequence}`,
+    serviceId: '1a2b3c4d-0000-4000-8000-000000000001',
+    attempt: 1,
+    repoUrl: repo.url,
+    branch: 'main',
+    commitSha: null,
+    buildCommand: null,
+    ...overrides,
+    env: { ...OFFLINE_NPM, ...overrides.env },
+  };
+}
+
 export const OFFLINE_NPM = {
   npm_config_offline: 'true',
   npm_config_update_notifier: 'false',

@@ -4,6 +4,7 @@ export {
   createFixtureRepo,
   createRepoFromDirectory,
   type FixtureRepo,
+  fixtureBuildRequest,
   get,
   killProcessesUnder,
   OFFLINE_NPM,
