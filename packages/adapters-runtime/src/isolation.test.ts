@@ -6,14 +6,7 @@ import { AppsRouter } from './apps-router.js';
 import { LocalBuildRunner, type LocalBuildRunnerOptions } from './local-build-runner.js';
 import { LocalProcessRuntime } from './local-process-runtime.js';
 import { nobodyUser } from './sandbox.js';
-import {
-  artifactPath,
-  createFixtureRepo,
-  type FixtureRepo,
-  get,
-  killProcessesUnder,
-  tempDir,
-} from './testing/fixture-repo.js';
+import { artifactPath, type FixtureRepo, fixtureRepoHooks, get } from './testing/fixture-repo.js';
 
 // As root, each service's builds and apps run as a uid of its own: what one service's app can do
 // to another's. Only root can switch users: elsewhere these tests are skipped.
@@ -22,15 +15,8 @@ const rootTest = process.getuid?.() === 0 ? test : test.skip;
 let root: { dir: string; cleanup: () => Promise<void> };
 let repo: FixtureRepo;
 
-test.before(async () => {
-  root = await tempDir();
-  repo = await createFixtureRepo(root.dir);
-});
-
-test.after.always(async () => {
-  const leftovers = root === undefined ? [] : await killProcessesUnder(root.dir);
-  await root?.cleanup();
-  if (leftovers.length > 0) throw new Error(`Processes left running by the tests: ${leftovers.join(', ')}`);
+fixtureRepoHooks(test, (made) => {
+  ({ root, repo } = made);
 });
 
 let sequence = 0;

@@ -10,12 +10,10 @@ import { groupAlive } from './process-group.js';
 import { RepoUnreachableError } from './repo-source.js';
 import {
   artifactPath,
-  createFixtureRepo,
   type FixtureRepo,
   fixtureBuildRequest,
-  killProcessesUnder,
+  fixtureRepoHooks,
   OFFLINE_NPM,
-  tempDir,
 } from './testing/fixture-repo.js';
 
 // Only in this test process: a build must never see it.
@@ -24,15 +22,8 @@ process.env.JWT_SECRET = 'server-only-secret-of-the-test-process';
 let root: { dir: string; cleanup: () => Promise<void> };
 let repo: FixtureRepo;
 
-test.before(async () => {
-  root = await tempDir();
-  repo = await createFixtureRepo(root.dir);
-});
-
-test.after.always(async () => {
-  const leftovers = root === undefined ? [] : await killProcessesUnder(root.dir);
-  await root?.cleanup();
-  if (leftovers.length > 0) throw new Error(`Processes left running by the tests: ${leftovers.join(', ')}`);
+fixtureRepoHooks(test, (made) => {
+  ({ root, repo } = made);
 });
 
 const buildRequest = (overrides: Partial<BuildRequest> = {}): BuildRequest => fixtureBuildRequest(repo, overrides);

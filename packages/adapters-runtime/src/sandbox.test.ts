@@ -9,14 +9,7 @@ import { LocalProcessRuntime } from './local-process-runtime.js';
 import { groupAlive } from './process-group.js';
 import { nobodyUser, RuntimeSetupError } from './sandbox.js';
 import { ServiceIdentities } from './service-identities.js';
-import {
-  artifactPath,
-  createFixtureRepo,
-  type FixtureRepo,
-  get,
-  killProcessesUnder,
-  tempDir,
-} from './testing/fixture-repo.js';
+import { artifactPath, type FixtureRepo, fixtureRepoHooks, get } from './testing/fixture-repo.js';
 
 const asRoot = process.getuid?.() === 0;
 /** What only root can show: the children switch to another user. Elsewhere the test is skipped. */
@@ -25,15 +18,8 @@ const rootTest = asRoot ? test : test.skip;
 let root: { dir: string; cleanup: () => Promise<void> };
 let repo: FixtureRepo;
 
-test.before(async () => {
-  root = await tempDir();
-  repo = await createFixtureRepo(root.dir);
-});
-
-test.after.always(async () => {
-  const leftovers = root === undefined ? [] : await killProcessesUnder(root.dir);
-  await root?.cleanup();
-  if (leftovers.length > 0) throw new Error(`Processes left running by the tests: ${leftovers.join(', ')}`);
+fixtureRepoHooks(test, (made) => {
+  ({ root, repo } = made);
 });
 
 let sequence = 0;

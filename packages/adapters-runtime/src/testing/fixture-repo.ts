@@ -215,3 +215,29 @@ export async function killProcessesUnder(dir: string): Promise<number[]> {
   }
   return found;
 }
+
+/** A test runner's hooks (ava's `test`), as far as `fixtureRepoHooks` needs them. */
+interface Hooks {
+  before(fn: () => Promise<void>): void;
+  after: { always(fn: () => Promise<void>): void };
+}
+
+/**
+ * Makes a temporary directory with the fixture repository before the file's tests, and after them
+ * kills whatever they left running under it (failing the run if anything was) and removes it.
+ */
+export function fixtureRepoHooks(
+  test: Hooks,
+  made: (fixture: { root: { dir: string; cleanup: () => Promise<void> }; repo: FixtureRepo }) => void,
+): void {
+  let root: { dir: string; cleanup: () => Promise<void> } | undefined;
+  test.before(async () => {
+    root = await tempDir();
+    made({ root, repo: await createFixtureRepo(root.dir) });
+  });
+  test.after.always(async () => {
+    const leftovers = root === undefined ? [] : await killProcessesUnder(root.dir);
+    await root?.cleanup();
+    if (leftovers.length > 0) throw new Error(`Processes left running by the tests: ${leftovers.join(', ')}`);
+  });
+}

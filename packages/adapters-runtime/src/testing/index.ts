@@ -5,6 +5,7 @@ export {
   createRepoFromDirectory,
   type FixtureRepo,
   fixtureBuildRequest,
+  fixtureRepoHooks,
   get,
   killProcessesUnder,
   OFFLINE_NPM,
