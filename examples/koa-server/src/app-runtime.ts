@@ -115,7 +115,7 @@ export async function createAppRuntime(config: Config, owner: boolean, logger: L
     await mkdir(dir, { recursive: true });
     // As root, each service's builds and apps run as a uid of its own (`<dir>/uids.json`): the
     // runner and the runtime share the one allocator, so an app runs as the uid its build ran as.
-    const identities = new ServiceIdentities({ workRoot: dir });
+    const identities = new ServiceIdentities({ workRoot: dir, base: rc.appUidBase });
     return {
       dir,
       buildRunner: new LocalBuildRunner({

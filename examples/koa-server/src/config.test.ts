@@ -90,6 +90,7 @@ test('the runtime defaults to local processes, with the apps router on 8080 for 
     allowLocalRepos: false,
     healthCheckTimeoutMs: 60_000,
     appMemoryMb: 2048,
+    appUidBase: 200_000,
   });
   const chosen = loadConfig({
     DATA_DIR: dir,
@@ -108,6 +109,7 @@ test('a bad runtime setting stops the start, naming the variable', (t) => {
     ['ALLOW_LOCAL_REPOS', 'maybe'],
     ['HEALTH_CHECK_TIMEOUT_MS', '10'],
     ['APP_MEMORY_MB', '-1'],
+    ['APP_UID_BASE', '0'],
   ] as const) {
     const error = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError });
     t.regex(error?.message ?? '', new RegExp(name), name);

@@ -101,6 +101,7 @@ const schema = z.object({
   ALLOW_LOCAL_REPOS: flag.default(false),
   HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   APP_MEMORY_MB: z.coerce.number().int().min(0).max(1_048_576).default(2048),
+  APP_UID_BASE: z.coerce.number().int().min(1000).max(4_000_000_000).default(200_000),
 });
 
 export interface Config {
@@ -151,6 +152,8 @@ export interface Config {
     healthCheckTimeoutMs: number;
     /** Data-segment limit of each process of a build or an app, in MB (0: none). */
     appMemoryMb: number;
+    /** As root, each service's builds and apps run as a uid of its own, from this one on. */
+    appUidBase: number;
   };
   /** Things the operator should know at start (generated development secrets). */
   warnings: string[];
@@ -287,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowLocalRepos: c.ALLOW_LOCAL_REPOS,
       healthCheckTimeoutMs: c.HEALTH_CHECK_TIMEOUT_MS,
       appMemoryMb: c.APP_MEMORY_MB,
+      appUidBase: c.APP_UID_BASE,
     },
     warnings,
   };
