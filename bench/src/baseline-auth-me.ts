@@ -4,7 +4,7 @@
  * its session (the server's keys, `shipyard:blacklist:<jti>` and `shipyard:blacklist:session:<sid>`,
  * in one EXISTS), reads the user and answers the same user shape.
  */
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
@@ -31,7 +31,7 @@ const USER_SQL =
   'select "id", "tenant_id", "email", "full_name", "role", "is_active", "last_login_at", "created_at", "updated_at" ' +
   'from "users" where "id" = $1 and "tenant_id" = $2';
 
-const fail = (res: import('node:http').ServerResponse, status: number, detail: string) => {
+const fail = (res: ServerResponse, status: number, detail: string) => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify({ detail }));
 };

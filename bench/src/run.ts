@@ -130,7 +130,10 @@ class Child {
 
 const children: Child[] = [];
 
-/** Starts `script` on a free port and waits until `probe` answers 2xx (or 401 for probes that need a token). */
+/**
+ * Starts `script` on a free port and waits until `probe` answers below 500 (a probe that needs a
+ * token answers 401). The port is chosen here: at `LOG_LEVEL=warn` the server prints no start-up line.
+ */
 async function startProgram(name: string, script: string, env: Record<string, string>, probe: string): Promise<Child> {
   const port = await freePort();
   const child = new Child(name, script, { ...env, PORT: String(port) });
@@ -197,17 +200,14 @@ async function pair(
   return { a: med(as), b: med(bs) };
 }
 
-/** Samples VmRSS (and reads VmHWM) of `pid` while started; the peak in MB. */
+/** Samples VmRSS of `pid` every 100 ms between start and stop; the peak in MB (null without /proc). */
 function rssSampler(pid: number) {
   let timer: NodeJS.Timeout | undefined;
   let peakKb = 0;
   const sample = () => {
     try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      for (const key of ['VmRSS', 'VmHWM']) {
-        const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
-        if (match !== null && key === 'VmRSS') peakKb = Math.max(peakKb, Number(match[1]));
-      }
+      const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match !== null) peakKb = Math.max(peakKb, Number(match[1]));
     } catch {
       // no /proc (not Linux) or gone
     }
