@@ -232,9 +232,8 @@ async function redisDb(baseUrl: string): Promise<{ url: string; clean(): Promise
     url.pathname = `/${db}`;
     const client = new Redis(url.toString(), { maxRetriesPerRequest: 1 });
     try {
-      if ((await client.dbsize()) === 0) {
-        const marker = `shipyard-bench:${randomBytes(4).toString('hex')}`;
-        await client.set(marker, '1', 'EX', 3600);
+      // Empty, then claimed (SET NX), so two runs at once do not share one.
+      if ((await client.dbsize()) === 0 && (await client.set('shipyard-bench:claim', '1', 'EX', 3600, 'NX')) === 'OK') {
         return {
           url: url.toString(),
           async clean() {
