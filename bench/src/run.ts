@@ -1,0 +1,532 @@
+/**
+ * `npm run bench` (issue 11): the real server, in production mode on the local PostgreSQL and
+ * Redis, against bare baselines doing the same work with the same drivers. Creates a scratch
+ * database, migrates and seeds it with set-based SQL, starts each program as a child process,
+ * loads each pair with autocannon interleaved (A B A B …, medians), prints a table and writes
+ * `bench/results.json`. `--quick`: tiny data, 1 s per run, one round (what `npm test` runs).
+ *
+ * Options: `--quick`, `--duration <s>`, `--rounds <n>`, `--connections <n>`, `--out <file>`.
+ * Environment: `BENCH_DATABASE_ADMIN_URL` (default postgres://postgres@127.0.0.1:5432/postgres),
+ * `BENCH_REDIS_URL` (default redis://127.0.0.1:6379; the run takes an empty db index of its own).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createDatabase } from '@shipyard/adapters-db';
+import { createScratchPostgres, type ScratchPostgres } from '@shipyard/adapters-db/testing';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const quick = args.quick === true;
+const DURATION_S = Number(args.duration ?? (quick ? 1 : 10));
+const ROUNDS = Number(args.rounds ?? (quick ? 1 : 3));
+const CONNECTIONS = Number(args.connections ?? (quick ? 8 : 32));
+const OUT = args.out ?? fileURLToPath(new URL('../results.json', import.meta.url));
+const SIZES = quick
+  ? { tenants: 10, bigProjects: 200, otherProjects: 2, smallBuilds: 1_000, largeBuilds: 5_000 }
+  : { tenants: 1_000, bigProjects: 10_000, otherProjects: 5, smallBuilds: 10_000, largeBuilds: 1_000_000 };
+
+const SERVER_SCRIPT = fileURLToPath(new URL('../../examples/koa-server/dist/main.js', import.meta.url));
+const baselineScript = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+
+/** A row of `bench/results.json`. */
+export interface Row {
+  name: string;
+  value: number | null;
+  baseline: number | null;
+  ratio: number | null;
+  goal: number;
+  p50_ms: number | null;
+  p99_ms: number | null;
+}
+
+const GOALS = {
+  health: 0.5,
+  auth_me: 0.7,
+  list_projects: 0.75,
+  list_builds_chain: 0.9,
+  memory: 200,
+  jobs: 0.3,
+} as const;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A child process in a group of its own, its output kept for error messages. */
+class Child {
+  readonly output: string[] = [];
+  readonly child: ChildProcess;
+  private exited = false;
+
+  constructor(
+    readonly name: string,
+    script: string,
+    env: Record<string, string>,
+  ) {
+    this.child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const keep = (chunk: unknown) => {
+      this.output.push(String(chunk));
+      if (this.output.length > 200) this.output.shift();
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    this.child.once('exit', () => {
+      this.exited = true;
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  alive(): boolean {
+    return !this.exited;
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited || this.child.pid === undefined) return;
+    const exit = once(this.child, 'exit');
+    const signal = (s: NodeJS.Signals) => {
+      try {
+        process.kill(-this.pid, s);
+      } catch {
+        // already gone
+      }
+    };
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), 5_000);
+    await exit;
+    clearTimeout(timer);
+  }
+}
+
+const children: Child[] = [];
+
+/**
+ * Starts `script` on a free port and waits until `probe` answers below 500 (a probe that needs a
+ * token answers 401). The port is chosen here: at `LOG_LEVEL=warn` the server prints no start-up line.
+ */
+async function startProgram(name: string, script: string, env: Record<string, string>, probe: string): Promise<Child> {
+  const port = await freePort();
+  const child = new Child(name, script, { ...env, PORT: String(port) });
+  children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (!child.alive()) throw new Error(`${name} exited during start-up:\n${child.output.join('')}`);
+    try {
+      const response = await fetch(`${base}${probe}`, { signal: AbortSignal.timeout(2_000) });
+      await response.arrayBuffer();
+      if (response.status < 500) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not answer ${probe}:\n${child.output.join('')}`);
+    await sleep(100);
+  }
+  return Object.assign(child, { base });
+}
+
+type Program = Child & { base: string };
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(url: string, headers: Record<string, string>): Promise<Measure> {
+  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: DURATION_S });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0 || result.requests.total === 0) {
+    throw new Error(
+      `${url}: ${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/** Interleaves A and B (A B A B …) for ROUNDS rounds; medians of each. */
+async function pair(
+  label: string,
+  a: () => Promise<Measure>,
+  b: () => Promise<Measure>,
+  during?: { start(): void; stop(): void },
+): Promise<{ a: Measure; b: Measure }> {
+  const as: Measure[] = [];
+  const bs: Measure[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    during?.start();
+    as.push(await a());
+    during?.stop();
+    bs.push(await b());
+    log(
+      `${label} round ${i + 1}/${ROUNDS}: ${round(as.at(-1)?.rps ?? 0, 0)} vs ${round(bs.at(-1)?.rps ?? 0, 0)} req/s`,
+    );
+  }
+  const med = (ms: Measure[]): Measure => ({
+    rps: median(ms.map((m) => m.rps)),
+    p50: median(ms.map((m) => m.p50)),
+    p99: median(ms.map((m) => m.p99)),
+  });
+  return { a: med(as), b: med(bs) };
+}
+
+/** Samples VmRSS of `pid` every 100 ms between start and stop; the peak in MB (null without /proc). */
+function rssSampler(pid: number) {
+  let timer: NodeJS.Timeout | undefined;
+  let peakKb = 0;
+  const sample = () => {
+    try {
+      const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (match !== null) peakKb = Math.max(peakKb, Number(match[1]));
+    } catch {
+      // no /proc (not Linux) or gone
+    }
+  };
+  return {
+    start() {
+      sample();
+      timer = setInterval(sample, 100);
+    },
+    stop() {
+      clearInterval(timer);
+      sample();
+    },
+    peakMb: () => (peakKb === 0 ? null : peakKb / 1024),
+  };
+}
+
+/** An empty Redis db index of this run's own (bench keys are dropped at the end). */
+async function redisDb(baseUrl: string): Promise<{ url: string; clean(): Promise<void> }> {
+  for (let db = 15; db >= 1; db--) {
+    const url = new URL(baseUrl);
+    url.pathname = `/${db}`;
+    const client = new Redis(url.toString(), { maxRetriesPerRequest: 1 });
+    try {
+      // Empty, then claimed (SET NX), so two runs at once do not share one.
+      if ((await client.dbsize()) === 0 && (await client.set('shipyard-bench:claim', '1', 'EX', 3600, 'NX')) === 'OK') {
+        return {
+          url: url.toString(),
+          async clean() {
+            const keys = await client.keys('shipyard*');
+            if (keys.length > 0) await client.del(...keys);
+            client.disconnect();
+          },
+        };
+      }
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
+    client.disconnect();
+  }
+  throw new Error('no empty Redis db index (1-15) for the benchmark');
+}
+
+async function seed(url: string, tenantId: string, services: [string, string]) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const t0 = Date.now();
+    // The other tenants, one owner each, a few projects each.
+    await client.query(
+      `insert into tenants (id, name, slug, created_at, updated_at)
+       select gen_random_uuid(), 'Bench tenant ' || g, 'bench-tenant-' || g, now() - g * interval '1 minute', now()
+       from generate_series(1, $1::int) g`,
+      [SIZES.tenants - 1],
+    );
+    await client.query(
+      `insert into users (id, tenant_id, email, full_name, role, is_active, password_hash, created_at, updated_at)
+       select gen_random_uuid(), t.id, 'owner@' || t.slug || '.bench.test', 'Owner of ' || t.name, 'owner', true, null, now(), now()
+       from tenants t where t.slug like 'bench-tenant-%'`,
+    );
+    await client.query(
+      `insert into projects (id, tenant_id, team_id, name, description, created_at, updated_at)
+       select gen_random_uuid(), t.id, null, 'Project ' || g, null, now() - g * interval '1 second', now()
+       from tenants t cross join generate_series(1, $1::int) g where t.slug like 'bench-tenant-%'`,
+      [SIZES.otherProjects],
+    );
+    // The big tenant: its projects (one already made through the API).
+    await client.query(
+      `insert into projects (id, tenant_id, team_id, name, description, created_at, updated_at)
+       select gen_random_uuid(), $1::uuid, null, 'Project ' || g, 'Seeded project ' || g,
+              now() - g * interval '1 second', now() - g * interval '1 second'
+       from generate_series(1, $2::int) g`,
+      [tenantId, SIZES.bigProjects - 1],
+    );
+    // Builds: the small service, then the large one.
+    for (const [serviceId, count] of [
+      [services[0], SIZES.smallBuilds],
+      [services[1], SIZES.largeBuilds],
+    ] as const) {
+      await client.query(
+        `insert into builds (id, service_id, commit_sha, branch, status, attempt, logs, error,
+                             started_at, finished_at, created_at, updated_at)
+         select gen_random_uuid(), $1::uuid, md5(g::text), 'main', 'succeeded', 1, '', null,
+                now() - g * interval '1 second', now() - g * interval '1 second' + interval '30 seconds',
+                now() - g * interval '1 second', now() - g * interval '1 second'
+         from generate_series(1, $2::int) g`,
+        [serviceId, count],
+      );
+    }
+    await client.query('analyze');
+    log(
+      `seeded ${SIZES.tenants} tenants, ${SIZES.bigProjects} projects in the big one, ` +
+        `${SIZES.smallBuilds} + ${SIZES.largeBuilds} builds in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from projects where tenant_id = $1', [
+      tenantId,
+    ]);
+    if (rows[0]?.n !== SIZES.bigProjects) throw new Error(`seed: ${rows[0]?.n} projects, not ${SIZES.bigProjects}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function api<T>(base: string, method: string, path: string, token: string | null, body?: unknown): Promise<T> {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+function printTable(rows: Row[]) {
+  const fmt = (x: number | null, digits = 1) => (x === null ? '—' : x.toFixed(digits));
+  const header = ['name', 'value', 'baseline', 'ratio', 'goal', 'p50 ms', 'p99 ms', 'meets'];
+  const lines = rows.map((r) => {
+    const lowerIsBetter = r.name === 'memory';
+    const meets = r.ratio === null ? '—' : (lowerIsBetter ? r.ratio <= 1 : r.ratio >= r.goal) ? 'yes' : 'no';
+    return [
+      r.name,
+      fmt(r.value),
+      fmt(r.baseline),
+      fmt(r.ratio, 2),
+      lowerIsBetter ? `≤ ${r.goal} MB` : `≥ ${r.goal.toFixed(2)}`,
+      fmt(r.p50_ms),
+      fmt(r.p99_ms),
+      meets,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  const rule = `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`;
+  process.stdout.write(`${[line(header), rule, ...lines.map(line)].join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`${quick ? 'quick' : 'full'} run: ${ROUNDS} round(s) of ${DURATION_S} s per program, ${CONNECTIONS} connections`);
+  try {
+    scratch = await createScratchPostgres({
+      prefix: 'shipyard_bench',
+      ...(process.env.BENCH_DATABASE_ADMIN_URL === undefined ? {} : { adminUrl: process.env.BENCH_DATABASE_ADMIN_URL }),
+    });
+    log(`scratch database ${scratch.name}`);
+    const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 2 } });
+    try {
+      await database.migrate();
+    } finally {
+      await database.close();
+    }
+    redis = await redisDb(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379');
+
+    const jwtSecret = randomBytes(32).toString('base64url');
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      DATABASE_URL: scratch.url,
+      REDIS_URL: redis.url,
+      JWT_SECRET: jwtSecret,
+      ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      RUNTIME: 'simulated',
+    };
+    const server = (await startProgram('server', SERVER_SCRIPT, env, '/health')) as Program;
+
+    // The big tenant, through the API; its bulk by SQL.
+    const n = randomBytes(4).toString('hex');
+    const { access_token: token } = await api<{ access_token: string }>(server.base, 'POST', '/auth/register', null, {
+      tenant_name: `Bench ${n}`,
+      email: `bench-${n}@example.test`,
+      password: 'correct horse battery staple',
+    });
+    const me = await api<{ tenant_id: string }>(server.base, 'GET', '/auth/me', token);
+    const project = await api<{ id: string }>(server.base, 'POST', '/projects', token, { name: 'Builds chain' });
+    const service = async (name: string) =>
+      (
+        await api<{ id: string }>(server.base, 'POST', `/projects/${project.id}/services`, token, {
+          name,
+          repo_url: 'https://github.com/acme/api.git',
+        })
+      ).id;
+    const small = await service('small');
+    const large = await service('large');
+    await seed(scratch.url, me.tenant_id, [small, large]);
+
+    const baselineEnv = { ...env, BENCH_TENANT_ID: me.tenant_id };
+    const health = (await startProgram(
+      'baseline-health',
+      baselineScript('baseline-health'),
+      env,
+      '/health',
+    )) as Program;
+    const list = (await startProgram(
+      'baseline-list',
+      baselineScript('baseline-list'),
+      baselineEnv,
+      '/api/v1/projects',
+    )) as Program;
+    const authMe = (await startProgram(
+      'baseline-auth-me',
+      baselineScript('baseline-auth-me'),
+      baselineEnv,
+      '/api/v1/auth/me',
+    )) as Program;
+
+    const auth = { authorization: `Bearer ${token}` };
+    // Warm-up: JIT, pools and caches of every program before the first timed round.
+    for (const [base, path, headers] of [
+      [server.base, '/health', {}],
+      [health.base, '/health', {}],
+      [server.base, '/api/v1/auth/me', auth],
+      [authMe.base, '/api/v1/auth/me', auth],
+      [server.base, '/api/v1/projects?limit=20', auth],
+      [list.base, '/api/v1/projects?limit=20', auth],
+      [server.base, `/api/v1/services/${small}/builds?limit=20`, auth],
+      [server.base, `/api/v1/services/${large}/builds?limit=20`, auth],
+    ] as const) {
+      await autocannon({ url: `${base}${path}`, headers, connections: 4, duration: quick ? 0.3 : 1 });
+    }
+
+    const rows: Row[] = [];
+    const row = (name: keyof typeof GOALS, value: Measure, baseline: Measure): Row => ({
+      name,
+      value: round(value.rps),
+      baseline: round(baseline.rps),
+      ratio: round(value.rps / baseline.rps, 3),
+      goal: GOALS[name],
+      p50_ms: value.p50,
+      p99_ms: value.p99,
+    });
+
+    const h = await pair(
+      'health',
+      () => load(`${server.base}/health`, {}),
+      () => load(`${health.base}/health`, {}),
+    );
+    rows.push(row('health', h.a, h.b));
+
+    const a = await pair(
+      'auth_me',
+      () => load(`${server.base}/api/v1/auth/me`, auth),
+      () => load(`${authMe.base}/api/v1/auth/me`, auth),
+    );
+    rows.push(row('auth_me', a.a, a.b));
+
+    const rss = rssSampler(server.pid);
+    const l = await pair(
+      'list_projects',
+      () => load(`${server.base}/api/v1/projects?limit=20`, auth),
+      () => load(`${list.base}/api/v1/projects?limit=20`, auth),
+      rss,
+    );
+    rows.push(row('list_projects', l.a, l.b));
+
+    // The chain: the same request on the service with 1M builds (A) and with 10k (B).
+    const c = await pair(
+      'list_builds_chain',
+      () => load(`${server.base}/api/v1/services/${large}/builds?limit=20`, auth),
+      () => load(`${server.base}/api/v1/services/${small}/builds?limit=20`, auth),
+    );
+    rows.push(row('list_builds_chain', c.a, c.b));
+
+    const peak = rss.peakMb();
+    rows.push({
+      name: 'memory',
+      value: peak === null ? null : round(peak, 1),
+      baseline: null,
+      // Lower is better: value / goal, at most 1 meets the goal (null without /proc).
+      ratio: peak === null ? null : round(peak / GOALS.memory, 3),
+      goal: GOALS.memory,
+      p50_ms: null,
+      p99_ms: null,
+    });
+    // Not measured yet (outbox → bee-queue → handler → rows against raw bee-queue): all null.
+    rows.push({ name: 'jobs', value: null, baseline: null, ratio: null, goal: GOALS.jobs, p50_ms: null, p99_ms: null });
+
+    if (!server.alive()) throw new Error(`the server died during the run:\n${server.output.join('')}`);
+    writeFileSync(OUT, `${JSON.stringify(rows, null, 2)}\n`);
+    printTable(rows);
+    log(`wrote ${OUT} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    await cleanUp();
+  }
+}
+
+let scratch: ScratchPostgres | undefined;
+let redis: Awaited<ReturnType<typeof redisDb>> | undefined;
+let cleaning: Promise<void> | undefined;
+/** Stops every child, drops the run's Redis keys and its database; once. */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    await Promise.all(children.map((child) => child.stop()));
+    await redis?.clean().catch((error: unknown) => log(`redis clean-up: ${String(error)}`));
+    await scratch?.drop().catch((error: unknown) => log(`dropping ${scratch?.name}: ${String(error)}`));
+  })();
+  return cleaning;
+}
+
+const stopOnSignal = (signal: NodeJS.Signals) =>
+  process.once(signal, () => {
+    void cleanUp().finally(() => process.exit(130));
+  });
+stopOnSignal('SIGINT');
+stopOnSignal('SIGTERM');
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
