@@ -323,3 +323,18 @@ test('a runner that ignores its aborted signal loses its attempt anyway: the row
   t.is(row.leaseUntil, null, 'the next attempt may take it at once');
   t.regex(row.error ?? '', /Attempt 1 failed: attempt 1 aborted: Job timed out/);
 });
+
+test('a job published again a moment ago is not published a second time before the grace', async (t) => {
+  const { harness, uc, owner, service } = await setup();
+  await uc.triggerBuild.execute(owner, service.id);
+  await uc.relayOutbox.execute();
+  harness.jobs.take(); // lost with Redis
+  harness.clock.advance(GRACE_MS + 1);
+  t.is((await uc.reconcileJobs.execute()).republished, 1);
+  await uc.relayOutbox.execute();
+  harness.jobs.take(); // relayed, and not in the queue yet (or lost again)
+  harness.clock.advance(500);
+  t.is((await uc.reconcileJobs.execute()).republished, 0, 'the relay sent it half a second ago');
+  harness.clock.advance(GRACE_MS);
+  t.is((await uc.reconcileJobs.execute()).republished, 1, 'lost again after the grace: published again');
+});

@@ -90,7 +90,15 @@ export class ReconcileJobs {
     // A message the relay has not published yet is the relay's business, not ours; a row whose
     // attempts are spent is failed whatever its job does.
     const spent = (c: Candidate) => !waiting(c.row) && c.row.attempt >= this.deps.settings.maxJobAttempts;
-    const due = candidates.filter((c) => spent(c) || c.message?.state !== 'pending');
+    // A job relayed a moment ago (a republish of an earlier run, say) may not show in the queue yet,
+    // or has just been taken: it gets the grace a new row gets before it counts as lost.
+    const sentBefore = now.getTime() - this.deps.settings.reconcileGraceMs;
+    const freshlySent = (c: Candidate) =>
+      options.expireLeases !== true &&
+      c.message?.state === 'sent' &&
+      c.message.sentAt !== null &&
+      c.message.sentAt.getTime() > sentBefore;
+    const due = candidates.filter((c) => spent(c) || (c.message?.state !== 'pending' && !freshlySent(c)));
     const refs: JobRef[] = due.flatMap((c) =>
       c.message === null ? [] : [{ id: c.message.id, queue: c.message.queue }],
     );
