@@ -75,6 +75,12 @@ test('text: ?after=<cursor> gives only the newer lines; a deployment’s log too
     'step 1\nstep 2\nstep 3\nstep 4\n',
   );
 
+  // What the app printed while it started is copied to the store on a timer: in before the line below.
+  for (let waited = 0; waited < 5_000; waited += 20) {
+    const started = await api.http.get(`${V1}/deployments/${world.deploymentId}/logs`).set(auth).expect(200);
+    if (started.text.includes('==> Live at')) break;
+    await sleep(20);
+  }
   await append('deployment', world.deploymentId, ['listening on 8080']);
   const deployment = await api.http.get(`${V1}/deployments/${world.deploymentId}/logs`).set(auth).expect(200);
   t.is(deployment.headers['content-type'], 'text/plain; charset=utf-8');
