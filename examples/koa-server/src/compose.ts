@@ -193,12 +193,39 @@ export async function composeRuntime(
       closers.push(() => started.stop());
     }
 
-    // Cleanup and the reconcilers run where the jobs run: in the worker, or in the server when
-    // jobs are in process.
     // The local runtime has one owner per machine: the process that holds APPS_PORT runs the
     // builds and the apps (and the runtime's reconciler).
     let runtimeClaimed = false;
-    const startRuntimeLoop = () => {
+    /** Listens on APPS_PORT; false when another worker holds it. */
+    const startRouter = async (): Promise<boolean> => {
+      try {
+        await appRuntime.start();
+        return true;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' && role === 'worker') return false;
+        if (code === 'EADDRINUSE' && !config.runtime.appsPortExplicit) {
+          // `npm start` next to another one: its apps get a router of their own, on a free port.
+          await appRuntime.start(0);
+          logger.warn(
+            { wanted: config.runtime.appsPort, apps_port: appRuntime.appsPort() },
+            `APPS_PORT ${config.runtime.appsPort} is in use: the apps router listens on ${appRuntime.appsPort()} instead (set APPS_PORT to choose)`,
+          );
+          return true;
+        }
+        if (code === 'EADDRINUSE' || code === 'EACCES') {
+          throw new StartupError(
+            `The apps router cannot listen on ${config.runtime.appsHost}:${config.runtime.appsPort} (${code}): set APPS_PORT`,
+          );
+        }
+        throw error;
+      }
+    };
+    const claimRuntime = async (): Promise<boolean> => {
+      if (runtimeClaimed) return true;
+      if (!runsJobs) return false;
+      if (config.runtime.kind === 'local' && !(await startRouter())) return false;
+      runtimeClaimed = true;
       const runtimeReconciler = startRuntimeReconciler({
         reconcile: useCases.reconcileRuntime,
         intervalMs: config.jobs.reconcileIntervalMs,
@@ -208,37 +235,6 @@ export async function composeRuntime(
         await runtimeReconciler.stop();
         await useCases.shipDeploymentLogs.close();
       });
-    };
-    const claimRuntime = async (): Promise<boolean> => {
-      if (runtimeClaimed) return true;
-      if (!runsJobs) return false;
-      if (config.runtime.kind === 'local') {
-        try {
-          await appRuntime.start();
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'EADDRINUSE' && role === 'worker') return false;
-          if (code === 'EADDRINUSE' && !config.runtime.appsPortExplicit) {
-            // `npm start` next to another one: its apps get a router of their own, on a free port.
-            await appRuntime.start(0);
-            logger.warn(
-              { wanted: config.runtime.appsPort, apps_port: appRuntime.appsPort() },
-              `APPS_PORT ${config.runtime.appsPort} is in use: the apps router listens on ${appRuntime.appsPort()} instead (set APPS_PORT to choose)`,
-            );
-            runtimeClaimed = true;
-            startRuntimeLoop();
-            return true;
-          }
-          if (code === 'EADDRINUSE' || code === 'EACCES') {
-            throw new StartupError(
-              `The apps router cannot listen on ${config.runtime.appsHost}:${config.runtime.appsPort} (${code}): set APPS_PORT`,
-            );
-          }
-          throw error;
-        }
-      }
-      runtimeClaimed = true;
-      startRuntimeLoop();
       return true;
     };
 

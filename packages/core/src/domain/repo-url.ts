@@ -91,6 +91,8 @@ export function parseRepoUrl(value: unknown, policy: RepoUrlPolicy): ParsedRepoU
  * before they were kept apart) are masked too, never shown.
  */
 export function maskRepoUrl(url: string, hasCredentials: boolean): string {
+  // Every service on the wire passes here: a URL without `@` carries no credentials to mask.
+  if (!hasCredentials && !url.includes('@')) return url;
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -18,19 +18,6 @@ export const defaultBuildFailure = (request: BuildRequest): string | null =>
     ? `Build command exited with a non-zero status: ${request.buildCommand}`
     : null;
 
-/** The URL as a log may show it: credentials masked. */
-function withoutCredentials(repoUrl: string): string {
-  try {
-    const url = new URL(repoUrl);
-    return maskRepoUrl(
-      url.href.replace(`${url.username}${url.password ? `:${url.password}` : ''}@`, ''),
-      url.username !== '',
-    );
-  } catch {
-    return repoUrl;
-  }
-}
-
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   if (ms <= 0) return Promise.resolve();
@@ -98,7 +85,7 @@ export class SimulatedBuildRunner implements BuildRunner {
       this.remainingInfraFailures -= 1;
       throw new Error('simulated infrastructure failure: build host unreachable');
     }
-    log(`Cloning ${withoutCredentials(request.repoUrl)} (${request.commitSha ?? request.branch})`);
+    log(`Cloning ${maskRepoUrl(request.repoUrl, false)} (${request.commitSha ?? request.branch})`);
     log(`Attempt ${request.attempt}; ${Object.keys(request.env).length} env var(s) set`);
     try {
       await delay(this.options.durationMs ?? 0, signal);

@@ -1,5 +1,5 @@
 import { ValidationError } from '../domain/app.errors.js';
-import { parseRepoUrl } from '../domain/repo-url.js';
+import { type ParsedRepoUrl, parseRepoUrl, type RepoUrlPolicy } from '../domain/repo-url.js';
 import { type Principal, requireRole } from '../domain/role.js';
 import { checkEnvVars, Service, type ServiceSettings } from '../domain/service.entity.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
@@ -43,22 +43,23 @@ const originOf = (url: string): string => {
 };
 
 /**
- * Checks the repository URL under the server's policy and stores its credentials, if any,
- * encrypted (bound to tenant and service); the URL kept in the clear has none. A URL that names
- * the masked credentials keeps the stored ones, so a service read and written back is unchanged.
+ * Stores the credentials a checked repository URL carried, encrypted (bound to tenant and
+ * service); the URL kept in the clear has none. A URL that names the masked credentials keeps the
+ * stored ones, but only on the host they were for (`previousUrl`), so a service read and written
+ * back is unchanged and a token never follows the URL elsewhere.
  */
-async function applyRepoUrl(deps: RepoDeps, tenantId: string, service: Service, value: unknown): Promise<void> {
-  const policy = { allowLocalRepos: deps.settings.allowLocalRepos };
-  const parsed = parseRepoUrl(value, policy);
-  const now = deps.clock.now();
-  const previousOrigin = service.repoUrl === undefined ? null : originOf(service.repoUrl);
-  service.update({ repoUrl: parsed.url }, now, policy);
+async function applyCredentials(
+  deps: RepoDeps,
+  tenantId: string,
+  service: Service,
+  parsed: ParsedRepoUrl,
+  previousUrl: string | null,
+): Promise<void> {
   if (parsed.keepsCredentials) {
     if (service.repoCredentials === null) {
       throw ValidationError.field('repoUrl', 'names masked credentials, but the service has none stored');
     }
-    // The stored token goes only where it went before: never to a host the caller just named.
-    if (originOf(parsed.url) !== previousOrigin) {
+    if (previousUrl === null || originOf(parsed.url) !== originOf(previousUrl)) {
       throw ValidationError.field(
         'repoUrl',
         'keeps the stored credentials only on the same host: give the credentials again for another one',
@@ -70,8 +71,11 @@ async function applyRepoUrl(deps: RepoDeps, tenantId: string, service: Service, 
     parsed.credentials === null
       ? null
       : await deps.encryptor.encrypt(parsed.credentials, repoCredentialsContext(tenantId, service.id));
-  service.setRepoCredentials(ciphertext, now);
+  service.setRepoCredentials(ciphertext, deps.clock.now());
 }
+
+/** Repository URLs under the server's policy (local ones only when it allows them). */
+const repoPolicy = (deps: RepoDeps): RepoUrlPolicy => ({ allowLocalRepos: deps.settings.allowLocalRepos });
 
 export class CreateService {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'encryptor' | 'settings'>) {}
@@ -79,10 +83,10 @@ export class CreateService {
   async execute(actor: Principal, projectId: string, input: ServiceInput): Promise<Service> {
     requireRole(actor, 'member');
     const { repoUrl, ...settings } = input;
-    const policy = { allowLocalRepos: this.deps.settings.allowLocalRepos };
+    const policy = repoPolicy(this.deps);
     const parsed = parseRepoUrl(repoUrl, policy);
     const service = Service.create(stamp(this.deps), { ...settings, repoUrl: parsed.url, projectId }, policy);
-    await applyRepoUrl(this.deps, actor.tenantId, service, repoUrl);
+    await applyCredentials(this.deps, actor.tenantId, service, parsed, null);
     return this.deps.uow.run(async (repos) => {
       await repos.projects.get(actor.tenantId, projectId);
       await repos.services.add(actor.tenantId, service);
@@ -97,10 +101,14 @@ export class UpdateService {
   async execute(actor: Principal, serviceId: string, changes: Partial<ServiceSettings>): Promise<Service> {
     requireRole(actor, 'member');
     const { repoUrl, ...rest } = changes;
+    const policy = repoPolicy(this.deps);
     return this.deps.uow.run(async (repos) => {
       const service = await repos.services.get(actor.tenantId, serviceId);
+      const previousUrl = service.repoUrl;
       service.update(rest, this.deps.clock.now());
-      if (repoUrl !== undefined) await applyRepoUrl(this.deps, actor.tenantId, service, repoUrl);
+      const parsed = repoUrl === undefined ? null : parseRepoUrl(repoUrl, policy);
+      if (parsed !== null) service.update({ repoUrl: parsed.url }, this.deps.clock.now(), policy);
+      if (parsed !== null) await applyCredentials(this.deps, actor.tenantId, service, parsed, previousUrl);
       await repos.services.update(actor.tenantId, service);
       return service;
     });
