@@ -29,12 +29,16 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     connections: { type: 'string' },
     out: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const quick = args.quick === true;
 const DURATION_S = Number(args.duration ?? (quick ? 1 : 10));
 const ROUNDS = Number(args.rounds ?? (quick ? 1 : 3));
 const CONNECTIONS = Number(args.connections ?? (quick ? 8 : 32));
+/** `--only health,auth_me`: the rows to measure (the others are written as not measured). */
+const ONLY = args.only === undefined ? null : new Set(args.only.split(',').map((s) => s.trim()));
+const wanted = (name: string) => ONLY === null || ONLY.has(name);
 const OUT = args.out ?? fileURLToPath(new URL('../results.json', import.meta.url));
 const SIZES = quick
   ? { tenants: 10, bigProjects: 200, otherProjects: 2, smallBuilds: 1_000, largeBuilds: 5_000 }
@@ -91,7 +95,12 @@ class Child {
     script: string,
     env: Record<string, string>,
   ) {
-    this.child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const nodeArgs = (name === 'server' ? (process.env.BENCH_SERVER_NODE_ARGS ?? '') : '').split(' ').filter(Boolean);
+    this.child = spawn(process.execPath, [...nodeArgs, script], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const keep = (chunk: unknown) => {
       this.output.push(String(chunk));
       if (this.output.length > 200) this.output.shift();
@@ -447,36 +456,54 @@ async function main(): Promise<void> {
       p99_ms: value.p99,
     });
 
-    const h = await pair(
-      'health',
-      () => load(`${server.base}/health`, {}),
-      () => load(`${health.base}/health`, {}),
-    );
-    rows.push(row('health', h.a, h.b));
+    const skipped = (name: keyof typeof GOALS): Row => ({
+      name,
+      value: null,
+      baseline: null,
+      ratio: null,
+      goal: GOALS[name],
+      p50_ms: null,
+      p99_ms: null,
+    });
 
-    const a = await pair(
-      'auth_me',
-      () => load(`${server.base}/api/v1/auth/me`, auth),
-      () => load(`${authMe.base}/api/v1/auth/me`, auth),
-    );
-    rows.push(row('auth_me', a.a, a.b));
+    if (wanted('health')) {
+      const h = await pair(
+        'health',
+        () => load(`${server.base}/health`, {}),
+        () => load(`${health.base}/health`, {}),
+      );
+      rows.push(row('health', h.a, h.b));
+    } else rows.push(skipped('health'));
+
+    if (wanted('auth_me')) {
+      const a = await pair(
+        'auth_me',
+        () => load(`${server.base}/api/v1/auth/me`, auth),
+        () => load(`${authMe.base}/api/v1/auth/me`, auth),
+      );
+      rows.push(row('auth_me', a.a, a.b));
+    } else rows.push(skipped('auth_me'));
 
     const rss = rssSampler(server.pid);
-    const l = await pair(
-      'list_projects',
-      () => load(`${server.base}/api/v1/projects?limit=20`, auth),
-      () => load(`${list.base}/api/v1/projects?limit=20`, auth),
-      rss,
-    );
-    rows.push(row('list_projects', l.a, l.b));
+    if (wanted('list_projects') || wanted('memory')) {
+      const l = await pair(
+        'list_projects',
+        () => load(`${server.base}/api/v1/projects?limit=20`, auth),
+        () => load(`${list.base}/api/v1/projects?limit=20`, auth),
+        rss,
+      );
+      rows.push(row('list_projects', l.a, l.b));
+    } else rows.push(skipped('list_projects'));
 
-    // The chain: the same request on the service with 1M builds (A) and with 10k (B).
-    const c = await pair(
-      'list_builds_chain',
-      () => load(`${server.base}/api/v1/services/${large}/builds?limit=20`, auth),
-      () => load(`${server.base}/api/v1/services/${small}/builds?limit=20`, auth),
-    );
-    rows.push(row('list_builds_chain', c.a, c.b));
+    if (wanted('list_builds_chain')) {
+      // The chain: the same request on the service with 1M builds (A) and with 10k (B).
+      const c = await pair(
+        'list_builds_chain',
+        () => load(`${server.base}/api/v1/services/${large}/builds?limit=20`, auth),
+        () => load(`${server.base}/api/v1/services/${small}/builds?limit=20`, auth),
+      );
+      rows.push(row('list_builds_chain', c.a, c.b));
+    } else rows.push(skipped('list_builds_chain'));
 
     const peak = rss.peakMb();
     rows.push({
@@ -489,8 +516,7 @@ async function main(): Promise<void> {
       p50_ms: null,
       p99_ms: null,
     });
-    // Not measured yet (outbox → bee-queue → handler → rows against raw bee-queue): all null.
-    rows.push({ name: 'jobs', value: null, baseline: null, ratio: null, goal: GOALS.jobs, p50_ms: null, p99_ms: null });
+    rows.push(skipped('jobs'));
 
     if (!server.alive()) throw new Error(`the server died during the run:\n${server.output.join('')}`);
     writeFileSync(OUT, `${JSON.stringify(rows, null, 2)}\n`);
