@@ -60,34 +60,34 @@ export interface TenantRows {
 const unique = () => randomUUID().slice(0, 8);
 
 export async function seedTenant(uow: UnitOfWork, stamps: Stamps, label = 'tenant'): Promise<TenantRows> {
-  return uow.run(async (repos) => {
-    const tenant = Tenant.create(stamps.next(), { name: `${label} ${unique()}`, slug: `${label}-${unique()}` });
-    await repos.tenants.add(tenant.id, tenant);
+  const tenant = Tenant.create(stamps.next(), { name: `${label} ${unique()}`, slug: `${label}-${unique()}` });
+  return uow.run(tenant.id, async (repos) => {
+    await repos.tenants.add(tenant);
     const t = tenant.id;
     const owner = User.create(stamps.next(), { tenantId: t, email: `owner-${unique()}@example.test`, role: 'owner' });
-    await repos.users.add(t, owner);
+    await repos.users.add(owner);
     const member = User.create(stamps.next(), {
       tenantId: t,
       email: `member-${unique()}@example.test`,
       role: 'member',
     });
-    await repos.users.add(t, member);
+    await repos.users.add(member);
     const team = Team.create(stamps.next(), { ownerId: owner.id, name: 'Platform' });
-    await repos.teams.add(t, team);
+    await repos.teams.add(team);
     const teamMember = TeamMember.create(stamps.next(), { teamId: team.id, userId: member.id, role: 'member' });
-    await repos.teamMembers.add(t, teamMember);
+    await repos.teamMembers.add(teamMember);
     const project = Project.create(stamps.next(), { tenantId: t, name: 'Web', teamId: team.id });
-    await repos.projects.add(t, project);
+    await repos.projects.add(project);
     const service = Service.create(stamps.next(), {
       projectId: project.id,
       name: 'api',
       repoUrl: 'https://git.example.test/acme/api.git',
     });
-    await repos.services.add(t, service);
+    await repos.services.add(service);
     const build = Build.create(stamps.next(), { serviceId: service.id, branch: 'main' });
-    await repos.builds.add(t, build);
+    await repos.builds.add(build);
     const deployment = Deployment.create(stamps.next(), { serviceId: service.id, buildId: build.id });
-    await repos.deployments.add(t, deployment);
+    await repos.deployments.add(deployment);
     const oauthAccount = OAuthAccount.create(stamps.next(), {
       userId: owner.id,
       provider: 'github',
@@ -96,21 +96,21 @@ export async function seedTenant(uow: UnitOfWork, stamps: Stamps, label = 'tenan
       accessToken: 'ciphertext',
       scopes: ['read:user'],
     });
-    await repos.oauthAccounts.add(t, oauthAccount);
+    await repos.oauthAccounts.add(oauthAccount);
     const refreshToken = RefreshToken.create(stamps.next(), {
       tenantId: t,
       userId: owner.id,
       familyId: randomUUID(),
       expiresAt: new Date(stamps.now().getTime() + 86_400_000),
     });
-    await repos.refreshTokens.add(t, refreshToken);
+    await repos.refreshTokens.add(refreshToken);
     const outboxMessage = OutboxMessage.create(stamps.next(), {
       tenantId: t,
       queue: 'build',
       name: 'build.run',
       payload: { tenant_id: t, build_id: build.id },
     });
-    await repos.outbox.add(t, outboxMessage);
+    await repos.outbox.add(outboxMessage);
     return {
       tenant,
       owner,

@@ -73,10 +73,10 @@ export function scopedRepositoryContract<N extends EntityName>(
   test(`${name}: get and find return the tenant's own row`, async (t) => {
     const { a } = await seeded();
     const mine = subject.row(a);
-    const got = await getUow().run((r) => subject.repo(r).get(a.tenant.id, mine.id));
+    const got = await getUow().run(a.tenant.id, (r) => subject.repo(r).get(mine.id));
     t.is(got.id, mine.id);
     t.is(got.createdAt.getTime(), mine.createdAt.getTime());
-    const found = await getUow().run((r) => subject.repo(r).find(a.tenant.id, mine.id));
+    const found = await getUow().run(a.tenant.id, (r) => subject.repo(r).find(mine.id));
     t.is(found?.id, mine.id);
   });
 
@@ -85,46 +85,46 @@ export function scopedRepositoryContract<N extends EntityName>(
     const theirs = subject.row(b);
     const uow = getUow();
     await t.throwsAsync(
-      uow.run((r) => subject.repo(r).get(a.tenant.id, theirs.id)),
+      uow.run(a.tenant.id, (r) => subject.repo(r).get(theirs.id)),
       NOT_FOUND,
     );
-    t.is(await uow.run((r) => subject.repo(r).find(a.tenant.id, theirs.id)), null);
-    const copy = await uow.run((r) => subject.repo(r).get(b.tenant.id, theirs.id));
+    t.is(await uow.run(a.tenant.id, (r) => subject.repo(r).find(theirs.id)), null);
+    const copy = await uow.run(b.tenant.id, (r) => subject.repo(r).get(theirs.id));
     const read = subject.change(copy, new Date());
     await t.throwsAsync(
-      uow.run((r) => subject.repo(r).update(a.tenant.id, copy)),
+      uow.run(a.tenant.id, (r) => subject.repo(r).update(copy)),
       NOT_FOUND,
     );
     await t.throwsAsync(
-      uow.run((r) => subject.repo(r).remove(a.tenant.id, theirs.id)),
+      uow.run(a.tenant.id, (r) => subject.repo(r).remove(theirs.id)),
       NOT_FOUND,
     );
-    const still = await uow.run((r) => subject.repo(r).get(b.tenant.id, theirs.id));
+    const still = await uow.run(b.tenant.id, (r) => subject.repo(r).get(theirs.id));
     t.is(still.version, theirs.version, 'the foreign row was not written');
     t.not(read(still), read(copy), 'the foreign row kept its value');
   });
 
   test(`${name}: lists and counts hold only the tenant's rows`, async (t) => {
     const { a, b } = await seeded();
-    const page = await getUow().run((r) => subject.repo(r).list(a.tenant.id, query({ limit: 1000 })));
+    const page = await getUow().run(a.tenant.id, (r) => subject.repo(r).list(query({ limit: 1000 })));
     const ids = page.items.map((item) => item.id);
     t.true(ids.includes(subject.row(a).id));
     t.false(ids.includes(subject.row(b).id));
-    const count = await getUow().run((r) => subject.repo(r).count(a.tenant.id));
+    const count = await getUow().run(a.tenant.id, (r) => subject.repo(r).count());
     t.is(count, page.total);
     t.is(page.items.length, page.total);
-    const none = await getUow().run((r) => subject.repo(r).count(randomUUID()));
+    const none = await getUow().run(randomUUID(), (r) => subject.repo(r).count());
     t.is(none, 0);
   });
 
   test(`${name}: an id that is not a UUID is not_found`, async (t) => {
     const { a } = await seeded();
     await t.throwsAsync(
-      getUow().run((r) => subject.repo(r).get(a.tenant.id, 'not-a-uuid')),
+      getUow().run(a.tenant.id, (r) => subject.repo(r).get('not-a-uuid')),
       NOT_FOUND,
     );
     await t.throwsAsync(
-      getUow().run((r) => subject.repo(r).remove(a.tenant.id, "1' OR '1'='1")),
+      getUow().run(a.tenant.id, (r) => subject.repo(r).remove("1' OR '1'='1")),
       NOT_FOUND,
     );
   });
@@ -132,11 +132,11 @@ export function scopedRepositoryContract<N extends EntityName>(
   test(`${name}: update writes the change and bumps the version`, async (t) => {
     const { a } = await seeded();
     const uow = getUow();
-    const entity = await uow.run((r) => subject.repo(r).get(a.tenant.id, subject.row(a).id));
+    const entity = await uow.run(a.tenant.id, (r) => subject.repo(r).get(subject.row(a).id));
     const before = entity.version;
     const read = subject.change(entity, new Date('2026-06-01T00:00:00.000Z'));
-    await uow.run((r) => subject.repo(r).update(a.tenant.id, entity));
-    const after = await uow.run((r) => subject.repo(r).get(a.tenant.id, entity.id));
+    await uow.run(a.tenant.id, (r) => subject.repo(r).update(entity));
+    const after = await uow.run(a.tenant.id, (r) => subject.repo(r).get(entity.id));
     t.deepEqual(read(after), read(entity));
     t.true(after.version > before);
   });
@@ -144,16 +144,16 @@ export function scopedRepositoryContract<N extends EntityName>(
   test(`${name}: a write over a stale version is a conflict`, async (t) => {
     const { a } = await seeded();
     const uow = getUow();
-    const first = await uow.run((r) => subject.repo(r).get(a.tenant.id, subject.row(a).id));
-    const second = await uow.run((r) => subject.repo(r).get(a.tenant.id, subject.row(a).id));
+    const first = await uow.run(a.tenant.id, (r) => subject.repo(r).get(subject.row(a).id));
+    const second = await uow.run(a.tenant.id, (r) => subject.repo(r).get(subject.row(a).id));
     subject.change(first, new Date());
-    await uow.run((r) => subject.repo(r).update(a.tenant.id, first));
+    await uow.run(a.tenant.id, (r) => subject.repo(r).update(first));
     const read = subject.change(second, new Date());
     await t.throwsAsync(
-      uow.run((r) => subject.repo(r).update(a.tenant.id, second)),
+      uow.run(a.tenant.id, (r) => subject.repo(r).update(second)),
       CONFLICT,
     );
-    const stored = await uow.run((r) => subject.repo(r).get(a.tenant.id, first.id));
+    const stored = await uow.run(a.tenant.id, (r) => subject.repo(r).get(first.id));
     t.deepEqual(read(stored), read(first));
   });
 
@@ -167,15 +167,15 @@ export function scopedRepositoryContract<N extends EntityName>(
     const now = new Date('2026-06-02T00:00:00.000Z');
     const id = subject.row(a).id;
     await t.throwsAsync(
-      uow.run(async (r) => {
-        const mine = await subject.repo(r).get(a.tenant.id, id);
-        await uow.run(async (other) => {
-          const theirs = await subject.repo(other).get(a.tenant.id, id);
+      uow.run(a.tenant.id, async (r) => {
+        const mine = await subject.repo(r).get(id);
+        await uow.run(a.tenant.id, async (other) => {
+          const theirs = await subject.repo(other).get(id);
           subject.change(theirs, now);
-          await subject.repo(other).update(a.tenant.id, theirs);
+          await subject.repo(other).update(theirs);
         });
         subject.change(mine, now);
-        await subject.repo(r).update(a.tenant.id, mine);
+        await subject.repo(r).update(mine);
       }),
       { ...CONFLICT, message: /changed by someone else/ },
     );
@@ -187,25 +187,25 @@ export function scopedRepositoryContract<N extends EntityName>(
       const { a, b, stamps } = await seeded();
       const uow = getUow();
       const fresh = make(a, stamps);
-      await uow.run((r) => subject.repo(r).add(a.tenant.id, fresh));
-      const got = await uow.run((r) => subject.repo(r).get(a.tenant.id, fresh.id));
+      await uow.run(a.tenant.id, (r) => subject.repo(r).add(fresh));
+      const got = await uow.run(a.tenant.id, (r) => subject.repo(r).get(fresh.id));
       t.is(got.id, fresh.id);
       const smuggled = make(b, stamps);
       await t.throwsAsync(
-        uow.run((r) => subject.repo(r).add(a.tenant.id, smuggled)),
+        uow.run(a.tenant.id, (r) => subject.repo(r).add(smuggled)),
         NOT_FOUND,
       );
-      t.is(await uow.run((r) => subject.repo(r).find(b.tenant.id, smuggled.id)), null);
+      t.is(await uow.run(b.tenant.id, (r) => subject.repo(r).find(smuggled.id)), null);
     });
 
     test(`${name}: remove deletes the row`, async (t) => {
       const { a, stamps } = await seeded();
       const uow = getUow();
       const fresh = make(a, stamps);
-      await uow.run((r) => subject.repo(r).add(a.tenant.id, fresh));
-      await uow.run((r) => subject.repo(r).remove(a.tenant.id, fresh.id));
+      await uow.run(a.tenant.id, (r) => subject.repo(r).add(fresh));
+      await uow.run(a.tenant.id, (r) => subject.repo(r).remove(fresh.id));
       await t.throwsAsync(
-        uow.run((r) => subject.repo(r).get(a.tenant.id, fresh.id)),
+        uow.run(a.tenant.id, (r) => subject.repo(r).get(fresh.id)),
         NOT_FOUND,
       );
     });
@@ -350,13 +350,13 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
     const rows = await seedTenant(getUow(), stamps, 'lists');
     const names = ['delta', 'alpha', 'echo', 'bravo', 'charlie', 'golf', 'foxtrot', 'hotel', 'india', 'juliet'];
     const projects: Project[] = [rows.project];
-    await getUow().run(async (r) => {
+    await getUow().run(rows.tenant.id, async (r) => {
       for (let i = 0; i < count - 1; i += 1) {
         const project = Project.create(stamps.next(), {
           tenantId: rows.tenant.id,
           name: names[i % names.length] ?? 'x',
         });
-        await r.projects.add(rows.tenant.id, project);
+        await r.projects.add(project);
         projects.push(project);
       }
     });
@@ -366,13 +366,13 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
   test(`${name}: default order is created_at descending, and pages slice it`, async (t) => {
     const { rows, projects } = await projectsOf(7);
     const tenantId = rows.tenant.id;
-    const all = await getUow().run((r) => r.projects.list(tenantId, query()));
+    const all = await getUow().run(tenantId, (r) => r.projects.list(query()));
     t.is(all.total, 7);
     t.deepEqual(
       all.items.map((p) => p.id),
       [...projects].reverse().map((p) => p.id),
     );
-    const page = await getUow().run((r) => r.projects.list(tenantId, query({ skip: 2, limit: 3 })));
+    const page = await getUow().run(tenantId, (r) => r.projects.list(query({ skip: 2, limit: 3 })));
     t.is(page.total, 7);
     t.is(page.skip, 2);
     t.is(page.limit, 3);
@@ -380,7 +380,7 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
       page.items.map((p) => p.id),
       all.items.slice(2, 5).map((p) => p.id),
     );
-    const past = await getUow().run((r) => r.projects.list(tenantId, query({ skip: 50, limit: 10 })));
+    const past = await getUow().run(tenantId, (r) => r.projects.list(query({ skip: 50, limit: 10 })));
     t.is(past.items.length, 0);
     t.is(past.total, 7);
   });
@@ -388,27 +388,27 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
   test(`${name}: sorting works both ways on an allow-listed column`, async (t) => {
     const { rows } = await projectsOf(6);
     const tenantId = rows.tenant.id;
-    const asc = await getUow().run((r) => r.projects.list(tenantId, query({ sortBy: 'name', sortOrder: 'asc' })));
-    const desc = await getUow().run((r) => r.projects.list(tenantId, query({ sortBy: 'name', sortOrder: 'desc' })));
+    const asc = await getUow().run(tenantId, (r) => r.projects.list(query({ sortBy: 'name', sortOrder: 'asc' })));
+    const desc = await getUow().run(tenantId, (r) => r.projects.list(query({ sortBy: 'name', sortOrder: 'desc' })));
     const names = asc.items.map((p) => p.name);
     t.deepEqual(names, [...names].sort());
     t.deepEqual(
       desc.items.map((p) => p.name),
       [...names].reverse(),
     );
-    const oldest = await getUow().run((r) => r.projects.list(tenantId, query({ sortOrder: 'asc', limit: 1 })));
+    const oldest = await getUow().run(tenantId, (r) => r.projects.list(query({ sortOrder: 'asc', limit: 1 })));
     t.is(oldest.items[0]?.id, rows.project.id);
   });
 
   test(`${name}: limit 1000 is accepted; 1001, 0 and a negative skip are validation errors`, async (t) => {
     const { rows } = await projectsOf(2);
     const tenantId = rows.tenant.id;
-    const max = await getUow().run((r) => r.projects.list(tenantId, query({ limit: 1000 })));
+    const max = await getUow().run(tenantId, (r) => r.projects.list(query({ limit: 1000 })));
     t.is(max.limit, 1000);
     t.is(max.items.length, 2);
     for (const bad of [{ limit: 1001 }, { limit: 0 }, { skip: -1 }]) {
       await t.throwsAsync(
-        getUow().run((r) => r.projects.list(tenantId, query(bad))),
+        getUow().run(tenantId, (r) => r.projects.list(query(bad))),
         INVALID,
       );
     }
@@ -418,19 +418,19 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
     const { rows } = await projectsOf(1);
     const tenantId = rows.tenant.id;
     await t.throwsAsync(
-      getUow().run((r) => r.users.list(tenantId, query({ sortBy: 'passwordHash' }))),
+      getUow().run(tenantId, (r) => r.users.list(query({ sortBy: 'passwordHash' }))),
       INVALID,
     );
     await t.throwsAsync(
-      getUow().run((r) => r.users.list(tenantId, query({ filters: { passwordHash: ['x'] } }))),
+      getUow().run(tenantId, (r) => r.users.list(query({ filters: { passwordHash: ['x'] } }))),
       INVALID,
     );
     await t.throwsAsync(
-      getUow().run((r) => r.projects.count(tenantId, { tenantId: [randomUUID()] })),
+      getUow().run(tenantId, (r) => r.projects.count({ tenantId: [randomUUID()] })),
       INVALID,
     );
     await t.throwsAsync(
-      getUow().run((r) => r.projects.list(tenantId, query({ include: ['tenant'] }))),
+      getUow().run(tenantId, (r) => r.projects.list(query({ include: ['tenant'] }))),
       INVALID,
     );
   });
@@ -439,28 +439,28 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
     const stamps = new Stamps();
     const rows = await seedTenant(getUow(), stamps, 'filters');
     const tenantId = rows.tenant.id;
-    await getUow().run(async (r) => {
+    await getUow().run(tenantId, async (r) => {
       for (const status of ['running', 'succeeded', 'failed', 'cancelled'] as const) {
         const build = Build.create(stamps.next(), { serviceId: rows.service.id, branch: 'dev' });
         if (status !== 'cancelled') build.start(stamps.now());
         if (status === 'succeeded') build.succeed('ok', { kind: 'image', ref: 'registry.test/web:1' }, stamps.now());
         if (status === 'failed') build.fail('boom', '', stamps.now());
         if (status === 'cancelled') build.cancel(stamps.now());
-        await r.builds.add(tenantId, build);
+        await r.builds.add(build);
       }
     });
-    const active = await getUow().run((r) =>
-      r.builds.list(tenantId, query({ filters: { status: ['queued', 'running'] } })),
+    const active = await getUow().run(tenantId, (r) =>
+      r.builds.list(query({ filters: { status: ['queued', 'running'] } })),
     );
     t.deepEqual(active.items.map((b) => b.status).sort(), ['queued', 'running']);
     t.is(active.total, 2);
-    const count = await getUow().run((r) => r.builds.count(tenantId, { status: ['succeeded', 'failed'] }));
+    const count = await getUow().run(tenantId, (r) => r.builds.count({ status: ['succeeded', 'failed'] }));
     t.is(count, 2);
-    const devRunning = await getUow().run((r) =>
-      r.builds.count(tenantId, { status: ['running', 'queued'], branch: ['dev'] }),
+    const devRunning = await getUow().run(tenantId, (r) =>
+      r.builds.count({ status: ['running', 'queued'], branch: ['dev'] }),
     );
     t.is(devRunning, 1);
-    const none = await getUow().run((r) => r.users.count(tenantId, { isActive: [false] }));
+    const none = await getUow().run(tenantId, (r) => r.users.count({ isActive: [false] }));
     t.is(none, 0);
   });
 
@@ -468,19 +468,19 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
     const stamps = new Stamps();
     const rows = await seedTenant(getUow(), stamps, 'eager');
     const tenantId = rows.tenant.id;
-    const team = await getUow().run((r) => r.teams.get(tenantId, rows.team.id, { include: ['members'] }));
+    const team = await getUow().run(tenantId, (r) => r.teams.get(rows.team.id, { include: ['members'] }));
     t.deepEqual(
       team.members?.map((m) => m.userId),
       [rows.member.id],
     );
-    const plain = await getUow().run((r) => r.teams.get(tenantId, rows.team.id));
+    const plain = await getUow().run(tenantId, (r) => r.teams.get(rows.team.id));
     t.is(plain.members, undefined);
-    const services = await getUow().run((r) => r.services.list(tenantId, query({ include: ['project'] })));
+    const services = await getUow().run(tenantId, (r) => r.services.list(query({ include: ['project'] })));
     t.is(services.items[0]?.project?.id, rows.project.id);
-    const build = await getUow().run((r) => r.builds.get(tenantId, rows.build.id, { include: ['service'] }));
+    const build = await getUow().run(tenantId, (r) => r.builds.get(rows.build.id, { include: ['service'] }));
     t.is(build.service?.name, 'api');
-    const deployment = await getUow().run((r) =>
-      r.deployments.get(tenantId, rows.deployment.id, { include: ['build'] }),
+    const deployment = await getUow().run(tenantId, (r) =>
+      r.deployments.get(rows.deployment.id, { include: ['build'] }),
     );
     t.is(deployment.build?.id, rows.build.id);
   });
@@ -492,29 +492,29 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
 
   test(`${name}: emails and slugs are unique platform-wide; users are found by email in any case`, async (t) => {
     const { a, b } = await seedTwoTenants(getUow());
-    const found = await getUow().run((r) => r.users.findByEmail(a.owner.email.toUpperCase()));
+    const found = await getUow().platform((p) => p.findUserByEmail(a.owner.email.toUpperCase()));
     t.is(found?.id, a.owner.id);
-    t.is(await getUow().run((r) => r.users.findByEmail('nobody@example.test')), null);
+    t.is(await getUow().platform((p) => p.findUserByEmail('nobody@example.test')), null);
     const clash = User.create(new Stamps().next(), { tenantId: b.tenant.id, email: a.owner.email, role: 'member' });
     const error = await t.throwsAsync<AppError>(
-      getUow().run((r) => r.users.add(b.tenant.id, clash)),
+      getUow().run(b.tenant.id, (r) => r.users.add(clash)),
       CONFLICT,
     );
     t.deepEqual((error?.details as { field?: string } | undefined)?.field, 'email');
-    t.true(await getUow().run((r) => r.tenants.slugExists(a.tenant.slug)));
+    t.true(await getUow().platform((p) => p.tenantSlugExists(a.tenant.slug)));
     const ids: string[] = [];
     for (let after: string | null = null; ; ) {
-      const batch: string[] = await getUow().run((r) => r.tenants.listIds(after, 1));
+      const batch: string[] = await getUow().platform((p) => p.listTenantIds(after, 1));
       if (batch.length === 0) break;
       ids.push(...batch);
       after = batch[batch.length - 1] ?? null;
     }
     t.true(ids.includes(a.tenant.id) && ids.includes(b.tenant.id), 'every tenant is listed, a page at a time');
     t.deepEqual(ids, [...ids].sort(), 'in id order');
-    t.false(await getUow().run((r) => r.tenants.slugExists(`free-${randomUUID().slice(0, 8)}`)));
+    t.false(await getUow().platform((p) => p.tenantSlugExists(`free-${randomUUID().slice(0, 8)}`)));
     const twin = Tenant.create(new Stamps().next(), { name: 'Twin', slug: a.tenant.slug });
     await t.throwsAsync(
-      getUow().run((r) => r.tenants.add(twin.id, twin)),
+      getUow().run(twin.id, (r) => r.tenants.add(twin)),
       CONFLICT,
     );
   });
@@ -523,31 +523,30 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     const { a } = await seedTwoTenants(getUow());
     const again = TeamMember.create(new Stamps().next(), { teamId: a.team.id, userId: a.member.id });
     await t.throwsAsync(
-      getUow().run((r) => r.teamMembers.add(a.tenant.id, again)),
+      getUow().run(a.tenant.id, (r) => r.teamMembers.add(again)),
       CONFLICT,
     );
-    const found = await getUow().run((r) =>
-      r.oauthAccounts.findByProviderAccount('github', a.oauthAccount.providerAccountId),
-    );
+    const found = await getUow().platform((p) => p.findOAuthAccount('github', a.oauthAccount.providerAccountId));
     t.is(found?.account.userId, a.owner.id);
     t.is(found?.tenantId, a.tenant.id);
-    t.is(await getUow().run((r) => r.oauthAccounts.findByProviderAccount('github', 'no-such-id')), null);
+    t.is(await getUow().platform((p) => p.findOAuthAccount('github', 'no-such-id')), null);
   });
 
   test(`${name}: the user of an oauth account found by provider id reads whole and updates in the same unit`, async (t) => {
     const { a } = await seedTwoTenants(getUow());
     const now = new Date('2026-06-03T00:00:00.000Z');
-    const updated = await getUow().run(async (r) => {
-      const found = await r.oauthAccounts.findByProviderAccount('github', a.oauthAccount.providerAccountId);
+    const updated = await getUow().platform(async (p) => {
+      const found = await p.findOAuthAccount('github', a.oauthAccount.providerAccountId);
       if (found === null) throw new Error('the account was not found');
-      const user = await r.users.get(found.tenantId, found.account.userId);
+      const r = p.inTenant(found.tenantId);
+      const user = await r.users.get(found.account.userId);
       t.is(user.version, a.owner.version);
       t.is(user.email, a.owner.email);
       user.recordLogin(now);
-      await r.users.update(found.tenantId, user);
+      await r.users.update(user);
       return user;
     });
-    const stored = await getUow().run((r) => r.users.get(a.tenant.id, a.owner.id));
+    const stored = await getUow().run(a.tenant.id, (r) => r.users.get(a.owner.id));
     t.is(stored.lastLoginAt?.getTime(), now.getTime());
     t.is(stored.version, updated.version);
   });
@@ -556,42 +555,44 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     const { a, b } = await seedTwoTenants(getUow());
     const stranger = TeamMember.create(new Stamps().next(), { teamId: a.team.id, userId: b.member.id });
     await t.throwsAsync(
-      getUow().run((r) => r.teamMembers.add(a.tenant.id, stranger)),
+      getUow().run(a.tenant.id, (r) => r.teamMembers.add(stranger)),
       NOT_FOUND,
     );
     const project = Project.create(new Stamps().next(), { tenantId: a.tenant.id, name: 'x', teamId: b.team.id });
     await t.throwsAsync(
-      getUow().run((r) => r.projects.add(a.tenant.id, project)),
+      getUow().run(a.tenant.id, (r) => r.projects.add(project)),
       NOT_FOUND,
     );
   });
 
   test(`${name}: deleting a project deletes its services, builds and deployments`, async (t) => {
     const { a, b } = await seedTwoTenants(getUow());
-    await getUow().run((r) => r.projects.remove(a.tenant.id, a.project.id));
-    await getUow().run(async (r) => {
-      t.is(await r.services.find(a.tenant.id, a.service.id), null);
-      t.is(await r.builds.find(a.tenant.id, a.build.id), null);
-      t.is(await r.deployments.find(a.tenant.id, a.deployment.id), null);
-      t.is(await r.builds.count(a.tenant.id), 0);
-      t.not(await r.deployments.find(b.tenant.id, b.deployment.id), null, 'the other tenant is untouched');
-      t.not(await r.teams.find(a.tenant.id, a.team.id), null, 'the team stays');
+    await getUow().run(a.tenant.id, (r) => r.projects.remove(a.project.id));
+    await getUow().platform(async (p) => {
+      const r = p.inTenant(a.tenant.id);
+      t.is(await r.services.find(a.service.id), null);
+      t.is(await r.builds.find(a.build.id), null);
+      t.is(await r.deployments.find(a.deployment.id), null);
+      t.is(await r.builds.count(), 0);
+      t.not(await p.inTenant(b.tenant.id).deployments.find(b.deployment.id), null, 'the other tenant is untouched');
+      t.not(await r.teams.find(a.team.id), null, 'the team stays');
     });
   });
 
   test(`${name}: deleting a team unlinks its projects; deleting a tenant deletes everything of it`, async (t) => {
     const { a, b } = await seedTwoTenants(getUow());
-    await getUow().run((r) => r.teams.remove(a.tenant.id, a.team.id));
-    const project = await getUow().run((r) => r.projects.get(a.tenant.id, a.project.id));
+    await getUow().run(a.tenant.id, (r) => r.teams.remove(a.team.id));
+    const project = await getUow().run(a.tenant.id, (r) => r.projects.get(a.project.id));
     t.is(project.teamId, null);
-    t.is(await getUow().run((r) => r.teamMembers.count(a.tenant.id)), 0);
-    await getUow().run((r) => r.tenants.remove(a.tenant.id, a.tenant.id));
-    await getUow().run(async (r) => {
-      t.is(await r.users.count(a.tenant.id), 0);
-      t.is(await r.projects.count(a.tenant.id), 0);
-      t.is(await r.users.findByEmail(a.owner.email), null);
-      t.is(await r.outbox.count(a.tenant.id), 0);
-      t.is(await r.users.count(b.tenant.id), 2);
+    t.is(await getUow().run(a.tenant.id, (r) => r.teamMembers.count()), 0);
+    await getUow().run(a.tenant.id, (r) => r.tenants.remove(a.tenant.id));
+    await getUow().platform(async (p) => {
+      const r = p.inTenant(a.tenant.id);
+      t.is(await r.users.count(), 0);
+      t.is(await r.projects.count(), 0);
+      t.is(await p.findUserByEmail(a.owner.email), null);
+      t.is(await r.outbox.count(), 0);
+      t.is(await p.inTenant(b.tenant.id).users.count(), 2);
     });
   });
 
@@ -605,49 +606,49 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
       familyId: family,
       expiresAt: new Date('2030-01-01T00:00:00.000Z'),
     });
-    await getUow().run((r) => r.refreshTokens.add(a.tenant.id, sibling));
-    t.is(await getUow().run((r) => r.refreshTokens.revokeFamily(b.tenant.id, family, stamps.now())), 0);
-    t.is(await getUow().run((r) => r.refreshTokens.revokeFamily(a.tenant.id, family, stamps.now())), 2);
-    t.is(await getUow().run((r) => r.refreshTokens.revokeFamily(a.tenant.id, family, stamps.now())), 0);
-    const revoked = await getUow().run((r) => r.refreshTokens.get(a.tenant.id, sibling.id));
+    await getUow().run(a.tenant.id, (r) => r.refreshTokens.add(sibling));
+    t.is(await getUow().run(b.tenant.id, (r) => r.refreshTokens.revokeFamily(family, stamps.now())), 0);
+    t.is(await getUow().run(a.tenant.id, (r) => r.refreshTokens.revokeFamily(family, stamps.now())), 2);
+    t.is(await getUow().run(a.tenant.id, (r) => r.refreshTokens.revokeFamily(family, stamps.now())), 0);
+    const revoked = await getUow().run(a.tenant.id, (r) => r.refreshTokens.get(sibling.id));
     t.not(revoked.revokedAt, null);
-    t.is(await getUow().run((r) => r.refreshTokens.revokeAllOfUser(a.tenant.id, b.owner.id, stamps.now())), 0);
-    const theirs = await getUow().run((r) => r.refreshTokens.get(b.tenant.id, b.refreshToken.id));
+    t.is(await getUow().run(a.tenant.id, (r) => r.refreshTokens.revokeAllOfUser(b.owner.id, stamps.now())), 0);
+    const theirs = await getUow().run(b.tenant.id, (r) => r.refreshTokens.get(b.refreshToken.id));
     t.is(theirs.revokedAt, null);
   });
 
   test(`${name}: the outbox lists pending messages oldest first, marks them sent and prunes them`, async (t) => {
     const { a, b } = await seedTwoTenants(getUow());
     const later = new Date('2099-01-01T00:00:00.000Z');
-    const pending = await getUow().run((r) => r.outbox.listPending(later, 1000));
+    const pending = await getUow().platform((p) => p.listPendingMessages(later, 1000));
     const ours = pending.filter((m) => m.id === a.outboxMessage.id || m.id === b.outboxMessage.id);
     t.deepEqual(
       ours.map((m) => m.id),
       [a.outboxMessage.id, b.outboxMessage.id],
     );
     t.deepEqual(ours[0]?.payload, { tenant_id: a.tenant.id, build_id: a.build.id });
-    const early = await getUow().run((r) => r.outbox.listPending(new Date('2000-01-01T00:00:00.000Z'), 1000));
+    const early = await getUow().platform((p) => p.listPendingMessages(new Date('2000-01-01T00:00:00.000Z'), 1000));
     t.false(
       early.some((m) => m.id === a.outboxMessage.id),
       'not yet available',
     );
-    await getUow().run((r) => r.outbox.markSent([a.outboxMessage.id], new Date('2026-04-01T00:00:00.000Z')));
-    const after = await getUow().run((r) => r.outbox.listPending(later, 1000));
+    await getUow().platform((p) => p.markMessagesSent([a.outboxMessage.id], new Date('2026-04-01T00:00:00.000Z')));
+    const after = await getUow().platform((p) => p.listPendingMessages(later, 1000));
     t.false(after.some((m) => m.id === a.outboxMessage.id));
     t.true(after.some((m) => m.id === b.outboxMessage.id));
-    t.is(await getUow().run((r) => r.outbox.pruneSent(a.tenant.id, new Date('2026-03-01T00:00:00.000Z'))), 0);
-    t.is(await getUow().run((r) => r.outbox.pruneSent(b.tenant.id, later)), 0, 'unsent rows stay');
-    t.is(await getUow().run((r) => r.outbox.pruneSent(a.tenant.id, later)), 1);
-    t.is(await getUow().run((r) => r.outbox.find(a.tenant.id, a.outboxMessage.id)), null);
+    t.is(await getUow().run(a.tenant.id, (r) => r.outbox.pruneSent(new Date('2026-03-01T00:00:00.000Z'))), 0);
+    t.is(await getUow().run(b.tenant.id, (r) => r.outbox.pruneSent(later)), 0, 'unsent rows stay');
+    t.is(await getUow().run(a.tenant.id, (r) => r.outbox.pruneSent(later)), 1);
+    t.is(await getUow().run(a.tenant.id, (r) => r.outbox.find(a.outboxMessage.id)), null);
   });
 
   test(`${name}: a build's artifact and a service's health check path and repository credentials round-trip`, async (t) => {
     const stamps = new Stamps();
     const rows = await seedTenant(getUow(), stamps, 'runtime');
     const tenantId = rows.tenant.id;
-    const fresh = await getUow().run(async (r) => ({
-      build: await r.builds.get(tenantId, rows.build.id),
-      service: await r.services.get(tenantId, rows.service.id),
+    const fresh = await getUow().run(tenantId, async (r) => ({
+      build: await r.builds.get(rows.build.id),
+      service: await r.services.get(rows.service.id),
     }));
     t.is(fresh.build.artifact, null);
     t.is(fresh.service.healthCheckPath, null);
@@ -662,26 +663,26 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
       repoUrl: 'https://git.example.test/acme/worker.git',
       healthCheckPath: '/ready',
     });
-    await getUow().run(async (r) => {
-      const build = await r.builds.get(tenantId, rows.build.id);
+    await getUow().run(tenantId, async (r) => {
+      const build = await r.builds.get(rows.build.id);
       build.start(stamps.now());
       build.succeed('ok', directory, stamps.now());
-      await r.builds.update(tenantId, build);
+      await r.builds.update(build);
       imageBuild.start(stamps.now());
       imageBuild.succeed('ok', image, stamps.now());
-      await r.builds.add(tenantId, imageBuild);
-      const service = await r.services.get(tenantId, rows.service.id);
+      await r.builds.add(imageBuild);
+      const service = await r.services.get(rows.service.id);
       service.update({ healthCheckPath: '/healthz?deep=1' }, stamps.now());
       service.setRepoCredentials('v1:kid:c2VjcmV0', stamps.now());
-      await r.services.update(tenantId, service);
-      await r.services.add(tenantId, withPath);
+      await r.services.update(service);
+      await r.services.add(withPath);
     });
-    const stored = await getUow().run(async (r) => ({
-      build: await r.builds.get(tenantId, rows.build.id),
-      imageBuild: await r.builds.get(tenantId, imageBuild.id),
-      service: await r.services.get(tenantId, rows.service.id),
-      withPath: await r.services.get(tenantId, withPath.id),
-      listed: await r.builds.list(tenantId, query({ sortBy: 'createdAt', sortOrder: 'asc' })),
+    const stored = await getUow().run(tenantId, async (r) => ({
+      build: await r.builds.get(rows.build.id),
+      imageBuild: await r.builds.get(imageBuild.id),
+      service: await r.services.get(rows.service.id),
+      withPath: await r.services.get(withPath.id),
+      listed: await r.builds.list(query({ sortBy: 'createdAt', sortOrder: 'asc' })),
     }));
     t.deepEqual(stored.build.artifact, directory);
     t.deepEqual(stored.imageBuild.artifact, image);
@@ -695,26 +696,26 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     t.is(stored.withPath.repoCredentials, null);
     const named = (artifacts: readonly BuildArtifact[]) =>
       artifacts.map((artifact) => (artifact.kind === 'directory' ? artifact.path : artifact.ref));
-    const everyArtifact = named(await getUow().run((r) => r.builds.listArtifacts({ limit: 100_000 })));
+    const everyArtifact = named(await getUow().platform((p) => p.listBuildArtifacts({ limit: 100_000 })));
     t.true(everyArtifact.includes(directory.path) && everyArtifact.includes(image.ref), 'listed platform-wide');
 
-    await getUow().run(async (r) => {
-      const build = await r.builds.get(tenantId, rows.build.id);
+    await getUow().run(tenantId, async (r) => {
+      const build = await r.builds.get(rows.build.id);
       build.discardArtifact(stamps.now());
-      await r.builds.update(tenantId, build);
-      const service = await r.services.get(tenantId, rows.service.id);
+      await r.builds.update(build);
+      const service = await r.services.get(rows.service.id);
       service.setRepoCredentials(null, stamps.now());
       service.update({ healthCheckPath: null }, stamps.now());
-      await r.services.update(tenantId, service);
+      await r.services.update(service);
     });
-    const cleared = await getUow().run(async (r) => ({
-      build: await r.builds.get(tenantId, rows.build.id),
-      service: await r.services.get(tenantId, rows.service.id),
+    const cleared = await getUow().run(tenantId, async (r) => ({
+      build: await r.builds.get(rows.build.id),
+      service: await r.services.get(rows.service.id),
     }));
     t.is(cleared.build.artifact, null);
     t.is(cleared.service.healthCheckPath, null);
     t.is(cleared.service.repoCredentials, null);
-    const afterDiscard = named(await getUow().run((r) => r.builds.listArtifacts({ limit: 100_000 })));
+    const afterDiscard = named(await getUow().platform((p) => p.listBuildArtifacts({ limit: 100_000 })));
     t.false(afterDiscard.includes(directory.path), 'a discarded artifact is no longer listed');
     t.true(afterDiscard.includes(image.ref));
   });
@@ -724,19 +725,19 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     const rows = await seedTenant(getUow(), stamps, 'prune');
     const tenantId = rows.tenant.id;
     const builds: Build[] = [];
-    await getUow().run(async (r) => {
+    await getUow().run(tenantId, async (r) => {
       // rows.build (queued) is referenced by rows.deployment; add five finished ones.
       for (let i = 0; i < 5; i += 1) {
         const build = Build.create(stamps.next(), { serviceId: rows.service.id, branch: 'main' });
         build.start(stamps.now());
         build.succeed('', { kind: 'image', ref: 'registry.test/web:1' }, stamps.now());
-        await r.builds.add(tenantId, build);
+        await r.builds.add(build);
         builds.push(build);
       }
     });
     const cutoff = new Date(stamps.now().getTime() + 1);
-    const ids = await getUow().run((r) =>
-      r.builds.findPrunable(tenantId, { finishedBefore: cutoff, keepLatest: 2, limit: 100 }),
+    const ids = await getUow().run(tenantId, (r) =>
+      r.builds.findPrunable({ finishedBefore: cutoff, keepLatest: 2, limit: 100 }),
     );
     t.deepEqual(
       [...ids].sort(),
@@ -745,12 +746,12 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
         .map((b) => b.id)
         .sort(),
     );
-    const limited = await getUow().run((r) =>
-      r.builds.findPrunable(tenantId, { finishedBefore: cutoff, keepLatest: 0, limit: 2 }),
+    const limited = await getUow().run(tenantId, (r) =>
+      r.builds.findPrunable({ finishedBefore: cutoff, keepLatest: 0, limit: 2 }),
     );
     t.is(limited.length, 2);
-    const old = await getUow().run((r) =>
-      r.builds.findPrunable(tenantId, { finishedBefore: new Date('2000-01-01'), keepLatest: 0, limit: 100 }),
+    const old = await getUow().run(tenantId, (r) =>
+      r.builds.findPrunable({ finishedBefore: new Date('2000-01-01'), keepLatest: 0, limit: 100 }),
     );
     t.deepEqual(old, []);
   });
@@ -766,15 +767,15 @@ export function unitOfWorkContract(label: string, getUow: () => UnitOfWork): voi
     const project = Project.create(stamps.next(), { tenantId: rows.tenant.id, name: 'doomed' });
     const boom = new Error('boom');
     const error = await t.throwsAsync(
-      getUow().run(async (r) => {
-        await r.projects.add(rows.tenant.id, project);
-        await r.projects.remove(rows.tenant.id, rows.project.id);
+      getUow().run(rows.tenant.id, async (r) => {
+        await r.projects.add(project);
+        await r.projects.remove(rows.project.id);
         throw boom;
       }),
     );
     t.is(error, boom);
-    t.is(await getUow().run((r) => r.projects.find(rows.tenant.id, project.id)), null);
-    t.not(await getUow().run((r) => r.services.find(rows.tenant.id, rows.service.id)), null);
+    t.is(await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id)), null);
+    t.not(await getUow().run(rows.tenant.id, (r) => r.services.find(rows.service.id)), null);
   });
 
   test(`${name}: a unit reads its own writes; others see them only after commit`, async (t) => {
@@ -789,17 +790,17 @@ export function unitOfWorkContract(label: string, getUow: () => UnitOfWork): voi
     const wasAdded = new Promise<void>((resolve) => {
       added = resolve;
     });
-    const writer = getUow().run(async (r) => {
-      await r.projects.add(rows.tenant.id, project);
-      t.not(await r.projects.find(rows.tenant.id, project.id), null);
+    const writer = getUow().run(rows.tenant.id, async (r) => {
+      await r.projects.add(project);
+      t.not(await r.projects.find(project.id), null);
       added();
       await gate;
     });
     await wasAdded;
-    t.is(await getUow().run((r) => r.projects.find(rows.tenant.id, project.id)), null, 'no dirty read');
+    t.is(await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id)), null, 'no dirty read');
     release();
     await writer;
-    t.not(await getUow().run((r) => r.projects.find(rows.tenant.id, project.id)), null);
+    t.not(await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id)), null);
   });
 
   test(`${name}: of two units changing one row, the later commit is a conflict`, async (t) => {
@@ -812,13 +813,13 @@ export function unitOfWorkContract(label: string, getUow: () => UnitOfWork): voi
     });
     let readers = 0;
     const rename = (to: string) =>
-      getUow().run(async (r) => {
-        const project = await r.projects.get(tenantId, rows.project.id);
+      getUow().run(tenantId, async (r) => {
+        const project = await r.projects.get(rows.project.id);
         readers += 1;
         if (readers === 2) bothRead();
         await reads;
         project.update({ name: to }, stamps.now());
-        await r.projects.update(tenantId, project);
+        await r.projects.update(project);
         return to;
       });
     const results = await Promise.allSettled([rename('left'), rename('right')]);
@@ -827,7 +828,7 @@ export function unitOfWorkContract(label: string, getUow: () => UnitOfWork): voi
     t.is(fulfilled.length, 1);
     t.is(rejected.length, 1);
     t.is((rejected[0] as PromiseRejectedResult).reason.code, 'conflict');
-    const stored = await getUow().run((r) => r.projects.get(tenantId, rows.project.id));
+    const stored = await getUow().run(tenantId, (r) => r.projects.get(rows.project.id));
     t.is(stored.name, (fulfilled[0] as PromiseFulfilledResult<string>).value);
   });
 }

@@ -24,6 +24,6 @@ export async function storeTenant(uow: UnitOfWork, label = 'logs'): Promise<stri
     { id: randomUUID(), now: new Date() },
     { name: label, slug: `${label}-${randomUUID().slice(0, 8)}` },
   );
-  await uow.run((r) => r.tenants.add(tenant.id, tenant));
+  await uow.run(tenant.id, (r) => r.tenants.add(tenant));
   return tenant.id;
 }

@@ -107,7 +107,7 @@ export function databaseLogStoreSpecifics(label: string, getDatabase: () => Data
     const tenantId = await tenant();
     const log = build();
     await store().append(tenantId, log, ['bye']);
-    await getDatabase().uow.run((r) => r.tenants.remove(tenantId, tenantId));
+    await getDatabase().uow.run(tenantId, (r) => r.tenants.remove(tenantId));
     t.deepEqual(await store().read(tenantId, log), []);
   });
 }

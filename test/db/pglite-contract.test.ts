@@ -38,15 +38,15 @@ test('pglite unit of work: a throwing unit rolls every write back and rethrows t
   const project = Project.create(stamps.next(), { tenantId: rows.tenant.id, name: 'doomed' });
   const boom = new Error('boom');
   const error = await t.throwsAsync(
-    getUow().run(async (r) => {
-      await r.projects.add(rows.tenant.id, project);
-      await r.projects.remove(rows.tenant.id, rows.project.id);
+    getUow().run(rows.tenant.id, async (r) => {
+      await r.projects.add(project);
+      await r.projects.remove(rows.project.id);
       throw boom;
     }),
   );
   t.is(error, boom);
-  t.is(await getUow().run((r) => r.projects.find(rows.tenant.id, project.id)), null);
-  t.not(await getUow().run((r) => r.services.find(rows.tenant.id, rows.service.id)), null);
+  t.is(await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id)), null);
+  t.not(await getUow().run(rows.tenant.id, (r) => r.services.find(rows.service.id)), null);
 });
 
 test('pglite unit of work: a reader waits for an open writer and sees only its committed rows', async (t) => {
@@ -58,15 +58,15 @@ test('pglite unit of work: a reader waits for an open writer and sees only its c
     added = resolve;
   });
   let committed = false;
-  const writer = getUow().run(async (r) => {
-    await r.projects.add(rows.tenant.id, project);
-    t.not(await r.projects.find(rows.tenant.id, project.id), null, 'the unit reads its own write');
+  const writer = getUow().run(rows.tenant.id, async (r) => {
+    await r.projects.add(project);
+    t.not(await r.projects.find(project.id), null, 'the unit reads its own write');
     added();
     await new Promise((resolve) => setTimeout(resolve, 200));
     committed = true;
   });
   await wasAdded;
-  const seen = await getUow().run((r) => r.projects.find(rows.tenant.id, project.id));
+  const seen = await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id));
   t.true(committed, 'the reader ran after the writer');
   t.not(seen, null);
   await writer;
@@ -82,13 +82,13 @@ test('pglite unit of work: of two units changing one row, the later commit is a 
   });
   let readers = 0;
   const rename = (to: string) =>
-    getUow().run(async (r) => {
-      const project = await r.projects.get(tenantId, rows.project.id);
+    getUow().run(tenantId, async (r) => {
+      const project = await r.projects.get(rows.project.id);
       readers += 1;
       if (readers === 2) bothRead();
       await reads;
       project.update({ name: to }, stamps.now());
-      await r.projects.update(tenantId, project);
+      await r.projects.update(project);
       return to;
     });
   const results = await Promise.allSettled([rename('left'), rename('right')]);
@@ -97,6 +97,6 @@ test('pglite unit of work: of two units changing one row, the later commit is a 
   t.is(fulfilled.length, 1);
   t.is(rejected.length, 1);
   t.is((rejected[0] as PromiseRejectedResult).reason.code, 'conflict');
-  const stored = await getUow().run((r) => r.projects.get(tenantId, rows.project.id));
+  const stored = await getUow().run(tenantId, (r) => r.projects.get(rows.project.id));
   t.is(stored.name, (fulfilled[0] as PromiseFulfilledResult<string>).value);
 });

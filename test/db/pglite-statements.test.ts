@@ -31,22 +31,22 @@ test('on PGlite, values with semicolons update under optimistic locking and roun
   });
   const service = Service.create(id(), { projectId: project.id, name: 'api', repoUrl: 'https://git.test/a.git' });
   const build = Build.create(id(), { serviceId: service.id, branch: 'main' });
-  await db.uow.run(async (r) => {
-    await r.tenants.add(tenant.id, tenant);
-    await r.projects.add(tenant.id, project);
-    await r.services.add(tenant.id, service);
-    await r.builds.add(tenant.id, build);
+  await db.uow.run(tenant.id, async (r) => {
+    await r.tenants.add(tenant);
+    await r.projects.add(project);
+    await r.services.add(service);
+    await r.builds.add(build);
   });
-  await db.uow.run(async (r) => {
-    const stored = await r.builds.get(tenant.id, build.id);
+  await db.uow.run(tenant.id, async (r) => {
+    const stored = await r.builds.get(build.id);
     stored.start(now);
     stored.succeed('step 1; step 2\n$ npm ci; npm run build', { kind: 'directory', path: '/tmp/a;b' }, now);
-    await r.builds.update(tenant.id, stored);
+    await r.builds.update(stored);
   });
-  const after = await db.uow.run((r) => r.builds.get(tenant.id, build.id));
+  const after = await db.uow.run(tenant.id, (r) => r.builds.get(build.id));
   t.is(after.status, 'succeeded');
   t.is(after.logs, 'step 1; step 2\n$ npm ci; npm run build');
-  const storedProject = await db.uow.run((r) => r.projects.get(tenant.id, project.id));
+  const storedProject = await db.uow.run(tenant.id, (r) => r.projects.get(project.id));
   t.is(storedProject.description, "x'; drop table builds; --");
-  t.is(await db.uow.run((r) => r.builds.count(tenant.id)), 1);
+  t.is(await db.uow.run(tenant.id, (r) => r.builds.count()), 1);
 });

@@ -20,10 +20,10 @@ test('PGlite keeps its data in dataDir across close and reopen', async (t) => {
     const second = await createDatabase({ dataDir: directory.path });
     try {
       t.deepEqual(await second.pendingMigrations(), [], 'the migrations are remembered');
-      const service = await second.uow.run((r) => r.services.get(rows.tenant.id, rows.service.id));
+      const service = await second.uow.run(rows.tenant.id, (r) => r.services.get(rows.service.id));
       t.is(service.name, 'api');
       t.is(service.createdAt.getTime(), rows.service.createdAt.getTime());
-      const user = await second.uow.run((r) => r.users.findByEmail(rows.owner.email));
+      const user = await second.uow.platform((p) => p.findUserByEmail(rows.owner.email));
       t.is(user?.id, rows.owner.id);
     } finally {
       await second.close();
@@ -43,7 +43,7 @@ test('PGlite without dataDir lives in memory', async (t) => {
   const second = await createDatabase();
   try {
     await second.migrate();
-    t.is(await second.uow.run((r) => r.tenants.find(rows.tenant.id, rows.tenant.id)), null);
+    t.is(await second.uow.run(rows.tenant.id, (r) => r.tenants.find(rows.tenant.id)), null);
   } finally {
     await second.close();
   }
@@ -57,12 +57,12 @@ test('on PGlite a unit that only reads does not hold the engine for others', asy
     const rows = await seedTenant(database.uow, stamps, 'readers');
     const tenantId = rows.tenant.id;
     // The outer unit reads, then waits for a second unit that writes and commits.
-    const names = await database.uow.run(async (r) => {
-      const before = await r.projects.count(tenantId);
-      await database.uow.run((inner) =>
-        inner.projects.add(tenantId, Project.create(stamps.next(), { tenantId, name: 'inner' })),
+    const names = await database.uow.run(tenantId, async (r) => {
+      const before = await r.projects.count();
+      await database.uow.run(tenantId, (inner) =>
+        inner.projects.add(Project.create(stamps.next(), { tenantId, name: 'inner' })),
       );
-      const after = await r.projects.count(tenantId);
+      const after = await r.projects.count();
       return [before, after];
     });
     t.deepEqual(names, [1, 2]);

@@ -51,7 +51,7 @@ test.serial('migrations apply on an empty database, and none is pending afterwar
     t.deepEqual(await database.migrate(), [], 'a second run applies nothing');
     const stamps = new Stamps();
     const rows = await seedTenant(database.uow, stamps, 'migrated');
-    t.is((await database.uow.run((r) => r.services.get(rows.tenant.id, rows.service.id))).name, 'api');
+    t.is((await database.uow.run(rows.tenant.id, (r) => r.services.get(rows.service.id))).name, 'api');
   } finally {
     await database?.close();
     await scratch.drop();
@@ -65,26 +65,26 @@ test('a unit of work that fails after its writes leaves nothing written', async 
   const project = Project.create(stamps.next(), { tenantId, name: 'never' });
   const error = new Error('after the writes');
   const thrown = await t.throwsAsync(
-    uow().run(async (r) => {
-      await r.projects.add(tenantId, project);
-      const tenant = await r.tenants.get(tenantId, tenantId);
+    uow().run(tenantId, async (r) => {
+      await r.projects.add(project);
+      const tenant = await r.tenants.get(tenantId);
       tenant.update({ name: 'Renamed' }, stamps.now());
-      await r.tenants.update(tenantId, tenant);
-      await r.users.remove(tenantId, rows.member.id);
-      await r.refreshTokens.revokeAllOfUser(tenantId, rows.owner.id, stamps.now());
+      await r.tenants.update(tenant);
+      await r.users.remove(rows.member.id);
+      await r.refreshTokens.revokeAllOfUser(rows.owner.id, stamps.now());
       // The writes above are already in the transaction: the unit sees them.
-      t.not(await r.projects.find(tenantId, project.id), null);
-      t.is(await r.users.find(tenantId, rows.member.id), null);
+      t.not(await r.projects.find(project.id), null);
+      t.is(await r.users.find(rows.member.id), null);
       throw error;
     }),
   );
   t.is(thrown, error, 'the same error is rethrown');
-  await uow().run(async (r) => {
-    t.is(await r.projects.find(tenantId, project.id), null);
-    t.is((await r.tenants.get(tenantId, tenantId)).name, rows.tenant.name);
-    t.not(await r.users.find(tenantId, rows.member.id), null);
-    t.not(await r.teamMembers.find(tenantId, rows.teamMember.id), null, 'the cascade was rolled back too');
-    t.is((await r.refreshTokens.get(tenantId, rows.refreshToken.id)).revokedAt, null);
+  await uow().run(tenantId, async (r) => {
+    t.is(await r.projects.find(project.id), null);
+    t.is((await r.tenants.get(tenantId)).name, rows.tenant.name);
+    t.not(await r.users.find(rows.member.id), null);
+    t.not(await r.teamMembers.find(rows.teamMember.id), null, 'the cascade was rolled back too');
+    t.is((await r.refreshTokens.get(rows.refreshToken.id)).revokedAt, null);
   });
 });
 
@@ -95,51 +95,48 @@ test('a conflict found at commit rolls back the writes before it', async (t) => 
   const project = Project.create(stamps.next(), { tenantId, name: 'lost' });
   const twin = User.create(stamps.next(), { tenantId, email: rows.owner.email, role: 'member' });
   const error = await t.throwsAsync<AppError>(
-    uow().run(async (r) => {
-      await r.projects.add(tenantId, project);
-      await r.users.add(tenantId, twin);
+    uow().run(tenantId, async (r) => {
+      await r.projects.add(project);
+      await r.users.add(twin);
     }),
     { code: 'conflict' },
   );
   t.deepEqual(error?.details, { field: 'email' });
-  t.is(await uow().run((r) => r.projects.find(tenantId, project.id)), null);
+  t.is(await uow().run(tenantId, (r) => r.projects.find(project.id)), null);
 });
 
 test('unique violations are conflicts naming the unique key of the model', async (t) => {
   const stamps = new Stamps();
   const rows = await seedTenant(uow(), stamps, 'uniques');
   const tenantId = rows.tenant.id;
-  const cases: { field: string; write: Parameters<UnitOfWork['run']>[0] }[] = [
+  const twin = Tenant.create(stamps.next(), { name: 'Twin', slug: rows.tenant.slug });
+  // Each write runs in a unit of `tenant`, by default the seeded one.
+  const cases: { field: string; tenant?: string; write: Parameters<UnitOfWork['run']>[1] }[] = [
     {
       field: 'slug',
-      write: (r) => {
-        const twin = Tenant.create(stamps.next(), { name: 'Twin', slug: rows.tenant.slug });
-        return r.tenants.add(twin.id, twin);
-      },
+      tenant: twin.id,
+      write: (r) => r.tenants.add(twin),
     },
     {
       field: 'email',
-      write: (r) =>
-        r.users.add(tenantId, User.create(stamps.next(), { tenantId, email: rows.member.email, role: 'viewer' })),
+      write: (r) => r.users.add(User.create(stamps.next(), { tenantId, email: rows.member.email, role: 'viewer' })),
     },
     {
       field: 'name',
       write: (r) =>
         r.services.add(
-          tenantId,
           Service.create(stamps.next(), { projectId: rows.project.id, name: 'api', repoUrl: 'https://git.test/x.git' }),
         ),
     },
     {
       field: 'user_id',
       write: (r) =>
-        r.teamMembers.add(tenantId, TeamMember.create(stamps.next(), { teamId: rows.team.id, userId: rows.member.id })),
+        r.teamMembers.add(TeamMember.create(stamps.next(), { teamId: rows.team.id, userId: rows.member.id })),
     },
     {
       field: 'provider_account_id',
       write: (r) =>
         r.oauthAccounts.add(
-          tenantId,
           OAuthAccount.create(stamps.next(), {
             userId: rows.member.id,
             provider: 'github',
@@ -154,7 +151,6 @@ test('unique violations are conflicts naming the unique key of the model', async
       field: 'provider',
       write: (r) =>
         r.oauthAccounts.add(
-          tenantId,
           OAuthAccount.create(stamps.next(), {
             userId: rows.owner.id,
             provider: 'github',
@@ -169,12 +165,12 @@ test('unique violations are conflicts naming the unique key of the model', async
       field: 'id',
       write: (r) => {
         const copy = Project.create({ id: rows.project.id, now: stamps.now() }, { tenantId, name: 'same id' });
-        return r.projects.add(tenantId, copy);
+        return r.projects.add(copy);
       },
     },
   ];
-  for (const { field, write } of cases) {
-    const error = await t.throwsAsync<AppError>(uow().run(write), { code: 'conflict' }, field);
+  for (const { field, tenant, write } of cases) {
+    const error = await t.throwsAsync<AppError>(uow().run(tenant ?? tenantId, write), { code: 'conflict' }, field);
     t.deepEqual(error?.details, { field }, field);
     assertCleanMessage(t, error);
   }
@@ -185,7 +181,7 @@ test('a foreign key violated at commit is not_found naming the referenced entity
   const rows = await seedTenant(uow(), stamps, 'foreign');
   const tenantId = rows.tenant.id;
   const project = Project.create(stamps.next(), { tenantId, name: 'short-lived' });
-  await uow().run((r) => r.projects.add(tenantId, project));
+  await uow().run(tenantId, (r) => r.projects.add(project));
   const service = Service.create(stamps.next(), {
     projectId: project.id,
     name: 'orphan',
@@ -200,42 +196,42 @@ test('a foreign key violated at commit is not_found naming the referenced entity
     release = resolve;
   });
   // The project exists when the service is added, and is deleted before the service's unit commits.
-  const adding = uow().run(async (r) => {
-    await r.services.add(tenantId, service);
+  const adding = uow().run(tenantId, async (r) => {
+    await r.services.add(service);
     checked();
     await gate;
   });
   await referenceChecked;
-  await uow().run((r) => r.projects.remove(tenantId, project.id));
+  await uow().run(tenantId, (r) => r.projects.remove(project.id));
   release();
   const error = await t.throwsAsync<AppError>(adding, { code: 'not_found' });
   t.is(error?.message, 'Project not found');
   t.deepEqual(error?.details, { field: 'projectId' });
   assertCleanMessage(t, error);
-  t.is(await uow().run((r) => r.services.find(tenantId, service.id)), null);
+  t.is(await uow().run(tenantId, (r) => r.services.find(service.id)), null);
 });
 
 test('tenant ids that are not UUIDs match nothing instead of failing in the driver', async (t) => {
   const stamps = new Stamps();
   await seedTenant(uow(), stamps, 'badtenant');
-  await uow().run(async (r) => {
-    const page = await r.projects.list('not-a-uuid', parseListQuery('project'));
+  await uow().run('not-a-uuid', async (r) => {
+    const page = await r.projects.list(parseListQuery('project'));
     t.deepEqual(page.items, []);
     t.is(page.total, 0);
-    t.is(await r.builds.count("'; drop table builds; --"), 0);
-    t.is(await r.users.find('x', randomUUID()), null);
   });
+  t.is(await uow().run("'; drop table builds; --", (r) => r.builds.count()), 0);
+  t.is(await uow().run('x', (r) => r.users.find(randomUUID())), null);
 });
 
 test.serial('after PostgreSQL drops the connections, the next unit of work succeeds', async (t) => {
   const { database, scratch } = shared();
   const stamps = new Stamps();
   const rows = await seedTenant(database.uow, stamps, 'reconnect');
-  await Promise.all([1, 2, 3].map(() => database.uow.run((r) => r.projects.count(rows.tenant.id))));
+  await Promise.all([1, 2, 3].map(() => database.uow.run(rows.tenant.id, (r) => r.projects.count())));
   const terminated = await scratch.terminateConnections();
   t.true(terminated > 0, 'the pool had connections to end');
-  t.is(await database.uow.run((r) => r.projects.count(rows.tenant.id)), 1);
-  const counts = await Promise.all([1, 2, 3, 4].map(() => database.uow.run((r) => r.services.count(rows.tenant.id))));
+  t.is(await database.uow.run(rows.tenant.id, (r) => r.projects.count()), 1);
+  const counts = await Promise.all([1, 2, 3, 4].map(() => database.uow.run(rows.tenant.id, (r) => r.services.count())));
   t.deepEqual(counts, [1, 1, 1, 1]);
   t.true(await database.ping());
 });
@@ -247,8 +243,8 @@ test.serial('after every pooled connection is dropped, parallel units of work al
   const stamps = new Stamps();
   const rows = await seedTenant(database.uow, stamps, 'restart');
   const hold = () =>
-    database.uow.run(async (r) => {
-      const n = await r.projects.count(rows.tenant.id);
+    database.uow.run(rows.tenant.id, async (r) => {
+      const n = await r.projects.count();
       await new Promise((resolve) => setTimeout(resolve, 50));
       return n;
     });
@@ -270,21 +266,21 @@ test.serial('the pool size and acquire timeout come from the options', async (t)
     const isOpen = new Promise<void>((resolve) => {
       opened = resolve;
     });
-    const holder = database.uow.run(async () => {
+    const holder = database.uow.platform(async () => {
       opened();
       await gate;
     });
     await isOpen;
     const started = Date.now();
     const error = await t.throwsAsync<AppError>(
-      database.uow.run((r) => r.tenants.slugExists('any')),
+      database.uow.platform((p) => p.tenantSlugExists('any')),
       { code: 'service_unavailable' },
     );
     t.true(Date.now() - started < 5000);
     assertCleanMessage(t, error);
     release();
     await holder;
-    t.false(await database.uow.run((r) => r.tenants.slugExists(`free-${randomUUID()}`)));
+    t.false(await database.uow.platform((p) => p.tenantSlugExists(`free-${randomUUID()}`)));
   } finally {
     await database.close();
   }
@@ -299,7 +295,7 @@ test('ping answers whether the database is reachable', async (t) => {
   try {
     t.false(await unreachable.ping());
     await t.throwsAsync(
-      unreachable.uow.run((r) => r.tenants.slugExists('any')),
+      unreachable.uow.platform((p) => p.tenantSlugExists('any')),
       { code: 'service_unavailable' },
     );
   } finally {
@@ -320,6 +316,6 @@ test('dbModule binds the unit of work and the database for the container', async
   t.is(embedded.kind, 'pglite');
   t.is(await lazy.getAsync<UnitOfWork>(TOKENS.UnitOfWork), embedded.uow);
   await embedded.migrate();
-  t.false(await embedded.uow.run((r) => r.tenants.slugExists('anything')));
+  t.false(await embedded.uow.platform((p) => p.tenantSlugExists('anything')));
   await lazy.unbindAllAsync();
 });

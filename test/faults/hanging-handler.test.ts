@@ -75,7 +75,7 @@ test('a handler that never returns is aborted at the timeout, and its build fail
 
   const { owner, service } = await tenantWithService(useCases);
   const triggered = await useCases.triggerBuild.execute(owner, service.id);
-  const read = () => scratch.database.uow.run((repos) => repos.builds.get(owner.tenantId, triggered.id));
+  const read = () => scratch.database.uow.run(owner.tenantId, (repos) => repos.builds.get(triggered.id));
   let build: Build = await read();
   const took = await waitUntil(
     async () => {
@@ -115,6 +115,6 @@ test('a handler that never returns is aborted at the timeout, and its build fail
   t.is(runner.calls.length, 4);
   const after = await read();
   t.like(after, { status: 'failed', attempt: 4 });
-  const settled = await scratch.database.uow.run((repos) => repos.services.get(owner.tenantId, service.id));
+  const settled = await scratch.database.uow.run(owner.tenantId, (repos) => repos.services.get(service.id));
   t.is(settled.status, 'failed');
 });

@@ -63,6 +63,6 @@ test('two reconcilers that saw the same stranded build publish it again once', a
     reports.reduce((sum, r) => sum + r.republished, 0),
     1,
   );
-  const row = await uow.run((repos) => repos.builds.get(owner.tenantId, build.id));
+  const row = await uow.run(owner.tenantId, (repos) => repos.builds.get(build.id));
   t.true(row.jobId === build.jobId, `the row names its first job, not ${row.jobId}`);
 });

@@ -86,7 +86,7 @@ test('a job that stalls its worker every time ends failed after its attempts and
 
   async function failsForGood() {
     const triggered = await useCases.triggerBuild.execute(owner, service.id);
-    const read = () => scratch.database.uow.run((repos) => repos.builds.get(owner.tenantId, triggered.id));
+    const read = () => scratch.database.uow.run(owner.tenantId, (repos) => repos.builds.get(triggered.id));
     let build: Build = await read();
     await waitUntil(
       async () => {
@@ -118,7 +118,7 @@ test('a job that stalls its worker every time ends failed after its attempts and
     const after = await read();
     t.is(after.status, 'failed');
     t.is(after.attempt, 4);
-    const settled = await scratch.database.uow.run((repos) => repos.services.get(owner.tenantId, service.id));
+    const settled = await scratch.database.uow.run(owner.tenantId, (repos) => repos.services.get(service.id));
     t.is(settled.status, 'failed', 'the service settles as failed');
   }
 });

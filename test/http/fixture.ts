@@ -34,10 +34,12 @@ if (DATABASE === 'postgres') {
   test.beforeEach(async () => {
     if (shared === undefined) return;
     const { database } = await shared;
-    const left = await database.uow.run((r) => r.outbox.listPending(new Date('9999-01-01T00:00:00.000Z'), 10_000));
+    const left = await database.uow.platform((p) =>
+      p.listPendingMessages(new Date('9999-01-01T00:00:00.000Z'), 10_000),
+    );
     if (left.length > 0) {
-      await database.uow.run((r) =>
-        r.outbox.markSent(
+      await database.uow.platform((p) =>
+        p.markMessagesSent(
           left.map((m) => m.id),
           new Date(),
         ),
@@ -49,7 +51,8 @@ if (DATABASE === 'postgres') {
   });
 }
 const postgresUnitOfWork: UnitOfWork = {
-  run: async (work) => (await sharedPostgres()).database.uow.run(work),
+  run: async (tenantId, work) => (await sharedPostgres()).database.uow.run(tenantId, work),
+  platform: async (work) => (await sharedPostgres()).database.uow.platform(work),
 };
 
 export const ISSUER = 'https://shipyard.test';

@@ -73,7 +73,7 @@ export async function buildWorld(api: TestApp, owner: SignedIn, label = 'w'): Pr
  * (through the core: the wire never shows job ids of builds). Returns the job id.
  */
 export async function deadLetterOf(api: TestApp, tenantId: string, buildId: string): Promise<string> {
-  const build = await api.harness.uow.run((repos) => repos.builds.get(tenantId, buildId));
+  const build = await api.harness.uow.run(tenantId, (repos) => repos.builds.get(buildId));
   if (build.jobId === null) throw new Error(`build ${buildId} has no job`);
   await api.useCases.recordJobFailure.execute(tenantId, build.jobId, 'worker lost the job', 4);
   return build.jobId;

@@ -147,9 +147,9 @@ test.serial('a denied consent is 400 and creates nothing', async (t) => {
 
 /** Whether anything of this GitHub user reached the database. */
 async function created(api: TestApp, user: FakeGitHubUser): Promise<boolean> {
-  return api.harness.uow.run(async (r) => {
-    const byEmail = await r.users.findByEmail(user.emails[0]?.email ?? '');
-    const byAccount = await r.oauthAccounts.findByProviderAccount('github', String(user.id));
+  return api.harness.uow.platform(async (p) => {
+    const byEmail = await p.findUserByEmail(user.emails[0]?.email ?? '');
+    const byAccount = await p.findOAuthAccount('github', String(user.id));
     return byEmail !== null || byAccount !== null;
   });
 }

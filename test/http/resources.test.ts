@@ -604,7 +604,7 @@ test('services: repository credentials are shown masked, never echoed, and kept 
   assertResource(t, created.body, SERVICE_KEYS);
   t.is(created.body.repo_url, MASKED);
   const id = created.body.id as string;
-  const stored = async () => api.harness.uow.run((repos) => repos.services.get(owner.tenantId, id));
+  const stored = async () => api.harness.uow.run(owner.tenantId, (repos) => repos.services.get(id));
   const ciphertext = (await stored()).repoCredentials;
   t.not(ciphertext, null, 'the credentials are stored');
   t.false(String(ciphertext).includes(TOKEN), 'and not in the clear');

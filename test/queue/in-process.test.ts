@@ -86,12 +86,12 @@ test('infrastructure failures are retried; after the last retry the build is giv
 test('a rolled-back transaction enqueues nothing', async (t) => {
   const w = await world();
   await t.throwsAsync(
-    w.harness.uow.run(async (repos) => {
+    w.harness.uow.run(w.owner.tenantId, async (repos) => {
       const message = OutboxMessage.create(
         { id: randomUUID(), now: w.harness.clock.now() },
         { tenantId: w.owner.tenantId, queue: 'cleanup', name: 'cleanup.run', payload: { tenant_id: w.owner.tenantId } },
       );
-      await repos.outbox.add(w.owner.tenantId, message);
+      await repos.outbox.add(message);
       throw new Error('request failed after scheduling');
     }),
   );

@@ -6,6 +6,7 @@ import {
   JobHandlers,
   type OutboxMessage,
   type Principal,
+  parseListQuery,
   RelayOutbox,
   type UseCases,
   User,
@@ -65,7 +66,7 @@ async function queuesIdle(queue: BeeQueueJobQueue): Promise<boolean> {
   return Object.values(counts).every((c) => c.waiting === 0 && c.active === 0 && c.delayed === 0);
 }
 
-const outboxRows = (tenantId: string) => uow().run((repos) => repos.outbox.count(tenantId));
+const outboxRows = (tenantId: string) => uow().run(tenantId, (repos) => repos.outbox.count());
 
 async function buildsOf(useCases: UseCases, owner: Principal, serviceId: string) {
   return (await useCases.listBuilds.execute(owner, serviceId, { limit: 100 })).items;
@@ -87,7 +88,9 @@ test.serial(
     const throwing = createUseCases({
       ...core.deps,
       uow: withAfterWork(uow(), async (repos) => {
-        seen.push(...(await repos.outbox.listPending(new Date(Date.now() + 60_000), 100)));
+        seen.push(
+          ...(await repos.outbox.list(parseListQuery('outboxMessage', { filters: { state: 'pending' } }))).items,
+        );
         throw failure;
       }),
     });
@@ -97,9 +100,11 @@ test.serial(
     const refused = createUseCases({
       ...core.deps,
       uow: withAfterWork(uow(), async (repos) => {
-        seen.push(...(await repos.outbox.listPending(new Date(Date.now() + 60_000), 100)));
+        seen.push(
+          ...(await repos.outbox.list(parseListQuery('outboxMessage', { filters: { state: 'pending' } }))).items,
+        );
         const twin = User.create({ id: randomUUID(), now: new Date() }, { tenantId, email, role: 'member' });
-        await repos.users.add(tenantId, twin);
+        await repos.users.add(twin);
       }),
     });
     await t.throwsAsync(refused.triggerBuild.execute(owner, service.id), { code: 'conflict' });

@@ -117,16 +117,17 @@ export async function tenantWithService(
 
 /** The unsent outbox rows (platform-wide, as the relay sees them). */
 export const pendingOutbox = (uow: UnitOfWork): Promise<OutboxMessage[]> =>
-  uow.run((repos) => repos.outbox.listPending(new Date(Date.now() + 60_000), 1_000));
+  uow.platform((platform) => platform.listPendingMessages(new Date(Date.now() + 60_000), 1_000));
 
-/** A unit of work whose units run `after` once their work is done, in the same transaction. */
+/** A unit of work whose tenant units run `after` once their work is done, in the same transaction. */
 export function withAfterWork(uow: UnitOfWork, after: (repos: Repositories) => Promise<void>): UnitOfWork {
   return {
-    run: (work) =>
-      uow.run(async (repos) => {
+    run: (tenantId, work) =>
+      uow.run(tenantId, async (repos) => {
         const result = await work(repos);
         await after(repos);
         return result;
       }),
+    platform: (work) => uow.platform(work),
   };
 }

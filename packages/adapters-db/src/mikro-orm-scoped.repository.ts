@@ -7,6 +7,7 @@ import {
   type EntityTypes,
   type Filters,
   type GetOptions,
+  isTenantRow,
   isUuid,
   type ListQuery,
   MODEL,
@@ -17,7 +18,6 @@ import {
   RELATIONS,
   type RelationModel,
   type ScopedRepository,
-  TENANT_ISOLATION,
 } from '@shipyard/core';
 import { translateError } from './driver-errors.js';
 import { assignFields, copyEntity } from './entity-copy.js';
@@ -38,8 +38,9 @@ export function filterCondition(filters: Filters): Row {
 }
 
 /**
- * A repository over one unit of work's EntityManager, scoped by TENANT_ISOLATION: every read,
- * count, update and delete carries the tenant condition in its own query. Callers get copies of
+ * A repository over one unit of work's EntityManager, bound to the unit's tenant and scoped by
+ * TENANT_ISOLATION: every read, count, update and delete carries the tenant condition in its own
+ * query (none matches when the tenant id is not a UUID). Callers get copies of
  * the rows; the managed instances stay in the unit, which flushes and commits them. Repositories
  * never flush or commit: with the unit's `FlushMode.ALWAYS`, MikroORM writes pending changes
  * inside the transaction before each query, so a unit reads its own writes.
@@ -48,6 +49,7 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
   constructor(
     protected readonly unit: UnitContext,
     protected readonly entity: N,
+    protected readonly tenantId: string,
   ) {}
 
   protected get em(): EntityManager {
@@ -76,8 +78,9 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
     }
   }
 
-  protected where(tenantId: string, condition: Row = {}): Where | null {
-    return scoped(this.entity, tenantId, condition);
+  /** `condition` inside the unit's tenant, or null when nothing can match. */
+  protected where(condition: Row = {}): Where | null {
+    return scoped(this.entity, this.tenantId, condition);
   }
 
   /**
@@ -85,39 +88,34 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
    * already holds from what is stored now, its version included: without it the ORM merges the
    * stored fields into the held row but keeps the version it had.
    */
-  protected async managed(tenantId: string, id: unknown, fresh = false): Promise<EntityTypes[N] | null> {
+  protected async managed(id: unknown, fresh = false): Promise<EntityTypes[N] | null> {
     if (!isUuid(id)) return null;
-    const where = this.where(tenantId, { id: id.toLowerCase() });
+    const where = this.where({ id: id.toLowerCase() });
     if (where === null) return null;
     return (await this.em.findOne(this.entityClass, where, { refresh: fresh })) as EntityTypes[N] | null;
   }
 
   /** Copies of managed rows for the caller, with the requested relations loaded (scoped too). */
-  protected async output(
-    tenantId: string,
-    rows: EntityTypes[N][],
-    include: readonly string[],
-  ): Promise<EntityTypes[N][]> {
+  protected async output(rows: EntityTypes[N][], include: readonly string[]): Promise<EntityTypes[N][]> {
     const copies = rows.map((row) => copyEntity(this.entity, row));
     const relations: Readonly<Record<string, RelationModel>> = RELATIONS[this.entity] ?? {};
     for (const name of include) {
       const relation = relations[name];
       if (relation === undefined || rows.length === 0) continue;
-      const related = new MikroOrmScopedRepository(this.unit, relation.entity);
+      const related = new MikroOrmScopedRepository(this.unit, relation.entity, this.tenantId);
       if (relation.kind === 'one') {
         const ids = [...new Set(rows.map((row) => (row as unknown as Row)[relation.field]).filter(isUuid))];
-        const targets = await related.managedWhere(tenantId, { id: { $in: ids } });
+        const targets = await related.managedWhere({ id: { $in: ids } });
         const byId = new Map(targets.map((target) => [target.id, target]));
         copies.forEach((copy, index) => {
           const target = byId.get((rows[index] as unknown as Row)[relation.field] as string);
           (copy as unknown as Row)[name] = target === undefined ? undefined : copyEntity(relation.entity, target);
         });
       } else {
-        const children = await related.managedWhere(
-          tenantId,
-          { [relation.field]: { $in: rows.map((row) => row.id) } },
-          [{ createdAt: 'asc' }, { id: 'asc' }],
-        );
+        const children = await related.managedWhere({ [relation.field]: { $in: rows.map((row) => row.id) } }, [
+          { createdAt: 'asc' },
+          { id: 'asc' },
+        ]);
         copies.forEach((copy) => {
           (copy as unknown as Row)[name] = children
             .filter((child) => (child as unknown as Row)[relation.field] === copy.id)
@@ -129,89 +127,85 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
   }
 
   /** Managed rows of the tenant matching `condition`. */
-  protected async managedWhere(
-    tenantId: string,
-    condition: Row,
-    orderBy?: QueryOrderMap<object>[],
-  ): Promise<EntityTypes[N][]> {
-    const where = this.where(tenantId, condition);
+  protected async managedWhere(condition: Row, orderBy?: QueryOrderMap<object>[]): Promise<EntityTypes[N][]> {
+    const where = this.where(condition);
     if (where === null) return [];
     return this.rows(where, orderBy === undefined ? {} : { orderBy });
   }
 
-  find(tenantId: string, id: string, options?: GetOptions): Promise<EntityTypes[N] | null> {
+  find(id: string, options?: GetOptions): Promise<EntityTypes[N] | null> {
     return this.guard(async () => {
       const include = parseInclude(this.entity, options?.include);
-      const row = await this.managed(tenantId, id);
+      const row = await this.managed(id);
       if (row === null) return null;
-      const [copy] = await this.output(tenantId, [row], include);
+      const [copy] = await this.output([row], include);
       return copy ?? null;
     });
   }
 
-  async get(tenantId: string, id: string, options?: GetOptions): Promise<EntityTypes[N]> {
-    const found = await this.find(tenantId, id, options);
+  async get(id: string, options?: GetOptions): Promise<EntityTypes[N]> {
+    const found = await this.find(id, options);
     if (found === null) throw this.notFound();
     return found;
   }
 
-  list(tenantId: string, query: ListQuery): Promise<Page<EntityTypes[N]>> {
+  list(query: ListQuery): Promise<Page<EntityTypes[N]>> {
     return this.guard(async () => {
       assertListQuery(this.entity, query);
       const filters = parseFilters(this.entity, query.filters as Record<string, unknown>);
       const page = { skip: query.skip, limit: query.limit };
-      const where = this.where(tenantId, filterCondition(filters));
+      const where = this.where(filterCondition(filters));
       if (where === null) return { items: [], total: 0, ...page };
       // PostgreSQL puts NULLs last ascending and first descending, as the in-memory store does;
       // the id breaks ties so that pages never overlap.
       const orderBy = [{ [query.sortBy]: query.sortOrder }, { id: query.sortOrder }] as QueryOrderMap<object>[];
       const rows = await this.rows(where, { orderBy, limit: query.limit, offset: query.skip });
       const total = await this.em.count(this.entityClass, where);
-      return { items: await this.output(tenantId, rows, query.include), total, ...page };
+      return { items: await this.output(rows, query.include), total, ...page };
     });
   }
 
-  count(tenantId: string, filters?: Filters): Promise<number> {
+  count(filters?: Filters): Promise<number> {
     return this.guard(async () => {
       const parsed = parseFilters(this.entity, filters as Record<string, unknown> | undefined);
-      const where = this.where(tenantId, filterCondition(parsed));
+      const where = this.where(filterCondition(parsed));
       return where === null ? 0 : this.em.count(this.entityClass, where);
     });
   }
 
-  /** Every foreign key of a written row must point to a row of the writer's tenant. */
-  protected async checkReferences(tenantId: string, row: Row): Promise<void> {
+  /** Every foreign key of a written row must point to a row of the unit's tenant. */
+  protected async checkReferences(row: Row): Promise<void> {
     for (const fk of MODEL[this.entity].foreignKeys) {
       const value = row[fk.field];
       if (value === null || value === undefined) continue;
-      const where = isUuid(value) ? scoped(fk.references, tenantId, { id: value.toLowerCase() }) : null;
+      const where = isUuid(value) ? scoped(fk.references, this.tenantId, { id: value.toLowerCase() }) : null;
       if (where === null || (await this.em.count(ENTITY_CLASSES[fk.references], where)) === 0) {
         throw new NotFoundError(ENTITY_LABELS[fk.references], { field: fk.field });
       }
     }
   }
 
-  add(tenantId: string, entity: EntityTypes[N]): Promise<void> {
+  add(entity: EntityTypes[N]): Promise<void> {
     return this.guard(async () => {
-      if (TENANT_ISOLATION[this.entity].strategy === 'tenant') {
-        if (entity.id !== tenantId) throw this.notFound();
+      if (isTenantRow(this.entity)) {
+        if (entity.id !== this.tenantId) throw this.notFound();
       } else {
-        await this.checkReferences(tenantId, entity as unknown as Row);
+        await this.checkReferences(entity as unknown as Row);
       }
       await this.unit.beforeWrite();
       this.em.persist(copyEntity(this.entity, entity));
     });
   }
 
-  update(tenantId: string, entity: EntityTypes[N]): Promise<void> {
+  update(entity: EntityTypes[N]): Promise<void> {
     return this.guard(async () => {
       // The query first writes what the unit changed before, and reloads the row, so
       // `current.version` is the stored one even when another unit committed a change since this
       // unit read it. (Merged into the held row instead, a change equal to the caller's would
       // leave nothing to write, and the write would pass unchecked: two winners of one race.)
-      const current = await this.managed(tenantId, entity.id, true);
+      const current = await this.managed(entity.id, true);
       if (current === null) throw this.notFound();
-      await this.checkReferences(tenantId, entity as unknown as Row);
+      await this.checkReferences(entity as unknown as Row);
       if (current.version !== entity.version) throw staleError(this.entity);
       await this.unit.beforeWrite();
       const before = this.em.getUnitOfWork().getOriginalEntityData(current) ?? {};
@@ -223,9 +217,9 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
     });
   }
 
-  remove(tenantId: string, id: string): Promise<void> {
+  remove(id: string): Promise<void> {
     return this.guard(async () => {
-      const current = await this.managed(tenantId, id);
+      const current = await this.managed(id);
       if (current === null) throw this.notFound();
       await this.unit.beforeWrite();
       // The database applies the model's ON DELETE rules to the rows that reference it.

@@ -1,7 +1,13 @@
 import { type EntityManager, FlushMode, type MikroORM } from '@mikro-orm/core';
-import { type Logger, type Repositories, ServiceUnavailableError, type UnitOfWork } from '@shipyard/core';
+import {
+  type Logger,
+  type PlatformRepositories,
+  type Repositories,
+  ServiceUnavailableError,
+  type UnitOfWork,
+} from '@shipyard/core';
 import { isConnectionError, translateError } from './driver-errors.js';
-import { createMikroOrmRepositories } from './mikro-orm.repositories.js';
+import { createMikroOrmRepositories, MikroOrmPlatformRepositories } from './mikro-orm.repositories.js';
 import { UnitContext } from './unit-context.js';
 
 export interface UnitOfWorkOptions {
@@ -23,10 +29,11 @@ const lostConnection = (error: unknown): boolean =>
   isConnectionError(error) || (error instanceof ServiceUnavailableError && isConnectionError(error.cause));
 
 /**
- * One database transaction per `run`, on a fork of the EntityManager. `work` gets repositories
- * bound to that fork; when it resolves the fork is flushed and the transaction committed, when
- * it throws the transaction is rolled back and the error rethrown (the same object, unless it came
- * from the database: then it becomes the core's `ConflictError`, `NotFoundError`, ...).
+ * One database transaction per `run` or `platform`, on a fork of the EntityManager. `work` gets
+ * repositories bound to that fork (for `run`, also to its tenant); when it resolves the fork is
+ * flushed and the transaction committed, when it throws the transaction is rolled back and the
+ * error rethrown (the same object, unless it came from the database: then it becomes the core's
+ * `ConflictError`, `NotFoundError`, ...).
  */
 export class MikroOrmUnitOfWork implements UnitOfWork {
   constructor(
@@ -34,19 +41,27 @@ export class MikroOrmUnitOfWork implements UnitOfWork {
     private readonly options: UnitOfWorkOptions = {},
   ) {}
 
+  run<T>(tenantId: string, work: (repos: Repositories) => Promise<T>): Promise<T> {
+    return this.unit((unit) => work(createMikroOrmRepositories(unit, tenantId)));
+  }
+
+  platform<T>(work: (platform: PlatformRepositories) => Promise<T>): Promise<T> {
+    return this.unit((unit) => work(new MikroOrmPlatformRepositories(unit)));
+  }
+
   /**
    * A unit whose connection turns out dead before its commit is sent (a pooled connection the
    * server dropped, found only at its first statement) runs again on a fresh one: the server
    * rolled the transaction back, so nothing of the first run remains. A failure during the
    * commit itself is never retried, since the commit may have happened.
    */
-  async run<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+  private async unit<T>(work: (unit: UnitContext) => Promise<T>): Promise<T> {
     const attempts = this.options.connectAttempts ?? 11;
     for (let attempt = 1; ; attempt += 1) {
       const em = await this.open();
       let committing = false;
       try {
-        const result = await work(createMikroOrmRepositories(new UnitContext(em)));
+        const result = await work(new UnitContext(em));
         committing = true;
         if (em.isInTransaction()) await em.commit();
         return result;

@@ -2,78 +2,26 @@ import { type EntityManager, LockMode, sql } from '@mikro-orm/core';
 import {
   type BuildArtifact,
   type BuildRepository,
-  type DeploymentRepository,
   isUuid,
   type OAuthAccount,
-  type OAuthAccountRepository,
   type OAuthProviderName,
   type OutboxMessage,
   type OutboxRepository,
+  type PlatformRepositories,
   type RefreshTokenRepository,
   type Repositories,
   type RunningDeploymentRow,
-  type TenantRepository,
+  type UnsettledOptions,
   type UnsettledRow,
   type User,
-  type UserRepository,
 } from '@shipyard/core';
+import { translateError } from './driver-errors.js';
 import { copyEntity } from './entity-copy.js';
 import { MikroOrmScopedRepository } from './mikro-orm-scoped.repository.js';
 import { ENTITY_CLASSES } from './schemas/define-schema.js';
 import type { UnitContext } from './unit-context.js';
 
 const FINISHED_BUILD_STATUSES = ['succeeded', 'failed', 'cancelled'];
-
-export class MikroOrmTenantRepository extends MikroOrmScopedRepository<'tenant'> implements TenantRepository {
-  slugExists(slug: string): Promise<boolean> {
-    return this.guard(async () => (await this.em.count(ENTITY_CLASSES.tenant, { slug })) > 0);
-  }
-
-  listIds(afterId: string | null, limit: number): Promise<string[]> {
-    return this.guard(async () => {
-      const rows = await this.em.find(ENTITY_CLASSES.tenant, afterId === null ? {} : { id: { $gt: afterId } }, {
-        fields: ['id'],
-        orderBy: { id: 'asc' },
-        limit,
-        disableIdentityMap: true,
-      });
-      return rows.map((row) => row.id);
-    });
-  }
-}
-
-export class MikroOrmUserRepository extends MikroOrmScopedRepository<'user'> implements UserRepository {
-  findByEmail(email: string): Promise<User | null> {
-    return this.guard(async () => {
-      // Matches the unique index on lower(email).
-      const user = await this.em.findOne(ENTITY_CLASSES.user, { [sql.lower('email')]: email.trim().toLowerCase() });
-      return user === null ? null : copyEntity('user', user);
-    });
-  }
-}
-
-export class MikroOrmOAuthAccountRepository
-  extends MikroOrmScopedRepository<'oauthAccount'>
-  implements OAuthAccountRepository
-{
-  findByProviderAccount(
-    provider: OAuthProviderName,
-    providerAccountId: string,
-  ): Promise<{ account: OAuthAccount; tenantId: string } | null> {
-    return this.guard(async () => {
-      const account = await this.em.findOne(ENTITY_CLASSES.oauthAccount, { provider, providerAccountId });
-      if (account === null) return null;
-      const owner = await this.em.findOne(
-        ENTITY_CLASSES.user,
-        { id: account.userId },
-        { fields: ['tenantId'], disableIdentityMap: true },
-      );
-      return owner === null ? null : { account: copyEntity('oauthAccount', account), tenantId: owner.tenantId };
-    });
-  }
-}
-
-type UnsettledOptions = { waitingBefore: Date; leaseEndedBefore: Date; limit: number };
 
 /** Builds or deployments waiting since before `waitingBefore` or running past their lease, with their tenant. */
 async function unsettledRows(
@@ -128,55 +76,11 @@ async function withTenants<R extends { id: string; serviceId: string }>(
   return found;
 }
 
-export class MikroOrmDeploymentRepository
-  extends MikroOrmScopedRepository<'deployment'>
-  implements DeploymentRepository
-{
-  listUnsettled(options: UnsettledOptions): Promise<UnsettledRow[]> {
-    return this.guard(() =>
-      unsettledRows(this.em, 'deployment', { waiting: 'pending', running: 'deploying' }, options),
-    );
-  }
-
-  listRunning(options: { limit: number }): Promise<RunningDeploymentRow[]> {
-    return this.guard(async () => {
-      if (options.limit <= 0) return [];
-      const rows = (await this.em.find(ENTITY_CLASSES.deployment, { status: { $in: ['live', 'deploying'] } } as never, {
-        fields: ['id', 'serviceId', 'status'] as never,
-        orderBy: { createdAt: 'asc', id: 'asc' } as never,
-        limit: options.limit,
-        disableIdentityMap: true,
-      })) as unknown as { id: string; serviceId: string; status: 'live' | 'deploying' }[];
-      const found = await withTenants(this.em, rows);
-      return found.map(({ id, tenantId, status }) => ({ id, tenantId, status }));
-    });
-  }
-}
-
 export class MikroOrmBuildRepository extends MikroOrmScopedRepository<'build'> implements BuildRepository {
-  listArtifacts(options: { limit: number }): Promise<BuildArtifact[]> {
-    return this.guard(async () => {
-      if (options.limit <= 0) return [];
-      const rows = (await this.em.find(ENTITY_CLASSES.build, { artifact: { $ne: null } } as never, {
-        fields: ['id', 'artifact'] as never,
-        limit: options.limit,
-        disableIdentityMap: true,
-      })) as unknown as { artifact: BuildArtifact | null }[];
-      return rows.flatMap((row) => (row.artifact === null ? [] : [row.artifact]));
-    });
-  }
-
-  listUnsettled(options: UnsettledOptions): Promise<UnsettledRow[]> {
-    return this.guard(() => unsettledRows(this.em, 'build', { waiting: 'queued', running: 'running' }, options));
-  }
-
-  findPrunable(
-    tenantId: string,
-    options: { finishedBefore: Date; keepLatest: number; limit: number },
-  ): Promise<string[]> {
+  findPrunable(options: { finishedBefore: Date; keepLatest: number; limit: number }): Promise<string[]> {
     return this.guard(async () => {
       const fields = ['id', 'serviceId', 'createdAt'] as const;
-      const where = this.where(tenantId, {
+      const where = this.where({
         status: { $in: FINISHED_BUILD_STATUSES },
         finishedAt: { $lt: options.finishedBefore },
       });
@@ -222,10 +126,10 @@ export class MikroOrmRefreshTokenRepository
   extends MikroOrmScopedRepository<'refreshToken'>
   implements RefreshTokenRepository
 {
-  private revokeWhere(tenantId: string, condition: Record<string, unknown>, now: Date): Promise<number> {
+  private revokeWhere(condition: Record<string, unknown>, now: Date): Promise<number> {
     return this.guard(async () => {
       let revoked = 0;
-      const tokens = await this.managedWhere(tenantId, { ...condition, revokedAt: null });
+      const tokens = await this.managedWhere({ ...condition, revokedAt: null });
       if (tokens.length > 0) await this.unit.beforeWrite();
       for (const token of tokens) {
         if (token.revokedAt !== null) continue;
@@ -236,19 +140,127 @@ export class MikroOrmRefreshTokenRepository
     });
   }
 
-  revokeFamily(tenantId: string, familyId: string, now: Date): Promise<number> {
+  revokeFamily(familyId: string, now: Date): Promise<number> {
     if (!isUuid(familyId)) return Promise.resolve(0);
-    return this.revokeWhere(tenantId, { familyId: familyId.toLowerCase() }, now);
+    return this.revokeWhere({ familyId: familyId.toLowerCase() }, now);
   }
 
-  revokeAllOfUser(tenantId: string, userId: string, now: Date): Promise<number> {
+  revokeAllOfUser(userId: string, now: Date): Promise<number> {
     if (!isUuid(userId)) return Promise.resolve(0);
-    return this.revokeWhere(tenantId, { userId: userId.toLowerCase() }, now);
+    return this.revokeWhere({ userId: userId.toLowerCase() }, now);
   }
 }
 
 export class MikroOrmOutboxRepository extends MikroOrmScopedRepository<'outboxMessage'> implements OutboxRepository {
-  listPending(now: Date, limit: number): Promise<OutboxMessage[]> {
+  pruneSent(sentBefore: Date): Promise<number> {
+    return this.guard(async () => {
+      const sent = await this.managedWhere({ sentAt: { $lt: sentBefore } });
+      if (sent.length > 0) await this.unit.beforeWrite();
+      for (const message of sent) this.em.remove(message);
+      return sent.length;
+    });
+  }
+}
+
+/**
+ * The platform-wide operations, on the unit's EntityManager: the only queries of the adapter that
+ * carry no tenant condition.
+ */
+export class MikroOrmPlatformRepositories implements PlatformRepositories {
+  private readonly tenants = new Map<string, Repositories>();
+
+  constructor(private readonly unit: UnitContext) {}
+
+  private get em(): EntityManager {
+    return this.unit.em;
+  }
+
+  /** Runs an operation, turning database errors into the core's. */
+  private async guard<R>(operation: () => Promise<R>): Promise<R> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  findUserByEmail(email: string): Promise<User | null> {
+    return this.guard(async () => {
+      // Matches the unique index on lower(email).
+      const user = await this.em.findOne(ENTITY_CLASSES.user, { [sql.lower('email')]: email.trim().toLowerCase() });
+      return user === null ? null : copyEntity('user', user);
+    });
+  }
+
+  tenantSlugExists(slug: string): Promise<boolean> {
+    return this.guard(async () => (await this.em.count(ENTITY_CLASSES.tenant, { slug })) > 0);
+  }
+
+  listTenantIds(afterId: string | null, limit: number): Promise<string[]> {
+    return this.guard(async () => {
+      const rows = await this.em.find(ENTITY_CLASSES.tenant, afterId === null ? {} : { id: { $gt: afterId } }, {
+        fields: ['id'],
+        orderBy: { id: 'asc' },
+        limit,
+        disableIdentityMap: true,
+      });
+      return rows.map((row) => row.id);
+    });
+  }
+
+  findOAuthAccount(
+    provider: OAuthProviderName,
+    providerAccountId: string,
+  ): Promise<{ account: OAuthAccount; tenantId: string } | null> {
+    return this.guard(async () => {
+      const account = await this.em.findOne(ENTITY_CLASSES.oauthAccount, { provider, providerAccountId });
+      if (account === null) return null;
+      const owner = await this.em.findOne(
+        ENTITY_CLASSES.user,
+        { id: account.userId },
+        { fields: ['tenantId'], disableIdentityMap: true },
+      );
+      return owner === null ? null : { account: copyEntity('oauthAccount', account), tenantId: owner.tenantId };
+    });
+  }
+
+  listUnsettledBuilds(options: UnsettledOptions): Promise<UnsettledRow[]> {
+    return this.guard(() => unsettledRows(this.em, 'build', { waiting: 'queued', running: 'running' }, options));
+  }
+
+  listUnsettledDeployments(options: UnsettledOptions): Promise<UnsettledRow[]> {
+    return this.guard(() =>
+      unsettledRows(this.em, 'deployment', { waiting: 'pending', running: 'deploying' }, options),
+    );
+  }
+
+  listRunningDeployments(options: { limit: number }): Promise<RunningDeploymentRow[]> {
+    return this.guard(async () => {
+      if (options.limit <= 0) return [];
+      const rows = (await this.em.find(ENTITY_CLASSES.deployment, { status: { $in: ['live', 'deploying'] } } as never, {
+        fields: ['id', 'serviceId', 'status'] as never,
+        orderBy: { createdAt: 'asc', id: 'asc' } as never,
+        limit: options.limit,
+        disableIdentityMap: true,
+      })) as unknown as { id: string; serviceId: string; status: 'live' | 'deploying' }[];
+      const found = await withTenants(this.em, rows);
+      return found.map(({ id, tenantId, status }) => ({ id, tenantId, status }));
+    });
+  }
+
+  listBuildArtifacts(options: { limit: number }): Promise<BuildArtifact[]> {
+    return this.guard(async () => {
+      if (options.limit <= 0) return [];
+      const rows = (await this.em.find(ENTITY_CLASSES.build, { artifact: { $ne: null } } as never, {
+        fields: ['id', 'artifact'] as never,
+        limit: options.limit,
+        disableIdentityMap: true,
+      })) as unknown as { artifact: BuildArtifact | null }[];
+      return rows.flatMap((row) => (row.artifact === null ? [] : [row.artifact]));
+    });
+  }
+
+  listPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]> {
     return this.guard(async () => {
       if (limit <= 0) return [];
       const messages = await this.em.find(
@@ -260,7 +272,7 @@ export class MikroOrmOutboxRepository extends MikroOrmScopedRepository<'outboxMe
     });
   }
 
-  claimPending(now: Date, limit: number): Promise<OutboxMessage[]> {
+  claimPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]> {
     return this.guard(async () => {
       if (limit <= 0) return [];
       // Row locks need the transaction, which a lazily opened unit (PGlite) has not begun yet.
@@ -274,7 +286,7 @@ export class MikroOrmOutboxRepository extends MikroOrmScopedRepository<'outboxMe
     });
   }
 
-  markSent(ids: readonly string[], now: Date): Promise<void> {
+  markMessagesSent(ids: readonly string[], now: Date): Promise<void> {
     return this.guard(async () => {
       const wanted = ids.filter(isUuid).map((id) => id.toLowerCase());
       if (wanted.length === 0) return;
@@ -284,29 +296,30 @@ export class MikroOrmOutboxRepository extends MikroOrmScopedRepository<'outboxMe
     });
   }
 
-  pruneSent(tenantId: string, sentBefore: Date): Promise<number> {
-    return this.guard(async () => {
-      const sent = await this.managedWhere(tenantId, { sentAt: { $lt: sentBefore } });
-      if (sent.length > 0) await this.unit.beforeWrite();
-      for (const message of sent) this.em.remove(message);
-      return sent.length;
-    });
+  inTenant(tenantId: string): Repositories {
+    let repos = this.tenants.get(tenantId);
+    if (repos === undefined) {
+      repos = createMikroOrmRepositories(this.unit, tenantId);
+      this.tenants.set(tenantId, repos);
+    }
+    return repos;
   }
 }
 
-/** The repositories of one unit of work, all on its EntityManager. */
-export function createMikroOrmRepositories(unit: UnitContext): Repositories {
+/** The repositories of one unit of work, bound to `tenantId`, all on its EntityManager. */
+export function createMikroOrmRepositories(unit: UnitContext, tenantId: string): Repositories {
   return {
-    tenants: new MikroOrmTenantRepository(unit, 'tenant'),
-    users: new MikroOrmUserRepository(unit, 'user'),
-    oauthAccounts: new MikroOrmOAuthAccountRepository(unit, 'oauthAccount'),
-    teams: new MikroOrmScopedRepository(unit, 'team'),
-    teamMembers: new MikroOrmScopedRepository(unit, 'teamMember'),
-    projects: new MikroOrmScopedRepository(unit, 'project'),
-    services: new MikroOrmScopedRepository(unit, 'service'),
-    builds: new MikroOrmBuildRepository(unit, 'build'),
-    deployments: new MikroOrmDeploymentRepository(unit, 'deployment'),
-    refreshTokens: new MikroOrmRefreshTokenRepository(unit, 'refreshToken'),
-    outbox: new MikroOrmOutboxRepository(unit, 'outboxMessage'),
+    tenantId,
+    tenants: new MikroOrmScopedRepository(unit, 'tenant', tenantId),
+    users: new MikroOrmScopedRepository(unit, 'user', tenantId),
+    oauthAccounts: new MikroOrmScopedRepository(unit, 'oauthAccount', tenantId),
+    teams: new MikroOrmScopedRepository(unit, 'team', tenantId),
+    teamMembers: new MikroOrmScopedRepository(unit, 'teamMember', tenantId),
+    projects: new MikroOrmScopedRepository(unit, 'project', tenantId),
+    services: new MikroOrmScopedRepository(unit, 'service', tenantId),
+    builds: new MikroOrmBuildRepository(unit, 'build', tenantId),
+    deployments: new MikroOrmScopedRepository(unit, 'deployment', tenantId),
+    refreshTokens: new MikroOrmRefreshTokenRepository(unit, 'refreshToken', tenantId),
+    outbox: new MikroOrmOutboxRepository(unit, 'outboxMessage', tenantId),
   };
 }

@@ -19,121 +19,67 @@ export interface GetOptions {
 }
 
 /**
- * A repository scoped by the tenant-isolation policy: every method takes the caller's tenant id
- * and treats a row of another tenant exactly like a missing one (`NotFoundError`, absent from
- * lists and counts). Repositories never commit: writes become durable when the unit of work
- * that handed them out commits.
+ * A repository bound to one tenant, the tenant of the unit of work that handed it out, and scoped
+ * by the tenant-isolation policy: a row of another tenant behaves exactly like a missing one
+ * (`NotFoundError`, absent from lists and counts), and so does every row when the unit's tenant id
+ * is not a UUID. Repositories never commit: writes become durable when the unit of work that
+ * handed them out commits.
  */
 export interface ScopedRepository<T extends Entity> {
   /** The row, or `NotFoundError` (also for an id that is not a UUID). */
-  get(tenantId: string, id: string, options?: GetOptions): Promise<T>;
-  find(tenantId: string, id: string, options?: GetOptions): Promise<T | null>;
-  list(tenantId: string, query: ListQuery): Promise<Page<T>>;
-  count(tenantId: string, filters?: Filters): Promise<number>;
+  get(id: string, options?: GetOptions): Promise<T>;
+  find(id: string, options?: GetOptions): Promise<T | null>;
+  list(query: ListQuery): Promise<Page<T>>;
+  count(filters?: Filters): Promise<number>;
   /**
-   * Stores a new row. `NotFoundError` when the row's parent is not in `tenantId`; `ConflictError`
-   * naming the field when a unique key is taken.
+   * Stores a new row. `NotFoundError` when the row's parent is not in the unit's tenant (for the
+   * tenant itself: when its id is not the unit's tenant id); `ConflictError` naming the field
+   * when a unique key is taken.
    */
-  add(tenantId: string, entity: T): Promise<void>;
+  add(entity: T): Promise<void>;
   /**
-   * Writes the changes of a row read earlier. `NotFoundError` when it is not in `tenantId`;
-   * `ConflictError` when someone else changed it since it was read. Bumps `entity.version`.
+   * Writes the changes of a row read earlier. `NotFoundError` when it is not in the unit's
+   * tenant; `ConflictError` when someone else changed it since it was read. Bumps `entity.version`.
    */
-  update(tenantId: string, entity: T): Promise<void>;
+  update(entity: T): Promise<void>;
   /** Deletes the row and, by the model's foreign keys, what depends on it. */
-  remove(tenantId: string, id: string): Promise<void>;
+  remove(id: string): Promise<void>;
 }
 
-export interface TenantRepository extends ScopedRepository<Tenant> {
-  /** Platform-wide: whether a tenant already uses this slug. */
-  slugExists(slug: string): Promise<boolean>;
-  /** Platform-wide, for maintenance (secret rotation): tenant ids after `afterId`, in id order. */
-  listIds(afterId: string | null, limit: number): Promise<string[]>;
-}
-
-export interface UserRepository extends ScopedRepository<User> {
-  /** Platform-wide lookup for sign-in; emails are unique across tenants. */
-  findByEmail(email: string): Promise<User | null>;
-}
-
-export interface OAuthAccountRepository extends ScopedRepository<OAuthAccount> {
-  /** Platform-wide lookup for OAuth sign-in: the linked account and the tenant of its user. */
-  findByProviderAccount(
-    provider: OAuthProviderName,
-    providerAccountId: string,
-  ): Promise<{ account: OAuthAccount; tenantId: string } | null>;
-}
-
+/** The tenant's own row: `get(repos.tenantId)`. */
+export type TenantRepository = ScopedRepository<Tenant>;
+export type UserRepository = ScopedRepository<User>;
+export type OAuthAccountRepository = ScopedRepository<OAuthAccount>;
 export type TeamRepository = ScopedRepository<Team>;
 export type TeamMemberRepository = ScopedRepository<TeamMember>;
 export type ProjectRepository = ScopedRepository<Project>;
 export type ServiceRepository = ScopedRepository<Service>;
-/** A build or deployment the reconciler should look at, with the tenant it belongs to. */
-export interface UnsettledRow {
-  id: string;
-  tenantId: string;
-}
+export type DeploymentRepository = ScopedRepository<Deployment>;
 
-/** Rows carried by jobs (builds, deployments): the reconciler's platform-wide view of them. */
-export interface JobRowRepository<T extends Entity> extends ScopedRepository<T> {
-  /**
-   * Platform-wide, for the reconciler: rows waiting for a worker (queued, pending) last changed
-   * before `waitingBefore`, and rows running whose lease ended before `leaseEndedBefore` (or that
-   * have none), least recently changed first.
-   */
-  listUnsettled(options: { waitingBefore: Date; leaseEndedBefore: Date; limit: number }): Promise<UnsettledRow[]>;
-}
-
-/** A deployment whose instance should be running (`live`) or is being started (`deploying`). */
-export interface RunningDeploymentRow extends UnsettledRow {
-  status: 'live' | 'deploying';
-}
-
-export interface DeploymentRepository extends JobRowRepository<Deployment> {
-  /**
-   * Platform-wide, for the runtime's reconciler: every deployment that is `live` or `deploying`,
-   * oldest first, at most `limit`.
-   */
-  listRunning(options: { limit: number }): Promise<RunningDeploymentRow[]>;
-}
-
-export interface BuildRepository extends JobRowRepository<Build> {
-  /** Platform-wide, for the artifact sweep: the artifact of every build that has one, at most `limit`. */
-  listArtifacts(options: { limit: number }): Promise<BuildArtifact[]>;
-
+export interface BuildRepository extends ScopedRepository<Build> {
   /**
    * Ids of finished builds that cleanup may delete: finished before `finishedBefore`, not among
    * the `keepLatest` newest builds of their service, and not referenced by any deployment.
    */
-  findPrunable(
-    tenantId: string,
-    options: { finishedBefore: Date; keepLatest: number; limit: number },
-  ): Promise<string[]>;
+  findPrunable(options: { finishedBefore: Date; keepLatest: number; limit: number }): Promise<string[]>;
 }
 
 export interface RefreshTokenRepository extends ScopedRepository<RefreshToken> {
   /** Revokes every token of a family; returns how many were still active. */
-  revokeFamily(tenantId: string, familyId: string, now: Date): Promise<number>;
+  revokeFamily(familyId: string, now: Date): Promise<number>;
   /** Revokes every token of a user (role change, deactivation). */
-  revokeAllOfUser(tenantId: string, userId: string, now: Date): Promise<number>;
+  revokeAllOfUser(userId: string, now: Date): Promise<number>;
 }
 
 export interface OutboxRepository extends ScopedRepository<OutboxMessage> {
-  /** Platform-wide, for the relay: unsent messages due at `now`, oldest first. */
-  listPending(now: Date, limit: number): Promise<OutboxMessage[]>;
-  /**
-   * As `listPending`, but locks the rows for this unit of work and skips rows another unit holds,
-   * so concurrent relays take disjoint messages (`FOR UPDATE SKIP LOCKED`).
-   */
-  claimPending(now: Date, limit: number): Promise<OutboxMessage[]>;
-  /** Platform-wide, for the relay. */
-  markSent(ids: readonly string[], now: Date): Promise<void>;
-  /** Deletes sent messages of a tenant sent before `sentBefore`; returns how many. */
-  pruneSent(tenantId: string, sentBefore: Date): Promise<number>;
+  /** Deletes the tenant's messages sent before `sentBefore`; returns how many. */
+  pruneSent(sentBefore: Date): Promise<number>;
 }
 
-/** The repositories of one unit of work. */
+/** The repositories of one unit of work, every one bound to the unit's tenant. */
 export interface Repositories {
+  /** The tenant the unit is bound to, as `run` was given it. */
+  readonly tenantId: string;
   tenants: TenantRepository;
   users: UserRepository;
   oauthAccounts: OAuthAccountRepository;
@@ -145,4 +91,69 @@ export interface Repositories {
   deployments: DeploymentRepository;
   refreshTokens: RefreshTokenRepository;
   outbox: OutboxRepository;
+}
+
+/** A build or deployment the reconciler should look at, with the tenant it belongs to. */
+export interface UnsettledRow {
+  id: string;
+  tenantId: string;
+}
+
+/** A deployment whose instance should be running (`live`) or is being started (`deploying`). */
+export interface RunningDeploymentRow extends UnsettledRow {
+  status: 'live' | 'deploying';
+}
+
+export interface UnsettledOptions {
+  /** Rows waiting for a worker (queued, pending) last changed before this. */
+  waitingBefore: Date;
+  /** Rows running whose lease ended before this (or that have none). */
+  leaseEndedBefore: Date;
+  limit: number;
+}
+
+/**
+ * Every operation that crosses tenants, and nothing else: sign-in and registration (emails and
+ * slugs are unique across tenants), the outbox relay, the reconcilers and maintenance. Handed out
+ * only by `UnitOfWork.platform`, so the call sites of `platform` are the whole list of
+ * cross-tenant accesses.
+ */
+export interface PlatformRepositories {
+  /** The user with this email (trimmed, any case), whatever their tenant. */
+  findUserByEmail(email: string): Promise<User | null>;
+  /** Whether a tenant already uses this slug. */
+  tenantSlugExists(slug: string): Promise<boolean>;
+  /** For maintenance (cleanup, secret rotation): tenant ids after `afterId`, in id order. */
+  listTenantIds(afterId: string | null, limit: number): Promise<string[]>;
+  /** For OAuth sign-in: the account linked to a provider's account, and the tenant of its user. */
+  findOAuthAccount(
+    provider: OAuthProviderName,
+    providerAccountId: string,
+  ): Promise<{ account: OAuthAccount; tenantId: string } | null>;
+  /**
+   * For the reconciler: builds queued since before `waitingBefore`, and running ones whose lease
+   * ended before `leaseEndedBefore` (or that have none), least recently changed first.
+   */
+  listUnsettledBuilds(options: UnsettledOptions): Promise<UnsettledRow[]>;
+  /** As `listUnsettledBuilds`, for deployments (pending, deploying). */
+  listUnsettledDeployments(options: UnsettledOptions): Promise<UnsettledRow[]>;
+  /** For the runtime's reconciler: every deployment that is `live` or `deploying`, oldest first, at most `limit`. */
+  listRunningDeployments(options: { limit: number }): Promise<RunningDeploymentRow[]>;
+  /** For the artifact sweep: the artifact of every build that has one, at most `limit`. */
+  listBuildArtifacts(options: { limit: number }): Promise<BuildArtifact[]>;
+  /** For the relay: unsent outbox messages due at `now`, oldest first. */
+  listPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]>;
+  /**
+   * As `listPendingMessages`, but locks the rows for this unit of work and skips rows another
+   * unit holds, so concurrent relays take disjoint messages (`FOR UPDATE SKIP LOCKED`).
+   */
+  claimPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]>;
+  /** For the relay: marks these messages sent, whatever their tenant. */
+  markMessagesSent(ids: readonly string[], now: Date): Promise<void>;
+  /**
+   * The repositories of one tenant, in this same transaction: for a platform path that goes on to
+   * work inside the tenant it found or created (sign-in, registration), and must do it atomically
+   * with the platform-wide read.
+   */
+  inTenant(tenantId: string): Repositories;
 }

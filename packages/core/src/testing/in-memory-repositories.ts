@@ -15,21 +15,19 @@ import type { OutboxMessage } from '../domain/outbox-message.entity.js';
 import type { RefreshToken } from '../domain/refresh-token.entity.js';
 import type { Tenant } from '../domain/tenant.entity.js';
 import type { User } from '../domain/user.entity.js';
-import { TENANT_ISOLATION } from '../policy/tenant-isolation.policy.js';
+import { isTenantRow, TENANT_ISOLATION } from '../policy/tenant-isolation.policy.js';
 import type { BuildArtifact } from '../ports/build-runner.port.js';
 import type {
   BuildRepository,
-  DeploymentRepository,
   GetOptions,
-  OAuthAccountRepository,
   OutboxRepository,
+  PlatformRepositories,
   RefreshTokenRepository,
   Repositories,
   RunningDeploymentRow,
   ScopedRepository,
-  TenantRepository,
+  UnsettledOptions,
   UnsettledRow,
-  UserRepository,
 } from '../ports/repository.port.js';
 import {
   assertListQuery,
@@ -66,38 +64,40 @@ function matches(row: Row, filters: Filters | undefined): boolean {
   return true;
 }
 
+/** The tenant a row of `entity` belongs to, by the isolation policy; undefined when its chain is broken. */
+function tenantOf(tx: InMemoryTransaction, entity: EntityName, row: Record<string, unknown>): string | undefined {
+  const rule = TENANT_ISOLATION[entity];
+  let current: Record<string, unknown> | undefined = row;
+  for (const hop of rule.path) {
+    const parentId: unknown = current[hop.field];
+    current = typeof parentId === 'string' ? tx.read(hop.entity, parentId) : undefined;
+    if (current === undefined) return undefined;
+  }
+  const tenantId = current[rule.tenantField];
+  return typeof tenantId === 'string' ? tenantId : undefined;
+}
+
 /**
- * A repository over an in-memory transaction, scoped by `TENANT_ISOLATION` exactly like the
- * database adapter: the tenant of a row is found by walking the policy's path.
+ * A repository over an in-memory transaction, bound to one tenant and scoped by
+ * `TENANT_ISOLATION` exactly like the database adapter: the tenant of a row is found by walking
+ * the policy's path.
  */
 export class InMemoryScopedRepository<N extends EntityName> implements ScopedRepository<EntityTypes[N]> {
   constructor(
     protected readonly tx: InMemoryTransaction,
     protected readonly entity: N,
+    protected readonly tenantId: string,
   ) {}
 
-  /** The tenant a row belongs to, by the isolation policy; undefined when its chain is broken. */
-  protected tenantOf(row: Record<string, unknown>): string | undefined {
-    const rule = TENANT_ISOLATION[this.entity];
-    let current: Record<string, unknown> | undefined = row;
-    for (const hop of rule.path) {
-      const parentId: unknown = current[hop.field];
-      current = typeof parentId === 'string' ? this.tx.read(hop.entity, parentId) : undefined;
-      if (current === undefined) return undefined;
-    }
-    const tenantId = current[rule.tenantField];
-    return typeof tenantId === 'string' ? tenantId : undefined;
-  }
-
-  protected visible(tenantId: string, id: string): Row | undefined {
+  protected visible(id: string): Row | undefined {
     if (typeof id !== 'string') return undefined;
     const row = this.tx.read(this.entity, id.toLowerCase());
-    return row !== undefined && this.tenantOf(row) === tenantId ? row : undefined;
+    return row !== undefined && tenantOf(this.tx, this.entity, row) === this.tenantId ? row : undefined;
   }
 
-  protected *scopedRows(tenantId: string, filters?: Filters): Iterable<Row> {
+  protected *scopedRows(filters?: Filters): Iterable<Row> {
     for (const row of this.tx.rows(this.entity)) {
-      if (this.tenantOf(row) === tenantId && matches(row, filters)) yield row;
+      if (tenantOf(this.tx, this.entity, row) === this.tenantId && matches(row, filters)) yield row;
     }
   }
 
@@ -125,21 +125,21 @@ export class InMemoryScopedRepository<N extends EntityName> implements ScopedRep
     return copy as unknown as EntityTypes[N];
   }
 
-  async find(tenantId: string, id: string, options?: GetOptions): Promise<EntityTypes[N] | null> {
+  async find(id: string, options?: GetOptions): Promise<EntityTypes[N] | null> {
     const include = parseInclude(this.entity, options?.include);
-    const row = this.visible(tenantId, id);
+    const row = this.visible(id);
     return row === undefined ? null : this.output(row, include);
   }
 
-  async get(tenantId: string, id: string, options?: GetOptions): Promise<EntityTypes[N]> {
-    const found = await this.find(tenantId, id, options);
+  async get(id: string, options?: GetOptions): Promise<EntityTypes[N]> {
+    const found = await this.find(id, options);
     if (found === null) throw this.notFound();
     return found;
   }
 
-  async list(tenantId: string, query: ListQuery): Promise<Page<EntityTypes[N]>> {
+  async list(query: ListQuery): Promise<Page<EntityTypes[N]>> {
     assertListQuery(this.entity, query);
-    const rows = [...this.scopedRows(tenantId, query.filters)];
+    const rows = [...this.scopedRows(query.filters)];
     rows.sort((a, b) => compareRows(a, b, query.sortBy, query.sortOrder));
     return {
       items: rows.slice(query.skip, query.skip + query.limit).map((row) => this.output(row, query.include)),
@@ -149,181 +149,56 @@ export class InMemoryScopedRepository<N extends EntityName> implements ScopedRep
     };
   }
 
-  async count(tenantId: string, filters?: Filters): Promise<number> {
+  async count(filters?: Filters): Promise<number> {
     parseFilters(this.entity, filters as Record<string, unknown> | undefined);
     let total = 0;
-    for (const _ of this.scopedRows(tenantId, filters)) total += 1;
+    for (const _ of this.scopedRows(filters)) total += 1;
     return total;
   }
 
-  /** Every foreign key of a written row must point into the writer's tenant. */
-  protected checkReferences(tenantId: string, row: Row): void {
+  /** Every foreign key of a written row must point into the unit's tenant. */
+  protected checkReferences(row: Row): void {
     for (const fk of MODEL[this.entity].foreignKeys) {
       const value = row[fk.field];
       if (value === null || value === undefined) continue;
       const target = typeof value === 'string' ? this.tx.read(fk.references, value) : undefined;
-      const scope = new InMemoryScopedRepository(this.tx, fk.references);
-      if (target === undefined || scope.tenantOf(target) !== tenantId) {
+      if (target === undefined || tenantOf(this.tx, fk.references, target) !== this.tenantId) {
         throw new NotFoundError(ENTITY_LABELS[fk.references], { field: fk.field });
       }
     }
   }
 
-  async add(tenantId: string, entity: EntityTypes[N]): Promise<void> {
+  async add(entity: EntityTypes[N]): Promise<void> {
     const row = cloneRow(entity, this.entity) as unknown as Row;
-    if (TENANT_ISOLATION[this.entity].strategy === 'tenant') {
-      if (row.id !== tenantId) throw this.notFound();
+    if (isTenantRow(this.entity)) {
+      if (row.id !== this.tenantId) throw this.notFound();
     } else {
-      this.checkReferences(tenantId, row);
+      this.checkReferences(row);
     }
     this.tx.insert(this.entity, row);
   }
 
-  async update(tenantId: string, entity: EntityTypes[N]): Promise<void> {
-    if (this.visible(tenantId, entity.id) === undefined) throw this.notFound();
+  async update(entity: EntityTypes[N]): Promise<void> {
+    if (this.visible(entity.id) === undefined) throw this.notFound();
     const row = cloneRow(entity, this.entity) as unknown as Row;
-    this.checkReferences(tenantId, row);
+    this.checkReferences(row);
     this.tx.update(this.entity, row, entity.version);
     (entity as Entity).version = row.version;
   }
 
-  async remove(tenantId: string, id: string): Promise<void> {
-    const row = this.visible(tenantId, id);
+  async remove(id: string): Promise<void> {
+    const row = this.visible(id);
     if (row === undefined) throw this.notFound();
     this.tx.delete(this.entity, row.id);
-  }
-
-  /** Rows of the whole store, past the tenant scope: only for the platform-wide lookups. */
-  protected *allRows(): Iterable<Row> {
-    yield* this.tx.rows(this.entity);
-  }
-}
-
-export class InMemoryTenantRepository extends InMemoryScopedRepository<'tenant'> implements TenantRepository {
-  async slugExists(slug: string): Promise<boolean> {
-    for (const row of this.allRows()) if ((row as unknown as Tenant).slug === slug) return true;
-    return false;
-  }
-
-  async listIds(afterId: string | null, limit: number): Promise<string[]> {
-    return [...this.allRows()]
-      .map((row) => row.id)
-      .filter((id) => afterId === null || id > afterId)
-      .sort()
-      .slice(0, limit);
-  }
-}
-
-export class InMemoryUserRepository extends InMemoryScopedRepository<'user'> implements UserRepository {
-  async findByEmail(email: string): Promise<User | null> {
-    const wanted = email.trim().toLowerCase();
-    for (const row of this.allRows()) if (row.email === wanted) return this.output(row, []);
-    return null;
-  }
-}
-
-export class InMemoryOAuthAccountRepository
-  extends InMemoryScopedRepository<'oauthAccount'>
-  implements OAuthAccountRepository
-{
-  async findByProviderAccount(
-    provider: OAuthProviderName,
-    providerAccountId: string,
-  ): Promise<{ account: OAuthAccount; tenantId: string } | null> {
-    for (const row of this.allRows()) {
-      if (row.provider !== provider || row.providerAccountId !== providerAccountId) continue;
-      const tenantId = this.tenantOf(row);
-      if (tenantId === undefined) return null;
-      return { account: this.output(row, []), tenantId };
-    }
-    return null;
-  }
-}
-
-/** The reconciler's view of builds or deployments: waiting ones changed long ago, running ones past their lease. */
-function unsettledRows(
-  rows: Iterable<Row>,
-  tenantOf: (row: Row) => string | undefined,
-  statuses: { waiting: string; running: string },
-  options: { waitingBefore: Date; leaseEndedBefore: Date; limit: number },
-): UnsettledRow[] {
-  const due = [...rows].filter((row) => {
-    if (row.status === statuses.waiting) return (row.updatedAt as Date) < options.waitingBefore;
-    if (row.status !== statuses.running) return false;
-    const lease = row.leaseUntil as Date | null;
-    return lease === null || lease < options.leaseEndedBefore;
-  });
-  due.sort((a, b) => compareRows(a, b, 'updatedAt', 'asc'));
-  const found: UnsettledRow[] = [];
-  for (const row of due) {
-    const tenantId = tenantOf(row);
-    if (tenantId !== undefined) found.push({ id: row.id, tenantId });
-    if (found.length >= options.limit) break;
-  }
-  return found;
-}
-
-export class InMemoryDeploymentRepository
-  extends InMemoryScopedRepository<'deployment'>
-  implements DeploymentRepository
-{
-  async listUnsettled(options: {
-    waitingBefore: Date;
-    leaseEndedBefore: Date;
-    limit: number;
-  }): Promise<UnsettledRow[]> {
-    return unsettledRows(
-      this.allRows(),
-      (row) => this.tenantOf(row),
-      { waiting: 'pending', running: 'deploying' },
-      options,
-    );
-  }
-
-  async listRunning(options: { limit: number }): Promise<RunningDeploymentRow[]> {
-    const rows = [...this.allRows()].filter((row) => row.status === 'live' || row.status === 'deploying');
-    rows.sort((a, b) => compareRows(a, b, 'createdAt', 'asc'));
-    const found: RunningDeploymentRow[] = [];
-    for (const row of rows) {
-      if (found.length >= options.limit) break;
-      const tenantId = this.tenantOf(row);
-      if (tenantId !== undefined) found.push({ id: row.id, tenantId, status: row.status as 'live' | 'deploying' });
-    }
-    return found;
   }
 }
 
 export class InMemoryBuildRepository extends InMemoryScopedRepository<'build'> implements BuildRepository {
-  async listArtifacts(options: { limit: number }): Promise<BuildArtifact[]> {
-    const found: BuildArtifact[] = [];
-    for (const row of this.allRows()) {
-      if (found.length >= options.limit) break;
-      if (row.artifact != null) found.push(structuredClone(row.artifact) as BuildArtifact);
-    }
-    return found;
-  }
-
-  async listUnsettled(options: {
-    waitingBefore: Date;
-    leaseEndedBefore: Date;
-    limit: number;
-  }): Promise<UnsettledRow[]> {
-    return unsettledRows(
-      this.allRows(),
-      (row) => this.tenantOf(row),
-      { waiting: 'queued', running: 'running' },
-      options,
-    );
-  }
-
-  async findPrunable(
-    tenantId: string,
-    options: { finishedBefore: Date; keepLatest: number; limit: number },
-  ): Promise<string[]> {
+  async findPrunable(options: { finishedBefore: Date; keepLatest: number; limit: number }): Promise<string[]> {
     const referenced = new Set<unknown>();
     for (const deployment of this.tx.rows('deployment')) referenced.add(deployment.buildId);
     const byService = new Map<string, Build[]>();
-    for (const row of this.scopedRows(tenantId)) {
+    for (const row of this.scopedRows()) {
       const build = row as unknown as Build;
       const list = byService.get(build.serviceId) ?? [];
       list.push(build);
@@ -352,54 +227,31 @@ export class InMemoryRefreshTokenRepository
   extends InMemoryScopedRepository<'refreshToken'>
   implements RefreshTokenRepository
 {
-  private async revokeWhere(tenantId: string, filters: Filters, now: Date): Promise<number> {
+  private async revokeWhere(filters: Filters, now: Date): Promise<number> {
     let revoked = 0;
-    for (const row of [...this.scopedRows(tenantId, filters)]) {
+    for (const row of [...this.scopedRows(filters)]) {
       const token = this.output(row, []) as RefreshToken;
       if (token.revokedAt !== null) continue;
       token.revoke(now);
-      await this.update(tenantId, token);
+      await this.update(token);
       revoked += 1;
     }
     return revoked;
   }
 
-  revokeFamily(tenantId: string, familyId: string, now: Date): Promise<number> {
-    return this.revokeWhere(tenantId, { familyId: [familyId] }, now);
+  revokeFamily(familyId: string, now: Date): Promise<number> {
+    return this.revokeWhere({ familyId: [familyId] }, now);
   }
 
-  revokeAllOfUser(tenantId: string, userId: string, now: Date): Promise<number> {
-    return this.revokeWhere(tenantId, { userId: [userId] }, now);
+  revokeAllOfUser(userId: string, now: Date): Promise<number> {
+    return this.revokeWhere({ userId: [userId] }, now);
   }
 }
 
 export class InMemoryOutboxRepository extends InMemoryScopedRepository<'outboxMessage'> implements OutboxRepository {
-  async listPending(now: Date, limit: number): Promise<OutboxMessage[]> {
-    return [...this.allRows()]
-      .filter((row) => row.sentAt === null && (row.availableAt as Date) <= now)
-      .sort((a, b) => compareRows(a, b, 'createdAt', 'asc'))
-      .slice(0, limit)
-      .map((row) => this.output(row, []));
-  }
-
-  /** One in-memory transaction runs at a time, so nothing else can hold these rows. */
-  claimPending(now: Date, limit: number): Promise<OutboxMessage[]> {
-    return this.listPending(now, limit);
-  }
-
-  async markSent(ids: readonly string[], now: Date): Promise<void> {
-    for (const id of ids) {
-      const row = this.tx.read('outboxMessage', id);
-      if (row === undefined || row.sentAt !== null) continue;
-      const message = this.output(row, []);
-      message.markSent(now);
-      this.tx.update('outboxMessage', cloneRow(message, 'outboxMessage') as unknown as Row, row.version);
-    }
-  }
-
-  async pruneSent(tenantId: string, sentBefore: Date): Promise<number> {
+  async pruneSent(sentBefore: Date): Promise<number> {
     let pruned = 0;
-    for (const row of [...this.scopedRows(tenantId)]) {
+    for (const row of [...this.scopedRows()]) {
       if (row.sentAt instanceof Date && row.sentAt < sentBefore) {
         this.tx.delete('outboxMessage', row.id);
         pruned += 1;
@@ -409,19 +261,160 @@ export class InMemoryOutboxRepository extends InMemoryScopedRepository<'outboxMe
   }
 }
 
-/** The repositories of one in-memory transaction. */
-export function createInMemoryRepositories(tx: InMemoryTransaction): Repositories {
+/** The reconciler's view of builds or deployments: waiting ones changed long ago, running ones past their lease. */
+function unsettledRows(
+  rows: Iterable<Row>,
+  tenantFor: (row: Row) => string | undefined,
+  statuses: { waiting: string; running: string },
+  options: UnsettledOptions,
+): UnsettledRow[] {
+  const due = [...rows].filter((row) => {
+    if (row.status === statuses.waiting) return (row.updatedAt as Date) < options.waitingBefore;
+    if (row.status !== statuses.running) return false;
+    const lease = row.leaseUntil as Date | null;
+    return lease === null || lease < options.leaseEndedBefore;
+  });
+  due.sort((a, b) => compareRows(a, b, 'updatedAt', 'asc'));
+  const found: UnsettledRow[] = [];
+  for (const row of due) {
+    const tenantId = tenantFor(row);
+    if (tenantId !== undefined) found.push({ id: row.id, tenantId });
+    if (found.length >= options.limit) break;
+  }
+  return found;
+}
+
+/**
+ * The platform-wide operations over an in-memory transaction: the only code of the in-memory
+ * store that reads rows past the tenant scope.
+ */
+export class InMemoryPlatformRepositories implements PlatformRepositories {
+  private readonly tenants = new Map<string, Repositories>();
+
+  constructor(private readonly tx: InMemoryTransaction) {}
+
+  private copy<N extends EntityName>(entity: N, row: Row): EntityTypes[N] {
+    return cloneRow(row, entity) as unknown as EntityTypes[N];
+  }
+
+  async findUserByEmail(email: string): Promise<User | null> {
+    const wanted = email.trim().toLowerCase();
+    for (const row of this.tx.rows('user')) if (row.email === wanted) return this.copy('user', row);
+    return null;
+  }
+
+  async tenantSlugExists(slug: string): Promise<boolean> {
+    for (const row of this.tx.rows('tenant')) if ((row as unknown as Tenant).slug === slug) return true;
+    return false;
+  }
+
+  async listTenantIds(afterId: string | null, limit: number): Promise<string[]> {
+    return [...this.tx.rows('tenant')]
+      .map((row) => row.id)
+      .filter((id) => afterId === null || id > afterId)
+      .sort()
+      .slice(0, limit);
+  }
+
+  async findOAuthAccount(
+    provider: OAuthProviderName,
+    providerAccountId: string,
+  ): Promise<{ account: OAuthAccount; tenantId: string } | null> {
+    for (const row of this.tx.rows('oauthAccount')) {
+      if (row.provider !== provider || row.providerAccountId !== providerAccountId) continue;
+      const tenantId = tenantOf(this.tx, 'oauthAccount', row);
+      if (tenantId === undefined) return null;
+      return { account: this.copy('oauthAccount', row), tenantId };
+    }
+    return null;
+  }
+
+  async listUnsettledBuilds(options: UnsettledOptions): Promise<UnsettledRow[]> {
+    return unsettledRows(
+      this.tx.rows('build'),
+      (row) => tenantOf(this.tx, 'build', row),
+      { waiting: 'queued', running: 'running' },
+      options,
+    );
+  }
+
+  async listUnsettledDeployments(options: UnsettledOptions): Promise<UnsettledRow[]> {
+    return unsettledRows(
+      this.tx.rows('deployment'),
+      (row) => tenantOf(this.tx, 'deployment', row),
+      { waiting: 'pending', running: 'deploying' },
+      options,
+    );
+  }
+
+  async listRunningDeployments(options: { limit: number }): Promise<RunningDeploymentRow[]> {
+    const rows = [...this.tx.rows('deployment')].filter((row) => row.status === 'live' || row.status === 'deploying');
+    rows.sort((a, b) => compareRows(a, b, 'createdAt', 'asc'));
+    const found: RunningDeploymentRow[] = [];
+    for (const row of rows) {
+      if (found.length >= options.limit) break;
+      const tenantId = tenantOf(this.tx, 'deployment', row);
+      if (tenantId !== undefined) found.push({ id: row.id, tenantId, status: row.status as 'live' | 'deploying' });
+    }
+    return found;
+  }
+
+  async listBuildArtifacts(options: { limit: number }): Promise<BuildArtifact[]> {
+    const found: BuildArtifact[] = [];
+    for (const row of this.tx.rows('build')) {
+      if (found.length >= options.limit) break;
+      if (row.artifact != null) found.push(structuredClone(row.artifact) as BuildArtifact);
+    }
+    return found;
+  }
+
+  async listPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]> {
+    return [...this.tx.rows('outboxMessage')]
+      .filter((row) => row.sentAt === null && (row.availableAt as Date) <= now)
+      .sort((a, b) => compareRows(a, b, 'createdAt', 'asc'))
+      .slice(0, limit)
+      .map((row) => this.copy('outboxMessage', row));
+  }
+
+  /** One in-memory transaction runs at a time, so nothing else can hold these rows. */
+  claimPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]> {
+    return this.listPendingMessages(now, limit);
+  }
+
+  async markMessagesSent(ids: readonly string[], now: Date): Promise<void> {
+    for (const id of ids) {
+      const row = this.tx.read('outboxMessage', id);
+      if (row === undefined || row.sentAt !== null) continue;
+      const message = this.copy('outboxMessage', row);
+      message.markSent(now);
+      this.tx.update('outboxMessage', cloneRow(message, 'outboxMessage') as unknown as Row, row.version);
+    }
+  }
+
+  inTenant(tenantId: string): Repositories {
+    let repos = this.tenants.get(tenantId);
+    if (repos === undefined) {
+      repos = createInMemoryRepositories(this.tx, tenantId);
+      this.tenants.set(tenantId, repos);
+    }
+    return repos;
+  }
+}
+
+/** The repositories of one in-memory transaction, bound to `tenantId`. */
+export function createInMemoryRepositories(tx: InMemoryTransaction, tenantId: string): Repositories {
   return {
-    tenants: new InMemoryTenantRepository(tx, 'tenant'),
-    users: new InMemoryUserRepository(tx, 'user'),
-    oauthAccounts: new InMemoryOAuthAccountRepository(tx, 'oauthAccount'),
-    teams: new InMemoryScopedRepository(tx, 'team'),
-    teamMembers: new InMemoryScopedRepository(tx, 'teamMember'),
-    projects: new InMemoryScopedRepository(tx, 'project'),
-    services: new InMemoryScopedRepository(tx, 'service'),
-    builds: new InMemoryBuildRepository(tx, 'build'),
-    deployments: new InMemoryDeploymentRepository(tx, 'deployment'),
-    refreshTokens: new InMemoryRefreshTokenRepository(tx, 'refreshToken'),
-    outbox: new InMemoryOutboxRepository(tx, 'outboxMessage'),
+    tenantId,
+    tenants: new InMemoryScopedRepository(tx, 'tenant', tenantId),
+    users: new InMemoryScopedRepository(tx, 'user', tenantId),
+    oauthAccounts: new InMemoryScopedRepository(tx, 'oauthAccount', tenantId),
+    teams: new InMemoryScopedRepository(tx, 'team', tenantId),
+    teamMembers: new InMemoryScopedRepository(tx, 'teamMember', tenantId),
+    projects: new InMemoryScopedRepository(tx, 'project', tenantId),
+    services: new InMemoryScopedRepository(tx, 'service', tenantId),
+    builds: new InMemoryBuildRepository(tx, 'build', tenantId),
+    deployments: new InMemoryScopedRepository(tx, 'deployment', tenantId),
+    refreshTokens: new InMemoryRefreshTokenRepository(tx, 'refreshToken', tenantId),
+    outbox: new InMemoryOutboxRepository(tx, 'outboxMessage', tenantId),
   };
 }

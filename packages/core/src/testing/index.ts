@@ -14,12 +14,10 @@ export { DEFAULT_MAX_CHUNKS, InMemoryLogStore } from './in-memory-log-store.js';
 export {
   createInMemoryRepositories,
   InMemoryBuildRepository,
-  InMemoryOAuthAccountRepository,
   InMemoryOutboxRepository,
+  InMemoryPlatformRepositories,
   InMemoryRefreshTokenRepository,
   InMemoryScopedRepository,
-  InMemoryTenantRepository,
-  InMemoryUserRepository,
 } from './in-memory-repositories.js';
 export { InMemoryTokenBlacklist } from './in-memory-token-blacklist.js';
 export { InMemoryUnitOfWork } from './in-memory-unit-of-work.js';

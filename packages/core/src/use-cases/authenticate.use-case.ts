@@ -25,7 +25,7 @@ export class Authenticate {
       this.deps.blacklist.has(sessionKey(token.sessionId)),
     ]);
     if (tokenRevoked || sessionRevoked) throw new AuthenticationError('Token has been revoked');
-    const user = await this.deps.uow.run((repos) => repos.users.find(token.tenantId, token.userId));
+    const user = await this.deps.uow.run(token.tenantId, (repos) => repos.users.find(token.userId));
     if (user === null || !user.isActive)
       throw new AuthenticationError('This account no longer exists or is deactivated');
     return { principal: { userId: user.id, tenantId: user.tenantId, role: user.role }, token };

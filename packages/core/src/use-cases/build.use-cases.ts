@@ -22,17 +22,17 @@ export class TriggerBuild {
     const branch = input.branch == null ? null : checkBranch('branch', input.branch);
     // Two triggers racing on one service both write its status: the later one simply runs again.
     return retryOnConflict(() =>
-      this.deps.uow.run(async (repos) => {
-        const service = await repos.services.get(actor.tenantId, serviceId);
+      this.deps.uow.run(actor.tenantId, async (repos) => {
+        const service = await repos.services.get(serviceId);
         const build = Build.create(stamp(this.deps), {
           serviceId: service.id,
           branch: branch ?? service.branch,
           commitSha,
         });
-        const job = await scheduleJob(this.deps, repos, 'build.run', { tenant_id: actor.tenantId, build_id: build.id });
+        const job = await scheduleJob(this.deps, repos, 'build.run', { build_id: build.id });
         build.jobId = job.id;
-        await repos.builds.add(actor.tenantId, build);
-        if (service.setStatus('building', this.deps.clock.now())) await repos.services.update(actor.tenantId, service);
+        await repos.builds.add(build);
+        if (service.setStatus('building', this.deps.clock.now())) await repos.services.update(service);
         return build;
       }),
     );
@@ -45,9 +45,9 @@ export class ListBuilds {
   async execute(actor: Principal, serviceId: string, query?: ListQueryInput): Promise<Page<Build>> {
     requireRole(actor, 'viewer');
     const spec = parseListQuery('build', query);
-    return this.deps.uow.run(async (repos) => {
-      await repos.services.get(actor.tenantId, serviceId);
-      return repos.builds.list(actor.tenantId, { ...spec, filters: { ...spec.filters, serviceId: [serviceId] } });
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      await repos.services.get(serviceId);
+      return repos.builds.list({ ...spec, filters: { ...spec.filters, serviceId: [serviceId] } });
     });
   }
 }
@@ -57,7 +57,7 @@ export class GetBuild {
 
   async execute(actor: Principal, buildId: string): Promise<Build> {
     requireRole(actor, 'viewer');
-    return this.deps.uow.run((repos) => repos.builds.get(actor.tenantId, buildId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.builds.get(buildId));
   }
 }
 
@@ -69,13 +69,13 @@ export class CancelBuild {
     requireRole(actor, 'member');
     // The running build's worker renews its lease on the same row: a lost race is simply run again.
     return retryOnConflict(() =>
-      this.deps.uow.run(async (repos) => {
-        const build = await repos.builds.get(actor.tenantId, buildId);
+      this.deps.uow.run(actor.tenantId, async (repos) => {
+        const build = await repos.builds.get(buildId);
         const now = this.deps.clock.now();
         build.cancel(now);
-        await repos.builds.update(actor.tenantId, build);
-        const service = await repos.services.get(actor.tenantId, build.serviceId);
-        if (service.status === 'building') await settleServiceStatus(repos, actor.tenantId, service, now);
+        await repos.builds.update(build);
+        const service = await repos.services.get(build.serviceId);
+        if (service.status === 'building') await settleServiceStatus(repos, service, now);
         return build;
       }),
     );

@@ -12,12 +12,11 @@ import { retryOnConflict } from './retry.js';
 export async function startDeployment(
   deps: Pick<CoreDeps, 'clock' | 'ids'>,
   repos: Repositories,
-  tenantId: string,
   serviceId: string,
   buildId: string,
 ): Promise<Deployment> {
-  const service = await repos.services.get(tenantId, serviceId);
-  const build = await repos.builds.find(tenantId, buildId);
+  const service = await repos.services.get(serviceId);
+  const build = await repos.builds.find(buildId);
   if (build === null || build.serviceId !== service.id) throw new NotFoundError('Build', { field: 'buildId' });
   if (build.status !== 'succeeded') {
     throw new ConflictError(`Only a succeeded build can be deployed; this one is ${build.status}`, {
@@ -34,12 +33,12 @@ export async function startDeployment(
     );
   }
   build.markDeployed(deps.clock.now());
-  await repos.builds.update(tenantId, build);
+  await repos.builds.update(build);
   const deployment = Deployment.create(stamp(deps), { serviceId: service.id, buildId: build.id });
-  const job = await scheduleJob(deps, repos, 'deployment.run', { tenant_id: tenantId, deployment_id: deployment.id });
+  const job = await scheduleJob(deps, repos, 'deployment.run', { deployment_id: deployment.id });
   deployment.jobId = job.id;
-  await repos.deployments.add(tenantId, deployment);
-  if (service.setStatus('deploying', deps.clock.now())) await repos.services.update(tenantId, service);
+  await repos.deployments.add(deployment);
+  if (service.setStatus('deploying', deps.clock.now())) await repos.services.update(service);
   return deployment;
 }
 
@@ -49,7 +48,7 @@ export class CreateDeployment {
   async execute(actor: Principal, serviceId: string, input: { buildId: string }): Promise<Deployment> {
     requireRole(actor, 'member');
     const buildId = uuid('buildId', input.buildId);
-    return this.deps.uow.run((repos) => startDeployment(this.deps, repos, actor.tenantId, serviceId, buildId));
+    return this.deps.uow.run(actor.tenantId, (repos) => startDeployment(this.deps, repos, serviceId, buildId));
   }
 }
 
@@ -59,9 +58,9 @@ export class ListDeployments {
   async execute(actor: Principal, serviceId: string, query?: ListQueryInput): Promise<Page<Deployment>> {
     requireRole(actor, 'viewer');
     const spec = parseListQuery('deployment', query);
-    return this.deps.uow.run(async (repos) => {
-      await repos.services.get(actor.tenantId, serviceId);
-      return repos.deployments.list(actor.tenantId, { ...spec, filters: { ...spec.filters, serviceId: [serviceId] } });
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      await repos.services.get(serviceId);
+      return repos.deployments.list({ ...spec, filters: { ...spec.filters, serviceId: [serviceId] } });
     });
   }
 }
@@ -71,7 +70,7 @@ export class GetDeployment {
 
   async execute(actor: Principal, deploymentId: string): Promise<Deployment> {
     requireRole(actor, 'viewer');
-    return this.deps.uow.run((repos) => repos.deployments.get(actor.tenantId, deploymentId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.deployments.get(deploymentId));
   }
 }
 
@@ -85,13 +84,13 @@ export class CancelDeployment {
   async execute(actor: Principal, deploymentId: string): Promise<Deployment> {
     requireRole(actor, 'member');
     return retryOnConflict(() =>
-      this.deps.uow.run(async (repos) => {
-        const deployment = await repos.deployments.get(actor.tenantId, deploymentId);
+      this.deps.uow.run(actor.tenantId, async (repos) => {
+        const deployment = await repos.deployments.get(deploymentId);
         const now = this.deps.clock.now();
         deployment.cancel(now);
-        await repos.deployments.update(actor.tenantId, deployment);
-        const service = await repos.services.get(actor.tenantId, deployment.serviceId);
-        if (service.status === 'deploying') await settleServiceStatus(repos, actor.tenantId, service, now);
+        await repos.deployments.update(deployment);
+        const service = await repos.services.get(deployment.serviceId);
+        if (service.status === 'deploying') await settleServiceStatus(repos, service, now);
         return deployment;
       }),
     );
@@ -107,10 +106,9 @@ export class RollbackDeployment {
 
   async execute(actor: Principal, deploymentId: string): Promise<Deployment> {
     requireRole(actor, 'member');
-    return this.deps.uow.run(async (repos) => {
-      const current = await repos.deployments.get(actor.tenantId, deploymentId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const current = await repos.deployments.get(deploymentId);
       const history = await repos.deployments.list(
-        actor.tenantId,
         parseListQuery('deployment', {
           filters: { serviceId: current.serviceId, status: ['live', 'superseded'] },
           sortBy: 'createdAt',
@@ -123,7 +121,7 @@ export class RollbackDeployment {
           d.createdAt.getTime() <= current.createdAt.getTime() && d.id !== current.id && d.buildId !== current.buildId,
       );
       if (target === undefined) throw new ConflictError('There is no earlier successful deployment to roll back to');
-      return startDeployment(this.deps, repos, actor.tenantId, current.serviceId, target.buildId);
+      return startDeployment(this.deps, repos, current.serviceId, target.buildId);
     });
   }
 }

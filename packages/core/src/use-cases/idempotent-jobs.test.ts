@@ -82,10 +82,10 @@ test('a build job delivered after its build was given up does nothing', async (t
   const build = await uc.triggerBuild.execute(owner, service.id);
   const payload = { tenant_id: owner.tenantId, build_id: build.id };
   // Every attempt's worker died mid-build: the row counted them.
-  await harness.uow.run(async (repos) => {
-    const row = await repos.builds.get(owner.tenantId, build.id);
+  await harness.uow.run(owner.tenantId, async (repos) => {
+    const row = await repos.builds.get(build.id);
     for (let i = 0; i < harness.deps.settings.maxJobAttempts; i += 1) row.start(harness.clock.now());
-    await repos.builds.update(owner.tenantId, row);
+    await repos.builds.update(row);
   });
   await harness.handlers.giveUp('build.run', payload, 'worker lost');
   await harness.handlers.giveUp('build.run', payload, 'worker lost again');

@@ -7,15 +7,14 @@ import type { Repositories } from '../ports/repository.port.js';
  */
 export async function markJobFailed(
   repos: Repositories,
-  tenantId: string,
   jobId: string | null,
   error: string,
   attempts: number | null,
   now: Date,
 ): Promise<void> {
   if (jobId === null) return;
-  const message = await repos.outbox.find(tenantId, jobId);
+  const message = await repos.outbox.find(jobId);
   if (message === null || message.state === 'failed' || message.state === 'retried') return;
   message.markFailed(error, attempts, now);
-  await repos.outbox.update(tenantId, message);
+  await repos.outbox.update(message);
 }

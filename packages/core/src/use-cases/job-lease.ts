@@ -70,7 +70,8 @@ export const leaseEnd = (deps: Pick<CoreDeps, 'settings'>, now: Date): Date =>
 export type LeaseCheck = 'held' | 'renew' | 'cancelled' | 'lost';
 
 /**
- * While an attempt runs: every `settings.cancelCheckIntervalMs` reads the row (`check`), renews
+ * While an attempt runs: every `settings.cancelCheckIntervalMs` reads the row (`check`, in a unit
+ * of the row's tenant), renews
  * the lease once a third of it has passed (`renew`), and aborts `controller` when the row was
  * cancelled or another worker took it. A tick that cannot reach the database is logged and the
  * next one tries again. Returns the function that stops watching.
@@ -78,6 +79,7 @@ export type LeaseCheck = 'held' | 'renew' | 'cancelled' | 'lost';
 export function watchLease(
   deps: Pick<CoreDeps, 'uow' | 'clock' | 'logger' | 'settings'>,
   controller: AbortController,
+  tenantId: string,
   check: (repos: Repositories, now: Date) => Promise<LeaseCheck>,
   renew: (repos: Repositories, now: Date) => Promise<void>,
 ): () => void {
@@ -88,7 +90,7 @@ export function watchLease(
     if (running || controller.signal.aborted) return;
     running = true;
     try {
-      const found = await deps.uow.run(async (repos) => {
+      const found = await deps.uow.run(tenantId, async (repos) => {
         const now = deps.clock.now();
         const state = await check(repos, now);
         if (state === 'renew') await renew(repos, now);

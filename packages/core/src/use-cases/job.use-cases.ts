@@ -33,7 +33,7 @@ export class RecordJobFailure {
   async execute(tenantId: string, jobId: string, error: string, attempts: number | null): Promise<void> {
     if (!isUuid(jobId)) return;
     await retryOnConflict(() =>
-      this.deps.uow.run((repos) => markJobFailed(repos, tenantId, jobId, error, attempts, this.deps.clock.now())),
+      this.deps.uow.run(tenantId, (repos) => markJobFailed(repos, jobId, error, attempts, this.deps.clock.now())),
     );
   }
 }
@@ -45,7 +45,7 @@ export class ListJobs {
   async execute(actor: Principal, query?: ListQueryInput): Promise<Page<OutboxMessage>> {
     requireRole(actor, 'admin');
     const spec = parseListQuery('outboxMessage', query);
-    return this.deps.uow.run((repos) => repos.outbox.list(actor.tenantId, spec));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.outbox.list(spec));
   }
 }
 
@@ -54,7 +54,7 @@ export class GetJob {
 
   async execute(actor: Principal, jobId: string): Promise<OutboxMessage> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run((repos) => repos.outbox.get(actor.tenantId, jobId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.outbox.get(jobId));
   }
 }
 
@@ -69,9 +69,8 @@ export class RetryJob {
 
   async execute(actor: Principal, jobId: string): Promise<OutboxMessage> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run(async (repos) => {
-      const tenantId = actor.tenantId;
-      const dead = await repos.outbox.get(tenantId, jobId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const dead = await repos.outbox.get(jobId);
       if (dead.state !== 'failed') {
         throw new ConflictError(`Only a failed job can be retried; this one is ${dead.state}`, { state: dead.state });
       }
@@ -79,29 +78,30 @@ export class RetryJob {
       let job: OutboxMessage;
       if (dead.name === 'build.run') {
         const payload = dead.payload as JobPayloads['build.run'];
-        const old = await repos.builds.find(tenantId, payload.build_id);
+        const old = await repos.builds.find(payload.build_id);
         if (old === null) throw new NotFoundError('Build', { field: 'build_id' });
-        const service = await repos.services.get(tenantId, old.serviceId);
+        const service = await repos.services.get(old.serviceId);
         const build = Build.create(stamp(this.deps), {
           serviceId: service.id,
           branch: old.branch,
           commitSha: old.commitSha,
         });
-        job = await scheduleJob(this.deps, repos, 'build.run', { tenant_id: tenantId, build_id: build.id });
+        job = await scheduleJob(this.deps, repos, 'build.run', { build_id: build.id });
         build.jobId = job.id;
-        await repos.builds.add(tenantId, build);
-        if (service.setStatus('building', now)) await repos.services.update(tenantId, service);
+        await repos.builds.add(build);
+        if (service.setStatus('building', now)) await repos.services.update(service);
       } else if (dead.name === 'deployment.run') {
         const payload = dead.payload as JobPayloads['deployment.run'];
-        const old = await repos.deployments.find(tenantId, payload.deployment_id);
+        const old = await repos.deployments.find(payload.deployment_id);
         if (old === null) throw new NotFoundError('Deployment', { field: 'deployment_id' });
-        const deployment = await startDeployment(this.deps, repos, tenantId, old.serviceId, old.buildId);
-        job = await repos.outbox.get(tenantId, deployment.jobId as string);
+        const deployment = await startDeployment(this.deps, repos, old.serviceId, old.buildId);
+        job = await repos.outbox.get(deployment.jobId as string);
       } else {
+        // The payload names the dead letter's tenant, which is this unit's: it was read in it.
         job = await scheduleJob(this.deps, repos, dead.name, dead.payload as never);
       }
       dead.markRetried(now);
-      await repos.outbox.update(tenantId, dead);
+      await repos.outbox.update(dead);
       return job;
     });
   }

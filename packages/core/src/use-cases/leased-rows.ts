@@ -22,16 +22,10 @@ export interface LeasedRows<R extends Build | Deployment> {
   kind: 'build' | 'deployment';
   /** The status of a row a worker is working on. */
   running: R['status'];
-  find(repos: Repositories, tenantId: string, id: string): Promise<R | null>;
-  update(repos: Repositories, tenantId: string, row: R): Promise<void>;
+  find(repos: Repositories, id: string): Promise<R | null>;
+  update(repos: Repositories, row: R): Promise<void>;
   /** Fails the row for good: its attempts are spent. Settles its service, records the dead letter, notifies. */
-  failForGood(
-    deps: Pick<CoreDeps, 'clock' | 'ids'>,
-    repos: Repositories,
-    tenantId: string,
-    row: R,
-    reason: string,
-  ): Promise<void>;
+  failForGood(deps: Pick<CoreDeps, 'clock' | 'ids'>, repos: Repositories, row: R, reason: string): Promise<void>;
 }
 
 const gaveUp = (row: Build | Deployment, reason: string) => `Gave up after ${row.attempt} attempt(s): ${reason}`;
@@ -39,19 +33,18 @@ const gaveUp = (row: Build | Deployment, reason: string) => `Gave up after ${row
 export const BUILD_ROWS: LeasedRows<Build> = {
   kind: 'build',
   running: 'running',
-  find: (repos, tenantId, id) => repos.builds.find(tenantId, id),
-  update: (repos, tenantId, row) => repos.builds.update(tenantId, row),
-  async failForGood(deps, repos, tenantId, build, reason) {
+  find: (repos, id) => repos.builds.find(id),
+  update: (repos, row) => repos.builds.update(row),
+  async failForGood(deps, repos, build, reason) {
     const now = deps.clock.now();
     if (build.status === 'queued') build.start(now);
     const error = gaveUp(build, reason);
     build.fail(error, '', now);
-    await repos.builds.update(tenantId, build);
-    const service = await repos.services.get(tenantId, build.serviceId);
-    await settleServiceStatus(repos, tenantId, service, now, 'failed');
-    await markJobFailed(repos, tenantId, build.jobId, error, build.attempt, now);
+    await repos.builds.update(build);
+    const service = await repos.services.get(build.serviceId);
+    await settleServiceStatus(repos, service, now, 'failed');
+    await markJobFailed(repos, build.jobId, error, build.attempt, now);
     await scheduleJob(deps, repos, 'notification.send', {
-      tenant_id: tenantId,
       event: 'build.finished',
       subject_id: build.id,
       status: 'failed',
@@ -62,18 +55,17 @@ export const BUILD_ROWS: LeasedRows<Build> = {
 export const DEPLOYMENT_ROWS: LeasedRows<Deployment> = {
   kind: 'deployment',
   running: 'deploying',
-  find: (repos, tenantId, id) => repos.deployments.find(tenantId, id),
-  update: (repos, tenantId, row) => repos.deployments.update(tenantId, row),
-  async failForGood(deps, repos, tenantId, deployment, reason) {
+  find: (repos, id) => repos.deployments.find(id),
+  update: (repos, row) => repos.deployments.update(row),
+  async failForGood(deps, repos, deployment, reason) {
     const now = deps.clock.now();
     const error = gaveUp(deployment, reason);
     deployment.fail(error, now);
-    await repos.deployments.update(tenantId, deployment);
-    const service = await repos.services.get(tenantId, deployment.serviceId);
-    await settleServiceStatus(repos, tenantId, service, now, 'failed');
-    await markJobFailed(repos, tenantId, deployment.jobId, error, deployment.attempt, now);
+    await repos.deployments.update(deployment);
+    const service = await repos.services.get(deployment.serviceId);
+    await settleServiceStatus(repos, service, now, 'failed');
+    await markJobFailed(repos, deployment.jobId, error, deployment.attempt, now);
     await scheduleJob(deps, repos, 'notification.send', {
-      tenant_id: tenantId,
       event: 'deployment.finished',
       subject_id: deployment.id,
       status: 'failed',
@@ -107,15 +99,15 @@ export async function endAttempt<R extends Build | Deployment>(
     kind === 'job' ? `attempt ${at.attempt} aborted: ${errorMessage(jobSignal.reason)}` : errorMessage(error);
   const ended = await waitForDatabase(deps, () =>
     retryOnConflict(() =>
-      deps.uow.run(async (repos) => {
-        const row = await rows.find(repos, at.tenantId, at.id);
+      deps.uow.run(at.tenantId, async (repos) => {
+        const row = await rows.find(repos, at.id);
         if (row === null || row.status !== rows.running || row.attempt !== at.attempt) return 'moot' as const;
         if (at.attempt >= deps.settings.maxJobAttempts) {
-          await rows.failForGood(deps, repos, at.tenantId, row, reason);
+          await rows.failForGood(deps, repos, row, reason);
           return 'failed' as const;
         }
         row.releaseLease(`Attempt ${at.attempt} failed: ${reason}`, deps.clock.now());
-        await rows.update(repos, at.tenantId, row);
+        await rows.update(repos, row);
         return 'retry' as const;
       }),
     ),
@@ -139,8 +131,9 @@ export function watchAttempt<R extends Build | Deployment>(
   return watchLease(
     deps,
     controller,
+    at.tenantId,
     async (repos, now) => {
-      current = await rows.find(repos, at.tenantId, at.id);
+      current = await rows.find(repos, at.id);
       if (current === null || current.status === 'cancelled') return 'cancelled';
       if (current.status !== rows.running || current.attempt !== at.attempt) return 'lost';
       return leaseNeedsRenewal(deps, current.leaseUntil, now) ? 'renew' : 'held';
@@ -148,7 +141,7 @@ export function watchAttempt<R extends Build | Deployment>(
     async (repos, now) => {
       if (current === null) return;
       current.renewLease(leaseEnd(deps, now), now);
-      await rows.update(repos, at.tenantId, current);
+      await rows.update(repos, current);
     },
   );
 }

@@ -37,16 +37,16 @@ export class ReadLogs {
   ): Promise<LogPage> {
     requireRole(actor, 'viewer');
     // Whether it ended is read before the chunks: a line written after an end is never missed.
-    const { ended, legacy } = await this.deps.uow.run(async (repos) => {
+    const { ended, legacy } = await this.deps.uow.run(actor.tenantId, async (repos) => {
       if (subject.kind === 'build') {
-        const build = await repos.builds.get(actor.tenantId, subject.id);
+        const build = await repos.builds.get(subject.id);
         const settling =
           build.status === 'cancelled' &&
           build.finishedAt !== null &&
           this.deps.clock.now().getTime() - build.finishedAt.getTime() < CANCELLED_LOG_GRACE_MS;
         return { ended: isFinishedBuild(build.status) && !settling, legacy: build.logs };
       }
-      const deployment = await repos.deployments.get(actor.tenantId, subject.id);
+      const deployment = await repos.deployments.get(subject.id);
       return { ended: !isActiveDeployment(deployment.status) && deployment.status !== 'live', legacy: '' };
     });
     const chunks = await this.deps.logStore.read(actor.tenantId, subject, {

@@ -22,7 +22,7 @@ export class Login {
     if (typeof input.password !== 'string' || input.password.length > PASSWORD_MAX_LENGTH) {
       throw ValidationError.field('password', `must be a string of at most ${PASSWORD_MAX_LENGTH} characters`);
     }
-    const user = await this.deps.uow.run((repos) => repos.users.findByEmail(input.email));
+    const user = await this.deps.uow.platform((platform) => platform.findUserByEmail(input.email));
     if (user === null || user.passwordHash === null) {
       this.dummyHash ??= this.deps.passwords.hash('not-a-real-password-only-equalises-timing');
       await this.deps.passwords.verify(await this.dummyHash, input.password);
@@ -33,11 +33,11 @@ export class Login {
 
     // Parallel sign-ins of one user all write its last_login_at: the later ones run again.
     return retryOnConflict(() =>
-      this.deps.uow.run(async (repos) => {
-        const current = await repos.users.get(user.tenantId, user.id);
+      this.deps.uow.run(user.tenantId, async (repos) => {
+        const current = await repos.users.get(user.id);
         if (!current.isActive) throw new AuthenticationError(INVALID_CREDENTIALS);
         current.recordLogin(this.deps.clock.now());
-        await repos.users.update(current.tenantId, current);
+        await repos.users.update(current);
         return openSession(this.deps, repos, current, this.deps.ids.next());
       }),
     );

@@ -4,7 +4,7 @@ import type { Principal } from '../domain/role.js';
 import { slugify, Tenant } from '../domain/tenant.entity.js';
 import { User } from '../domain/user.entity.js';
 import type { OAuthIdentity, OAuthProvider, OAuthTokens } from '../ports/oauth-provider.port.js';
-import type { Repositories } from '../ports/repository.port.js';
+import type { PlatformRepositories, Repositories } from '../ports/repository.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { retryOnConflict } from './retry.js';
@@ -61,7 +61,7 @@ export class CompleteOAuthSignIn {
     const tokens = await provider.exchangeCode(input);
     const identity = await provider.fetchIdentity(tokens.accessToken);
     const result = await retryOnConflict(() =>
-      this.deps.uow.run((repos) => this.signIn(repos, providerName, identity, tokens)),
+      this.deps.uow.platform((platform) => this.signIn(platform, providerName, identity, tokens)),
     );
     this.deps.logger.info(
       { provider: providerName, outcome: result.outcome, user_id: result.user.id, tenant_id: result.user.tenantId },
@@ -70,18 +70,24 @@ export class CompleteOAuthSignIn {
     return result;
   }
 
+  /**
+   * Platform-wide: the account and the email are looked up across tenants, then everything else
+   * happens in the tenant of the user found (or created), in the same transaction.
+   */
   private async signIn(
-    repos: Repositories,
+    platform: PlatformRepositories,
     provider: OAuthProviderName,
     identity: OAuthIdentity,
     tokens: OAuthTokens,
   ): Promise<AuthSession & { outcome: OAuthOutcome }> {
     const now = this.deps.clock.now();
-    const linked = await repos.oauthAccounts.findByProviderAccount(provider, identity.providerAccountId);
+    const linked = await platform.findOAuthAccount(provider, identity.providerAccountId);
     let user: User;
     let outcome: OAuthOutcome;
+    let repos: Repositories;
     if (linked !== null) {
-      user = await repos.users.get(linked.tenantId, linked.account.userId);
+      repos = platform.inTenant(linked.tenantId);
+      user = await repos.users.get(linked.account.userId);
       this.assertActive(user);
       const account = linked.account;
       account.refresh(
@@ -95,31 +101,33 @@ export class CompleteOAuthSignIn {
         },
         now,
       );
-      await repos.oauthAccounts.update(user.tenantId, account);
+      await repos.oauthAccounts.update(account);
       outcome = 'signed_in';
     } else {
       if (identity.email === null) {
         throw new AuthorizationError(`Your ${provider} account has no verified primary email`);
       }
-      const existing = await repos.users.findByEmail(identity.email);
+      const existing = await platform.findUserByEmail(identity.email);
       if (existing !== null) {
         this.assertActive(existing);
         user = existing;
+        repos = platform.inTenant(existing.tenantId);
         outcome = 'linked';
       } else {
         const name = identity.name ?? identity.login;
         let slug = slugify(identity.login);
-        while (await repos.tenants.slugExists(slug))
+        while (await platform.tenantSlugExists(slug))
           slug = `${slugify(identity.login).slice(0, 50)}-${this.deps.ids.next().slice(-8)}`;
         const tenant = Tenant.create(stamp(this.deps), { name: `${name}`.slice(0, 100), slug });
-        await repos.tenants.add(tenant.id, tenant);
+        repos = platform.inTenant(tenant.id);
+        await repos.tenants.add(tenant);
         user = User.create(stamp(this.deps), {
           tenantId: tenant.id,
           email: identity.email,
           role: 'owner',
           fullName: identity.name,
         });
-        await repos.users.add(tenant.id, user);
+        await repos.users.add(user);
         outcome = 'registered';
       }
       const id = this.deps.ids.next();
@@ -134,10 +142,10 @@ export class CompleteOAuthSignIn {
           scopes: tokens.scopes,
         },
       );
-      await repos.oauthAccounts.add(user.tenantId, account);
+      await repos.oauthAccounts.add(account);
     }
     user.recordLogin(now);
-    await repos.users.update(user.tenantId, user);
+    await repos.users.update(user);
     const session = await openSession(this.deps, repos, user, this.deps.ids.next());
     return { ...session, outcome };
   }
@@ -152,9 +160,8 @@ export class ListOAuthAccounts {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
   async execute(actor: Principal): Promise<OAuthAccount[]> {
-    const page = await this.deps.uow.run((repos) =>
+    const page = await this.deps.uow.run(actor.tenantId, (repos) =>
       repos.oauthAccounts.list(
-        actor.tenantId,
         parseListQuery('oauthAccount', { filters: { userId: actor.userId }, sortOrder: 'asc', limit: 100 }),
       ),
     );
@@ -167,15 +174,15 @@ export class UnlinkOAuthAccount {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
   async execute(actor: Principal, accountId: string): Promise<void> {
-    await this.deps.uow.run(async (repos) => {
-      const account = await repos.oauthAccounts.find(actor.tenantId, accountId);
+    await this.deps.uow.run(actor.tenantId, async (repos) => {
+      const account = await repos.oauthAccounts.find(accountId);
       if (account === null || account.userId !== actor.userId) throw new NotFoundError('OAuth account');
-      const user = await repos.users.get(actor.tenantId, actor.userId);
-      const accounts = await repos.oauthAccounts.count(actor.tenantId, { userId: [actor.userId] });
+      const user = await repos.users.get(actor.userId);
+      const accounts = await repos.oauthAccounts.count({ userId: [actor.userId] });
       if (user.passwordHash === null && accounts <= 1) {
         throw new ConflictError('This is your only way to sign in; set a password or link another account first');
       }
-      await repos.oauthAccounts.remove(actor.tenantId, account.id);
+      await repos.oauthAccounts.remove(account.id);
     });
   }
 }

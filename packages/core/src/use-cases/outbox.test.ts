@@ -36,8 +36,8 @@ test('a use case schedules its job in the outbox and the queue sees it only afte
 test('a unit of work that throws after scheduling a job leaves no outbox row', async (t) => {
   const { harness, owner } = await setup();
   await t.throwsAsync(
-    harness.uow.run(async (repos) => {
-      await scheduleJob(harness.deps, repos, 'cleanup.run', { tenant_id: owner.tenantId });
+    harness.uow.run(owner.tenantId, async (repos) => {
+      await scheduleJob(harness.deps, repos, 'cleanup.run', {});
       throw new ConflictError('something after the job went wrong');
     }),
     { code: 'conflict' },
@@ -51,9 +51,14 @@ test('a use case whose transaction fails at commit leaves neither its row nor it
   const { harness, owner, service } = await setup();
   // The same store, but every commit fails after the use case's work is done.
   const failingCommit: UnitOfWork = {
-    run: (work) =>
-      harness.uow.run(async (repos) => {
+    run: (tenantId, work) =>
+      harness.uow.run(tenantId, async (repos) => {
         await work(repos);
+        throw new Error('connection lost during commit');
+      }),
+    platform: (work) =>
+      harness.uow.platform(async (platform) => {
+        await work(platform);
         throw new Error('connection lost during commit');
       }),
   };

@@ -9,7 +9,7 @@ export class ListProjects {
   async execute(actor: Principal, query?: ListQueryInput): Promise<Page<Project>> {
     requireRole(actor, 'viewer');
     const spec = parseListQuery('project', query);
-    return this.deps.uow.run((repos) => repos.projects.list(actor.tenantId, spec));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.projects.list(spec));
   }
 }
 
@@ -18,7 +18,7 @@ export class GetProject {
 
   async execute(actor: Principal, projectId: string): Promise<Project> {
     requireRole(actor, 'viewer');
-    return this.deps.uow.run((repos) => repos.projects.get(actor.tenantId, projectId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.projects.get(projectId));
   }
 }
 
@@ -35,8 +35,8 @@ export class CreateProject {
   async execute(actor: Principal, input: ProjectInput): Promise<Project> {
     requireRole(actor, 'member');
     const project = Project.create(stamp(this.deps), { tenantId: actor.tenantId, ...input });
-    return this.deps.uow.run(async (repos) => {
-      await repos.projects.add(actor.tenantId, project);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      await repos.projects.add(project);
       return project;
     });
   }
@@ -47,10 +47,10 @@ export class UpdateProject {
 
   async execute(actor: Principal, projectId: string, changes: Partial<ProjectInput>): Promise<Project> {
     requireRole(actor, 'member');
-    return this.deps.uow.run(async (repos) => {
-      const project = await repos.projects.get(actor.tenantId, projectId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const project = await repos.projects.get(projectId);
       project.update(changes, this.deps.clock.now());
-      await repos.projects.update(actor.tenantId, project);
+      await repos.projects.update(project);
       return project;
     });
   }
@@ -62,6 +62,6 @@ export class DeleteProject {
 
   async execute(actor: Principal, projectId: string): Promise<void> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run((repos) => repos.projects.remove(actor.tenantId, projectId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.projects.remove(projectId));
   }
 }

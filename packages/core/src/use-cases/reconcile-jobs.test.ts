@@ -31,11 +31,11 @@ async function setup(
 
 /** A worker that claimed the build and died: the attempt is recorded, nothing finishes it. */
 async function claimAndDie(harness: TestHarness, tenantId: string, buildId: string): Promise<void> {
-  await harness.uow.run(async (repos) => {
-    const build = await repos.builds.get(tenantId, buildId);
+  await harness.uow.run(tenantId, async (repos) => {
+    const build = await repos.builds.get(buildId);
     const now = harness.clock.now();
     build.start(now, new Date(now.getTime() + LEASE_MS));
-    await repos.builds.update(tenantId, build);
+    await repos.builds.update(build);
   });
 }
 

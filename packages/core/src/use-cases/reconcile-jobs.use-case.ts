@@ -65,10 +65,11 @@ export class ReconcileJobs {
       leaseEndedBefore: options.expireLeases === true ? FAR_FUTURE : now,
       limit,
     };
-    const candidates = await this.deps.uow.run(async (repos) => {
+    // Platform-wide: the scan finds rows of every tenant, then reads each in its tenant.
+    const candidates = await this.deps.uow.platform(async (platform) => {
       const [builds, deployments] = await Promise.all([
-        repos.builds.listUnsettled(range),
-        repos.deployments.listUnsettled(range),
+        platform.listUnsettledBuilds(range),
+        platform.listUnsettledDeployments(range),
       ]);
       const found: Candidate[] = [];
       for (const [kind, rows] of [
@@ -76,10 +77,10 @@ export class ReconcileJobs {
         ['deployment', deployments],
       ] as const) {
         for (const { id, tenantId } of rows as UnsettledRow[]) {
-          const row =
-            kind === 'build' ? await repos.builds.find(tenantId, id) : await repos.deployments.find(tenantId, id);
+          const repos = platform.inTenant(tenantId);
+          const row = kind === 'build' ? await repos.builds.find(id) : await repos.deployments.find(id);
           if (row === null) continue;
-          const message = row.jobId === null ? null : await repos.outbox.find(tenantId, row.jobId);
+          const message = row.jobId === null ? null : await repos.outbox.find(row.jobId);
           found.push({ kind, tenantId, row, message });
         }
       }
@@ -114,7 +115,9 @@ export class ReconcileJobs {
     for (const candidate of due) {
       const jobLive = candidate.message !== null && live.has(candidate.message.id);
       try {
-        const done = await this.deps.uow.run((repos) => this.settle(repos, candidate, jobLive, options));
+        const done = await this.deps.uow.run(candidate.tenantId, (repos) =>
+          this.settle(repos, candidate, jobLive, options),
+        );
         if (done === 'republished') report.republished += 1;
         if (done === 'failed') report.failed += 1;
       } catch (error) {
@@ -137,9 +140,7 @@ export class ReconcileJobs {
     const { kind, tenantId } = candidate;
     const now = this.deps.clock.now();
     const row =
-      kind === 'build'
-        ? await repos.builds.find(tenantId, candidate.row.id)
-        : await repos.deployments.find(tenantId, candidate.row.id);
+      kind === 'build' ? await repos.builds.find(candidate.row.id) : await repos.deployments.find(candidate.row.id);
     // Moved since the scan: a worker took it, it finished, or another reconciler acted.
     if (row === null || row.version !== candidate.row.version) return 'left';
     const log = { tenant_id: tenantId, [`${kind}_id`]: row.id, attempt: row.attempt, job_id: row.jobId };
@@ -147,7 +148,7 @@ export class ReconcileJobs {
     if (!waiting(row)) {
       if (row.attempt >= this.deps.settings.maxJobAttempts) {
         const reason = `its worker stopped during the last attempt (${row.error ?? 'no error was reported'})`;
-        await rowsOf(kind).failForGood(this.deps, repos, tenantId, row as never, reason);
+        await rowsOf(kind).failForGood(this.deps, repos, row as never, reason);
         this.deps.logger.warn(log, `${kind} failed: its attempts are spent`);
         return 'failed';
       }
@@ -155,26 +156,26 @@ export class ReconcileJobs {
       if (jobLive && options.expireLeases !== true) return 'left';
       if (row.isLeased(now)) {
         row.releaseLease(row.error ?? 'its worker stopped', now);
-        await rowsOf(kind).update(repos, tenantId, row as never);
+        await rowsOf(kind).update(repos, row as never);
       }
     } else if (jobLive) {
       return 'left';
     }
 
-    const message = candidate.message === null ? null : await repos.outbox.find(tenantId, candidate.message.id);
+    const message = candidate.message === null ? null : await repos.outbox.find(candidate.message.id);
     // Published again since the scan (by another reconciler, which wrote the message, not the row):
     // the relay's business now. Scheduling a job here would give the row a second one.
     if (message?.state === 'pending') return 'left';
     if (message !== null && (message.state === 'sent' || message.state === 'failed')) {
       message.republish(now);
-      await repos.outbox.update(tenantId, message);
+      await repos.outbox.update(message);
     } else {
       const job =
         kind === 'build'
-          ? await scheduleJob(this.deps, repos, 'build.run', { tenant_id: tenantId, build_id: row.id })
-          : await scheduleJob(this.deps, repos, 'deployment.run', { tenant_id: tenantId, deployment_id: row.id });
+          ? await scheduleJob(this.deps, repos, 'build.run', { build_id: row.id })
+          : await scheduleJob(this.deps, repos, 'deployment.run', { deployment_id: row.id });
       row.jobId = job.id;
-      await rowsOf(kind).update(repos, tenantId, row as never);
+      await rowsOf(kind).update(repos, row as never);
     }
     this.deps.logger.info(log, `${kind} had no live job; published again`);
     return 'republished';

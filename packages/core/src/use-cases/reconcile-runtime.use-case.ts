@@ -96,7 +96,9 @@ export class ReconcileRuntime {
   }
 
   private async run(options: { signal?: AbortSignal; limit?: number }): Promise<RuntimeReconcileResult> {
-    const rows = await this.deps.uow.run((repos) => repos.deployments.listRunning({ limit: options.limit ?? 10_000 }));
+    const rows = await this.deps.uow.platform((platform) =>
+      platform.listRunningDeployments({ limit: options.limit ?? 10_000 }),
+    );
     const now = this.deps.clock.now().getTime();
     const keep: string[] = [];
     const live: DeploymentRequest[] = [];
@@ -162,7 +164,7 @@ export class ReconcileRuntime {
 
   private async request(tenantId: string, deploymentId: string): Promise<DeploymentRequest | null> {
     try {
-      return await this.deps.uow.run((repos) => deploymentRequest(this.deps, repos, tenantId, deploymentId));
+      return await this.deps.uow.run(tenantId, (repos) => deploymentRequest(this.deps, repos, deploymentId));
     } catch (error) {
       this.deps.logger.error(
         { err: error, deployment_id: deploymentId, tenant_id: tenantId },
@@ -174,19 +176,19 @@ export class ReconcileRuntime {
 }
 
 /**
- * What the runtime needs to run a deployment: its build's artifact, the service's start command,
- * health check path and env vars (decrypted). Rejects with a message when it cannot be had.
+ * What the runtime needs to run a deployment of the unit's tenant: its build's artifact, the
+ * service's start command, health check path and env vars (decrypted). Rejects with a message
+ * when it cannot be had.
  */
 export async function deploymentRequest(
   deps: Pick<CoreDeps, 'encryptor'>,
   repos: Repositories,
-  tenantId: string,
   deploymentOrId: Deployment | string,
 ): Promise<DeploymentRequest> {
-  const deployment =
-    typeof deploymentOrId === 'string' ? await repos.deployments.get(tenantId, deploymentOrId) : deploymentOrId;
-  const service = await repos.services.get(tenantId, deployment.serviceId);
-  const build = await repos.builds.find(tenantId, deployment.buildId);
+  const tenantId = repos.tenantId;
+  const deployment = typeof deploymentOrId === 'string' ? await repos.deployments.get(deploymentOrId) : deploymentOrId;
+  const service = await repos.services.get(deployment.serviceId);
+  const build = await repos.builds.find(deployment.buildId);
   if (build?.artifact == null) {
     throw new DeploymentRequestError(
       'The artifact of its build is gone (cleaned up, or the build was deleted): build again',

@@ -20,7 +20,7 @@ export class RefreshSession {
     const claims = await this.deps.tokens.verifyRefresh(refreshToken);
     let outcome: Outcome;
     try {
-      outcome = await this.deps.uow.run((repos) => this.rotate(repos, claims));
+      outcome = await this.deps.uow.run(claims.tenantId, (repos) => this.rotate(repos, claims));
     } catch (error) {
       // Another request used this token between our read and our commit.
       if (!(error instanceof ConflictError)) throw error;
@@ -39,16 +39,16 @@ export class RefreshSession {
 
   private async rotate(repos: Repositories, claims: RefreshTokenClaims): Promise<Outcome> {
     const now = this.deps.clock.now();
-    const stored = await repos.refreshTokens.find(claims.tenantId, claims.tokenId);
+    const stored = await repos.refreshTokens.find(claims.tokenId);
     if (stored === null || stored.userId !== claims.userId || stored.familyId !== claims.familyId) {
       return { kind: 'invalid' };
     }
     if (stored.usedAt !== null || stored.revokedAt !== null) return { kind: 'reused' };
     if (!stored.isUsable(now)) return { kind: 'invalid' };
-    const user = await repos.users.find(claims.tenantId, claims.userId);
+    const user = await repos.users.find(claims.userId);
     if (user === null || !user.isActive) return { kind: 'invalid' };
     stored.markUsed(now);
-    await repos.refreshTokens.update(claims.tenantId, stored);
+    await repos.refreshTokens.update(stored);
     return { kind: 'ok', session: await openSession(this.deps, repos, user, stored.familyId) };
   }
 }

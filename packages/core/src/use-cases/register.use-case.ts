@@ -42,17 +42,20 @@ export class Register {
     fullName: string | null,
     suffixed: boolean,
   ): Promise<AuthSession & { tenant: Tenant }> {
-    return this.deps.uow.run(async (repos) => {
-      if ((await repos.users.findByEmail(email)) !== null) {
+    // Platform-wide: emails and slugs are unique across tenants. The new tenant's rows are written
+    // in the same transaction as the checks.
+    return this.deps.uow.platform(async (platform) => {
+      if ((await platform.findUserByEmail(email)) !== null) {
         throw new ConflictError('A user with this email already exists', { field: 'email' });
       }
       const base = slugify(tenantName);
       const suffix = () => `${base.slice(0, 50)}-${this.deps.ids.next().slice(-8)}`;
       let slug = suffixed ? suffix() : base;
       // The suffix is the tail of a fresh id: random with UUID v4, distinct with sequential ids.
-      while (await repos.tenants.slugExists(slug)) slug = suffix();
+      while (await platform.tenantSlugExists(slug)) slug = suffix();
       const tenant = Tenant.create(stamp(this.deps), { name: tenantName, slug });
-      await repos.tenants.add(tenant.id, tenant);
+      const repos = platform.inTenant(tenant.id);
+      await repos.tenants.add(tenant);
       const user = User.create(stamp(this.deps), {
         tenantId: tenant.id,
         email,
@@ -60,7 +63,7 @@ export class Register {
         fullName,
         passwordHash,
       });
-      await repos.users.add(tenant.id, user);
+      await repos.users.add(user);
       const session = await openSession(this.deps, repos, user, this.deps.ids.next());
       return { ...session, tenant };
     });

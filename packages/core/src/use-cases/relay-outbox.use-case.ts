@@ -19,8 +19,9 @@ export class RelayOutbox {
 
   async execute(options: { batchSize?: number } = {}): Promise<RelayReport> {
     const batchSize = options.batchSize ?? 100;
-    return this.deps.uow.run(async (repos) => {
-      const pending = await repos.outbox.claimPending(this.deps.clock.now(), batchSize);
+    // Platform-wide: the relay takes the messages of every tenant, in one unit that claims and marks them.
+    return this.deps.uow.platform(async (platform) => {
+      const pending = await platform.claimPendingMessages(this.deps.clock.now(), batchSize);
       const sent: string[] = [];
       let blocked = false;
       for (const message of pending) {
@@ -41,7 +42,7 @@ export class RelayOutbox {
           break;
         }
       }
-      if (sent.length > 0) await repos.outbox.markSent(sent, this.deps.clock.now());
+      if (sent.length > 0) await platform.markMessagesSent(sent, this.deps.clock.now());
       return { published: sent.length, blocked };
     });
   }

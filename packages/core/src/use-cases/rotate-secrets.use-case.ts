@@ -27,7 +27,7 @@ export class RotateSecrets {
     const report: RotationReport = { tenants: 0, reencrypted: 0, servicesUpdated: 0, oauthAccountsUpdated: 0 };
     let after: string | null = null;
     for (;;) {
-      const tenantIds: string[] = await this.deps.uow.run((repos) => repos.tenants.listIds(after, batchSize));
+      const tenantIds: string[] = await this.deps.uow.platform((platform) => platform.listTenantIds(after, batchSize));
       if (tenantIds.length === 0) break;
       for (const tenantId of tenantIds) {
         await this.rotateServices(tenantId, batchSize, report);
@@ -45,9 +45,8 @@ export class RotateSecrets {
     for (let skip = 0; ; skip += batchSize) {
       // A row edited meanwhile fails the batch's commit: the batch runs again on fresh rows.
       const count = await retryOnConflict(() =>
-        this.deps.uow.run(async (repos) => {
+        this.deps.uow.run(tenantId, async (repos) => {
           const page = await repos.services.list(
-            tenantId,
             parseListQuery('service', { skip, limit: batchSize, sortBy: 'createdAt', sortOrder: 'asc' }),
           );
           for (const service of page.items) {
@@ -74,7 +73,7 @@ export class RotateSecrets {
               const plain = await encryptor.decrypt(credentials, context);
               service.setRepoCredentials(await encryptor.encrypt(plain, context), clock.now());
             }
-            await repos.services.update(tenantId, service);
+            await repos.services.update(service);
             report.reencrypted += stale.length + (staleCredentials ? 1 : 0);
             report.servicesUpdated += 1;
           }
@@ -90,9 +89,8 @@ export class RotateSecrets {
     for (let skip = 0; ; skip += batchSize) {
       // A row edited meanwhile fails the batch's commit: the batch runs again on fresh rows.
       const count = await retryOnConflict(() =>
-        this.deps.uow.run(async (repos) => {
+        this.deps.uow.run(tenantId, async (repos) => {
           const page = await repos.oauthAccounts.list(
-            tenantId,
             parseListQuery('oauthAccount', { skip, limit: batchSize, sortBy: 'createdAt', sortOrder: 'asc' }),
           );
           for (const account of page.items) {
@@ -103,7 +101,7 @@ export class RotateSecrets {
               { login: account.login, accessToken: await encryptor.encrypt(plain, context), scopes: account.scopes },
               clock.now(),
             );
-            await repos.oauthAccounts.update(tenantId, account);
+            await repos.oauthAccounts.update(account);
             report.reencrypted += 1;
             report.oauthAccountsUpdated += 1;
           }

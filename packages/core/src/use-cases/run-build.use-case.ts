@@ -96,14 +96,14 @@ export class RunBuild {
    */
   async giveUp(payload: JobPayloads['build.run'], reason: string): Promise<void> {
     await retryOnConflict(() =>
-      this.deps.uow.run(async (repos) => {
-        const build = await repos.builds.find(payload.tenant_id, payload.build_id);
+      this.deps.uow.run(payload.tenant_id, async (repos) => {
+        const build = await repos.builds.find(payload.build_id);
         if (build === null || isFinishedBuild(build.status)) return;
         if (build.attempt >= this.deps.settings.maxJobAttempts) {
-          await BUILD_ROWS.failForGood(this.deps, repos, payload.tenant_id, build, reason);
+          await BUILD_ROWS.failForGood(this.deps, repos, build, reason);
         } else if (build.status === 'running') {
           build.releaseLease(reason, this.deps.clock.now());
-          await repos.builds.update(payload.tenant_id, build);
+          await repos.builds.update(build);
         }
       }),
     );
@@ -161,9 +161,9 @@ export class RunBuild {
     // Apart, so that a database lost in between never makes this worker skip its own claim.
     const service = await waitForDatabase(this.deps, () =>
       retryOnConflict(() =>
-        this.deps.uow.run(async (repos) => {
-          const current = await repos.services.get(tenantId, claimed.serviceId);
-          if (current.setStatus('building', this.deps.clock.now())) await repos.services.update(tenantId, current);
+        this.deps.uow.run(tenantId, async (repos) => {
+          const current = await repos.services.get(claimed.serviceId);
+          if (current.setStatus('building', this.deps.clock.now())) await repos.services.update(current);
           return current;
         }),
       ),
@@ -172,17 +172,17 @@ export class RunBuild {
   }
 
   private takeRow(tenantId: string, buildId: string): Promise<Claim> {
-    return this.deps.uow.run(async (repos): Promise<Claim> => {
-      const found = await repos.builds.find(tenantId, buildId);
+    return this.deps.uow.run(tenantId, async (repos): Promise<Claim> => {
+      const found = await repos.builds.find(buildId);
       if (found === null || isFinishedBuild(found.status)) return { kind: 'skipped' };
       const now = this.deps.clock.now();
       if (found.isLeased(now)) return { kind: 'skipped' };
       if (found.attempt >= this.deps.settings.maxJobAttempts) {
-        await BUILD_ROWS.failForGood(this.deps, repos, tenantId, found, found.error ?? 'its worker stopped each time');
+        await BUILD_ROWS.failForGood(this.deps, repos, found, found.error ?? 'its worker stopped each time');
         return { kind: 'exhausted' };
       }
       found.start(now, leaseEnd(this.deps, now));
-      await repos.builds.update(tenantId, found);
+      await repos.builds.update(found);
       return { kind: 'claimed', build: found, service: undefined as unknown as Service };
     });
   }
@@ -194,24 +194,23 @@ export class RunBuild {
     outcome: BuildOutcome,
     logs: string,
   ): Promise<RunBuildResult> {
-    return this.deps.uow.run(async (repos) => {
-      const build = await repos.builds.find(tenantId, buildId);
+    return this.deps.uow.run(tenantId, async (repos) => {
+      const build = await repos.builds.find(buildId);
       // Cancelled meanwhile, or a later attempt took over: this run's result is moot.
       if (build === null || build.status !== 'running' || build.attempt !== attempt) return 'skipped';
       const now = this.deps.clock.now();
       const succeeded = outcome.outcome === 'succeeded';
       if (outcome.outcome === 'succeeded') build.succeed(logs, outcome.artifact, now);
       else build.fail(outcome.error, logs, now);
-      await repos.builds.update(tenantId, build);
+      await repos.builds.update(build);
 
-      const service = await repos.services.get(tenantId, build.serviceId);
+      const service = await repos.services.get(build.serviceId);
       if (succeeded && service.autoDeploy) {
-        await startDeployment(this.deps, repos, tenantId, service.id, build.id);
+        await startDeployment(this.deps, repos, service.id, build.id);
       } else {
-        await settleServiceStatus(repos, tenantId, service, now, succeeded ? 'idle' : 'failed');
+        await settleServiceStatus(repos, service, now, succeeded ? 'idle' : 'failed');
       }
       await scheduleJob(this.deps, repos, 'notification.send', {
-        tenant_id: tenantId,
         event: 'build.finished',
         subject_id: build.id,
         status: succeeded ? 'succeeded' : 'failed',

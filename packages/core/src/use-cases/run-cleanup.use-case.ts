@@ -35,17 +35,17 @@ export class RunCleanup {
     let buildsDeleted = 0;
     let artifactsDiscarded = 0;
     for (;;) {
-      const deleted = await this.deps.uow.run(async (repos) => {
-        const ids = await repos.builds.findPrunable(tenantId, {
+      const deleted = await this.deps.uow.run(tenantId, async (repos) => {
+        const ids = await repos.builds.findPrunable({
           finishedBefore,
           keepLatest: keepLatestBuilds,
           limit: BATCH,
         });
         const artifacts: BuildArtifact[] = [];
         for (const id of ids) {
-          const build = await repos.builds.find(tenantId, id);
+          const build = await repos.builds.find(id);
           if (build?.artifact != null) artifacts.push(build.artifact);
-          await repos.builds.remove(tenantId, id);
+          await repos.builds.remove(id);
         }
         return { ids, artifacts };
       });
@@ -56,8 +56,8 @@ export class RunCleanup {
       if (deleted.ids.length < BATCH) break;
     }
     artifactsDiscarded += await this.discardOldArtifacts(tenantId);
-    const outboxMessagesDeleted = await this.deps.uow.run((repos) =>
-      repos.outbox.pruneSent(tenantId, new Date(now.getTime() - outboxRetentionDays * DAY_MS)),
+    const outboxMessagesDeleted = await this.deps.uow.run(tenantId, (repos) =>
+      repos.outbox.pruneSent(new Date(now.getTime() - outboxRetentionDays * DAY_MS)),
     );
     this.deps.logger.info(
       { tenant_id: tenantId, buildsDeleted, outboxMessagesDeleted, artifactsDiscarded },
@@ -73,16 +73,13 @@ export class RunCleanup {
   private async discardOldArtifacts(tenantId: string): Promise<number> {
     let discarded = 0;
     for (let skip = 0; ; skip += PAGE) {
-      const services = await this.deps.uow.run((repos) =>
-        repos.services.list(
-          tenantId,
-          parseListQuery('service', { skip, limit: PAGE, sortBy: 'createdAt', sortOrder: 'asc' }),
-        ),
+      const services = await this.deps.uow.run(tenantId, (repos) =>
+        repos.services.list(parseListQuery('service', { skip, limit: PAGE, sortBy: 'createdAt', sortOrder: 'asc' })),
       );
       for (const service of services.items) {
         // A deployment created meanwhile writes the same build rows: the unit runs again on fresh rows.
         const artifacts = await retryOnConflict(() =>
-          this.deps.uow.run((repos) => this.retireArtifacts(repos, tenantId, service.id)),
+          this.deps.uow.run(tenantId, (repos) => this.retireArtifacts(repos, service.id)),
         );
         for (const artifact of artifacts) discarded += await this.discard(artifact);
       }
@@ -90,9 +87,8 @@ export class RunCleanup {
     }
   }
 
-  private async retireArtifacts(repos: Repositories, tenantId: string, serviceId: string): Promise<BuildArtifact[]> {
+  private async retireArtifacts(repos: Repositories, serviceId: string): Promise<BuildArtifact[]> {
     const succeeded = await repos.builds.list(
-      tenantId,
       parseListQuery('build', {
         filters: { serviceId, status: 'succeeded' },
         sortBy: 'createdAt',
@@ -103,12 +99,10 @@ export class RunCleanup {
     const withArtifact = succeeded.items.filter((build) => build.artifact !== null);
     if (withArtifact.length <= this.deps.settings.keepArtifacts) return [];
     const running = await repos.deployments.list(
-      tenantId,
       parseListQuery('deployment', { filters: { serviceId, status: ['pending', 'deploying', 'live'] }, limit: 100 }),
     );
     // What runs or will run, and what the latest deployments ran (what a rollback goes back to).
     const recent = await repos.deployments.list(
-      tenantId,
       parseListQuery('deployment', {
         filters: { serviceId, status: 'superseded' },
         sortBy: 'createdAt',
@@ -123,7 +117,7 @@ export class RunCleanup {
       if (inUse.has(build.id) || build.artifact === null) continue;
       retired.push(build.artifact);
       build.discardArtifact(now);
-      await repos.builds.update(tenantId, build);
+      await repos.builds.update(build);
     }
     return retired;
   }

@@ -97,14 +97,14 @@ export class RunDeployment {
   /** The queue gave up on the job: fail it if its attempts are spent, else free it for the reconciler. */
   async giveUp(payload: JobPayloads['deployment.run'], reason: string): Promise<void> {
     await retryOnConflict(() =>
-      this.deps.uow.run(async (repos) => {
-        const deployment = await repos.deployments.find(payload.tenant_id, payload.deployment_id);
+      this.deps.uow.run(payload.tenant_id, async (repos) => {
+        const deployment = await repos.deployments.find(payload.deployment_id);
         if (deployment === null || !isActiveDeployment(deployment.status)) return;
         if (deployment.attempt >= this.deps.settings.maxJobAttempts) {
-          await DEPLOYMENT_ROWS.failForGood(this.deps, repos, payload.tenant_id, deployment, reason);
+          await DEPLOYMENT_ROWS.failForGood(this.deps, repos, deployment, reason);
         } else if (deployment.status === 'deploying') {
           deployment.releaseLease(reason, this.deps.clock.now());
-          await repos.deployments.update(payload.tenant_id, deployment);
+          await repos.deployments.update(deployment);
         }
       }),
     );
@@ -124,9 +124,9 @@ export class RunDeployment {
     // Apart, so that a database lost in between never makes this worker skip its own claim.
     await waitForDatabase(this.deps, () =>
       retryOnConflict(() =>
-        this.deps.uow.run(async (repos) => {
-          const current = await repos.services.get(tenantId, serviceId);
-          if (current.setStatus('deploying', this.deps.clock.now())) await repos.services.update(tenantId, current);
+        this.deps.uow.run(tenantId, async (repos) => {
+          const current = await repos.services.get(serviceId);
+          if (current.setStatus('deploying', this.deps.clock.now())) await repos.services.update(current);
         }),
       ),
     );
@@ -134,30 +134,24 @@ export class RunDeployment {
   }
 
   private takeRow(tenantId: string, deploymentId: string): Promise<Claim> {
-    return this.deps.uow.run(async (repos): Promise<Claim> => {
-      const found = await repos.deployments.find(tenantId, deploymentId);
+    return this.deps.uow.run(tenantId, async (repos): Promise<Claim> => {
+      const found = await repos.deployments.find(deploymentId);
       if (found === null || !isActiveDeployment(found.status)) return { kind: 'skipped' };
       const now = this.deps.clock.now();
       if (found.isLeased(now)) return { kind: 'skipped' };
       if (found.attempt >= this.deps.settings.maxJobAttempts) {
-        await DEPLOYMENT_ROWS.failForGood(
-          this.deps,
-          repos,
-          tenantId,
-          found,
-          found.error ?? 'its worker stopped each time',
-        );
+        await DEPLOYMENT_ROWS.failForGood(this.deps, repos, found, found.error ?? 'its worker stopped each time');
         return { kind: 'exhausted' };
       }
       found.start(now, leaseEnd(this.deps, now));
-      await repos.deployments.update(tenantId, found);
+      await repos.deployments.update(found);
       return { kind: 'claimed', deployment: found };
     });
   }
 
   private async request(tenantId: string, deployment: Deployment): Promise<DeploymentRequest | { error: string }> {
     try {
-      return await this.deps.uow.run((repos) => deploymentRequest(this.deps, repos, tenantId, deployment));
+      return await this.deps.uow.run(tenantId, (repos) => deploymentRequest(this.deps, repos, deployment));
     } catch (error) {
       if (!(error instanceof DeploymentRequestError)) throw error;
       this.deps.logger.error({ err: error, deployment_id: deployment.id }, 'the deployment cannot be run');
@@ -171,34 +165,32 @@ export class RunDeployment {
     attempt: number,
     outcome: DeploymentOutcome,
   ): Promise<RunDeploymentResult> {
-    return this.deps.uow.run(async (repos) => {
-      const deployment = await repos.deployments.find(tenantId, deploymentId);
+    return this.deps.uow.run(tenantId, async (repos) => {
+      const deployment = await repos.deployments.find(deploymentId);
       // Cancelled meanwhile, or a later attempt took over: this run's result is moot.
       if (deployment === null || deployment.status !== 'deploying' || deployment.attempt !== attempt) {
         return 'skipped';
       }
       const now = this.deps.clock.now();
-      const service = await repos.services.get(tenantId, deployment.serviceId);
+      const service = await repos.services.get(deployment.serviceId);
       if (outcome.outcome === 'live') {
         const live = await repos.deployments.list(
-          tenantId,
           parseListQuery('deployment', { filters: { serviceId: service.id, status: 'live' }, limit: 1000 }),
         );
         for (const previous of live.items) {
           previous.supersede(now);
-          await repos.deployments.update(tenantId, previous);
+          await repos.deployments.update(previous);
         }
         deployment.goLive(outcome.url, now);
-        await repos.deployments.update(tenantId, deployment);
-        if (service.setStatus('live', now)) await repos.services.update(tenantId, service);
+        await repos.deployments.update(deployment);
+        if (service.setStatus('live', now)) await repos.services.update(service);
       } else {
         deployment.fail(outcome.error, now);
-        await repos.deployments.update(tenantId, deployment);
-        await settleServiceStatus(repos, tenantId, service, now, 'failed');
+        await repos.deployments.update(deployment);
+        await settleServiceStatus(repos, service, now, 'failed');
       }
       const result = outcome.outcome === 'live' ? 'live' : 'failed';
       await scheduleJob(this.deps, repos, 'notification.send', {
-        tenant_id: tenantId,
         event: 'deployment.finished',
         subject_id: deployment.id,
         status: result,

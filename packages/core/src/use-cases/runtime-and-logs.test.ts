@@ -237,10 +237,10 @@ test('masked credentials are kept only for the same host: they never follow the 
 test('credentials stored inline before they were kept apart are masked, and secrets:rotate encrypts them', async (t) => {
   const { harness, uc, owner, service } = await setup();
   // A row as an earlier version stored it: the token inside the URL.
-  await harness.uow.run(async (repos) => {
-    const row = await repos.services.get(owner.tenantId, service.id);
+  await harness.uow.run(owner.tenantId, async (repos) => {
+    const row = await repos.services.get(service.id);
     row.repoUrl = 'https://x-access-token:ghp_legacy999@github.com/acme/web.git';
-    await repos.services.update(owner.tenantId, row);
+    await repos.services.update(row);
   });
   const { maskRepoUrl } = await import('../domain/repo-url.js');
   const legacy = await uc.getService.execute(owner, service.id);

@@ -21,7 +21,7 @@ export class ScheduleCleanup {
     let scheduled = 0;
     let after: string | null = null;
     for (;;) {
-      const tenantIds: string[] = await this.deps.uow.run((repos) => repos.tenants.listIds(after, batchSize));
+      const tenantIds: string[] = await this.deps.uow.platform((platform) => platform.listTenantIds(after, batchSize));
       for (const tenantId of tenantIds) {
         await this.deps.jobs.enqueue({
           id: `cleanup-${tenantId}-${period}`,
@@ -55,7 +55,7 @@ export class ScheduleCleanup {
     const runner = this.deps.buildRunner;
     if (runner.sweepArtifacts === undefined) return 0;
     try {
-      const keep = await this.deps.uow.run((repos) => repos.builds.listArtifacts({ limit: 1_000_000 }));
+      const keep = await this.deps.uow.platform((platform) => platform.listBuildArtifacts({ limit: 1_000_000 }));
       return await runner.sweepArtifacts(keep, new Date(this.deps.clock.now().getTime() - 86_400_000));
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'cannot sweep unused artifacts; trying again next period');

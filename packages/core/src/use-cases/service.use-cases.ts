@@ -12,9 +12,9 @@ export class ListServices {
   async execute(actor: Principal, projectId: string, query?: ListQueryInput): Promise<Page<Service>> {
     requireRole(actor, 'viewer');
     const spec = parseListQuery('service', query);
-    return this.deps.uow.run(async (repos) => {
-      await repos.projects.get(actor.tenantId, projectId);
-      return repos.services.list(actor.tenantId, { ...spec, filters: { ...spec.filters, projectId: [projectId] } });
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      await repos.projects.get(projectId);
+      return repos.services.list({ ...spec, filters: { ...spec.filters, projectId: [projectId] } });
     });
   }
 }
@@ -24,7 +24,7 @@ export class GetService {
 
   async execute(actor: Principal, serviceId: string): Promise<Service> {
     requireRole(actor, 'viewer');
-    return this.deps.uow.run((repos) => repos.services.get(actor.tenantId, serviceId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.services.get(serviceId));
   }
 }
 
@@ -87,9 +87,9 @@ export class CreateService {
     const parsed = parseRepoUrl(repoUrl, policy);
     const service = Service.create(stamp(this.deps), { ...settings, repoUrl: parsed.url, projectId }, policy);
     await applyCredentials(this.deps, actor.tenantId, service, parsed, null);
-    return this.deps.uow.run(async (repos) => {
-      await repos.projects.get(actor.tenantId, projectId);
-      await repos.services.add(actor.tenantId, service);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      await repos.projects.get(projectId);
+      await repos.services.add(service);
       return service;
     });
   }
@@ -102,14 +102,14 @@ export class UpdateService {
     requireRole(actor, 'member');
     const { repoUrl, ...rest } = changes;
     const policy = repoPolicy(this.deps);
-    return this.deps.uow.run(async (repos) => {
-      const service = await repos.services.get(actor.tenantId, serviceId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const service = await repos.services.get(serviceId);
       const previousUrl = service.repoUrl;
       service.update(rest, this.deps.clock.now());
       const parsed = repoUrl === undefined ? null : parseRepoUrl(repoUrl, policy);
       if (parsed !== null) service.update({ repoUrl: parsed.url }, this.deps.clock.now(), policy);
       if (parsed !== null) await applyCredentials(this.deps, actor.tenantId, service, parsed, previousUrl);
-      await repos.services.update(actor.tenantId, service);
+      await repos.services.update(service);
       return service;
     });
   }
@@ -121,7 +121,7 @@ export class DeleteService {
 
   async execute(actor: Principal, serviceId: string): Promise<void> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run((repos) => repos.services.remove(actor.tenantId, serviceId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.services.remove(serviceId));
   }
 }
 
@@ -142,14 +142,14 @@ export class SetServiceEnv {
   async execute(actor: Principal, serviceId: string, vars: Record<string, string>): Promise<MaskedEnv> {
     requireRole(actor, 'member');
     const plain = checkEnvVars(vars);
-    return this.deps.uow.run(async (repos) => {
-      const service = await repos.services.get(actor.tenantId, serviceId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const service = await repos.services.get(serviceId);
       const encrypted: Record<string, string> = {};
       for (const [name, value] of Object.entries(plain)) {
         encrypted[name] = await this.deps.encryptor.encrypt(value, envContext(actor.tenantId, service.id, name));
       }
       service.replaceEnv(encrypted, this.deps.clock.now());
-      await repos.services.update(actor.tenantId, service);
+      await repos.services.update(service);
       return mask(service.env);
     });
   }
@@ -160,6 +160,6 @@ export class GetServiceEnv {
 
   async execute(actor: Principal, serviceId: string): Promise<MaskedEnv> {
     requireRole(actor, 'member');
-    return this.deps.uow.run(async (repos) => mask((await repos.services.get(actor.tenantId, serviceId)).env));
+    return this.deps.uow.run(actor.tenantId, async (repos) => mask((await repos.services.get(serviceId)).env));
   }
 }

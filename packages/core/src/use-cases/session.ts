@@ -29,7 +29,6 @@ export async function openSession(
   const tokenId = deps.ids.next();
   const refresh = await deps.tokens.issueRefresh({ userId: user.id, tenantId: user.tenantId, tokenId, familyId });
   await repos.refreshTokens.add(
-    user.tenantId,
     RefreshToken.create(
       { id: tokenId, now: deps.clock.now() },
       { tenantId: user.tenantId, userId: user.id, familyId, expiresAt: refresh.expiresAt },
@@ -65,7 +64,7 @@ export async function endSession(
   sessionId: string,
 ): Promise<number> {
   const revoked = await retryOnConflict(() =>
-    deps.uow.run((repos) => repos.refreshTokens.revokeFamily(tenantId, sessionId, deps.clock.now())),
+    deps.uow.run(tenantId, (repos) => repos.refreshTokens.revokeFamily(sessionId, deps.clock.now())),
   );
   await deps.blacklist.add(
     sessionKey(sessionId),

@@ -12,7 +12,7 @@ export class ListTeams {
   async execute(actor: Principal, query?: ListQueryInput): Promise<Page<Team>> {
     requireRole(actor, 'member');
     const spec = parseListQuery('team', query);
-    return this.deps.uow.run((repos) => repos.teams.list(actor.tenantId, spec));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.teams.list(spec));
   }
 }
 
@@ -22,7 +22,7 @@ export class GetTeam {
   async execute(actor: Principal, teamId: string, options?: { include?: string[] }): Promise<Team> {
     requireRole(actor, 'member');
     const include = parseInclude('team', options?.include ?? ['members']);
-    return this.deps.uow.run((repos) => repos.teams.get(actor.tenantId, teamId, { include }));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.teams.get(teamId, { include }));
   }
 }
 
@@ -33,8 +33,8 @@ export class CreateTeam {
   async execute(actor: Principal, input: { name: string; ownerId?: string }): Promise<Team> {
     requireRole(actor, 'admin');
     const team = Team.create(stamp(this.deps), { name: input.name, ownerId: input.ownerId ?? actor.userId });
-    return this.deps.uow.run(async (repos) => {
-      await repos.teams.add(actor.tenantId, team);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      await repos.teams.add(team);
       return team;
     });
   }
@@ -45,10 +45,10 @@ export class UpdateTeam {
 
   async execute(actor: Principal, teamId: string, changes: { name?: string; ownerId?: string }): Promise<Team> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run(async (repos) => {
-      const team = await repos.teams.get(actor.tenantId, teamId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const team = await repos.teams.get(teamId);
       team.update(changes, this.deps.clock.now());
-      await repos.teams.update(actor.tenantId, team);
+      await repos.teams.update(team);
       return team;
     });
   }
@@ -59,7 +59,7 @@ export class DeleteTeam {
 
   async execute(actor: Principal, teamId: string): Promise<void> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run((repos) => repos.teams.remove(actor.tenantId, teamId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.teams.remove(teamId));
   }
 }
 
@@ -69,14 +69,14 @@ export class AddTeamMember {
 
   async execute(actor: Principal, teamId: string, input: { userId: string; role?: TeamRole }): Promise<TeamMember> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run(async (repos) => {
-      await repos.teams.get(actor.tenantId, teamId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      await repos.teams.get(teamId);
       const member = TeamMember.create(stamp(this.deps), {
         teamId,
         userId: input.userId,
         role: input.role ?? 'member',
       });
-      await repos.teamMembers.add(actor.tenantId, member);
+      await repos.teamMembers.add(member);
       return member;
     });
   }
@@ -87,15 +87,14 @@ export class RemoveTeamMember {
 
   async execute(actor: Principal, teamId: string, userId: string): Promise<void> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run(async (repos) => {
-      await repos.teams.get(actor.tenantId, teamId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      await repos.teams.get(teamId);
       const page = await repos.teamMembers.list(
-        actor.tenantId,
         parseListQuery('teamMember', { filters: { teamId, userId }, limit: 1 }),
       );
       const member = page.items[0];
       if (member === undefined) throw new NotFoundError('Team member');
-      await repos.teamMembers.remove(actor.tenantId, member.id);
+      await repos.teamMembers.remove(member.id);
     });
   }
 }

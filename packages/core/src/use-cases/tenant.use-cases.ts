@@ -6,7 +6,7 @@ export class GetTenant {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
   async execute(actor: Principal): Promise<Tenant> {
-    return this.deps.uow.run((repos) => repos.tenants.get(actor.tenantId, actor.tenantId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.tenants.get(actor.tenantId));
   }
 }
 
@@ -16,10 +16,10 @@ export class UpdateTenant {
 
   async execute(actor: Principal, changes: { name?: string; slug?: string }): Promise<Tenant> {
     requireRole(actor, 'owner');
-    return this.deps.uow.run(async (repos) => {
-      const tenant = await repos.tenants.get(actor.tenantId, actor.tenantId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const tenant = await repos.tenants.get(actor.tenantId);
       tenant.update(changes, this.deps.clock.now());
-      await repos.tenants.update(actor.tenantId, tenant);
+      await repos.tenants.update(tenant);
       return tenant;
     });
   }

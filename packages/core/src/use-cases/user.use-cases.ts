@@ -10,7 +10,7 @@ export class GetMe {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
   async execute(actor: Principal): Promise<User> {
-    return this.deps.uow.run((repos) => repos.users.get(actor.tenantId, actor.userId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.users.get(actor.userId));
   }
 }
 
@@ -20,7 +20,7 @@ export class ListUsers {
   async execute(actor: Principal, query?: ListQueryInput): Promise<Page<User>> {
     requireRole(actor, 'admin');
     const spec = parseListQuery('user', query);
-    return this.deps.uow.run((repos) => repos.users.list(actor.tenantId, spec));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.users.list(spec));
   }
 }
 
@@ -29,7 +29,7 @@ export class GetUser {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
   async execute(actor: Principal, userId: string): Promise<User> {
-    return this.deps.uow.run((repos) => repos.users.get(actor.tenantId, userId));
+    return this.deps.uow.run(actor.tenantId, (repos) => repos.users.get(userId));
   }
 }
 
@@ -40,11 +40,11 @@ function assertMayGrant(actor: Principal, role: Role): void {
 }
 
 /** Counts active owners, and writes the tenant row so concurrent owner changes conflict. */
-async function activeOwners(repos: Repositories, tenantId: string, now: Date): Promise<number> {
-  const tenant = await repos.tenants.get(tenantId, tenantId);
+async function activeOwners(repos: Repositories, now: Date): Promise<number> {
+  const tenant = await repos.tenants.get(repos.tenantId);
   tenant.lockOwnership(now);
-  await repos.tenants.update(tenantId, tenant);
-  return repos.users.count(tenantId, { role: ['owner'], isActive: [true] });
+  await repos.tenants.update(tenant);
+  return repos.users.count({ role: ['owner'], isActive: [true] });
 }
 
 export interface CreateUserInput {
@@ -69,11 +69,12 @@ export class CreateUser {
     assertMayGrant(actor, user.role);
     const password = checkPassword(input.password, this.deps.settings.passwordMinLength);
     user.passwordHash = await this.deps.passwords.hash(password);
-    return this.deps.uow.run(async (repos) => {
-      if ((await repos.users.findByEmail(user.email)) !== null) {
+    // Platform-wide: emails are unique across tenants, so the check looks at every tenant.
+    return this.deps.uow.platform(async (platform) => {
+      if ((await platform.findUserByEmail(user.email)) !== null) {
         throw new ConflictError('A user with this email already exists', { field: 'email' });
       }
-      await repos.users.add(actor.tenantId, user);
+      await platform.inTenant(actor.tenantId).users.add(user);
       return user;
     });
   }
@@ -95,8 +96,8 @@ export class UpdateUser {
 
   async execute(actor: Principal, userId: string, changes: UpdateUserInput): Promise<User> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run(async (repos) => {
-      const user = await repos.users.get(actor.tenantId, userId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const user = await repos.users.get(userId);
       if (user.role === 'owner' && actor.role !== 'owner') {
         throw new AuthorizationError('Only an owner can change an owner');
       }
@@ -105,16 +106,12 @@ export class UpdateUser {
       const before = { role: user.role, isActive: user.isActive };
       const now = this.deps.clock.now();
       user.update(changes, now);
-      if (
-        wasActiveOwner &&
-        (user.role !== 'owner' || !user.isActive) &&
-        (await activeOwners(repos, actor.tenantId, now)) <= 1
-      ) {
+      if (wasActiveOwner && (user.role !== 'owner' || !user.isActive) && (await activeOwners(repos, now)) <= 1) {
         throw new ConflictError('The tenant must keep at least one active owner');
       }
-      await repos.users.update(actor.tenantId, user);
+      await repos.users.update(user);
       if (user.role !== before.role || (before.isActive && !user.isActive)) {
-        await repos.refreshTokens.revokeAllOfUser(actor.tenantId, user.id, now);
+        await repos.refreshTokens.revokeAllOfUser(user.id, now);
       }
       return user;
     });
@@ -127,15 +124,15 @@ export class DeleteUser {
 
   async execute(actor: Principal, userId: string): Promise<void> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run(async (repos) => {
-      const user = await repos.users.get(actor.tenantId, userId);
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const user = await repos.users.get(userId);
       if (user.role === 'owner') {
         if (actor.role !== 'owner') throw new AuthorizationError('Only an owner can delete an owner');
-        if (user.isActive && (await activeOwners(repos, actor.tenantId, this.deps.clock.now())) <= 1) {
+        if (user.isActive && (await activeOwners(repos, this.deps.clock.now())) <= 1) {
           throw new ConflictError('The tenant must keep at least one active owner');
         }
       }
-      await repos.users.remove(actor.tenantId, user.id);
+      await repos.users.remove(user.id);
     });
   }
 }
