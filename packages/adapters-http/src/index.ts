@@ -1,4 +1,5 @@
-export { apiRoutes, createHttpApp, type HealthCheck, type HttpAppOptions } from './app.js';
+export { apiRoutes, createHttpApp, type HttpAppOptions } from './app.js';
+export { type HealthCheck, HealthProbe, type HealthReport } from './health.js';
 export { Argon2PasswordHasher } from './auth/argon2-password-hasher.js';
 export { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE } from './auth/cookies.js';
 export { GITHUB_SCOPES, type GitHubOAuthOptions, GitHubOAuthProvider } from './auth/github-oauth-provider.js';
