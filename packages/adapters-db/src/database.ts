@@ -175,7 +175,6 @@ class MikroOrmDatabase implements Database {
   ) {
     this.kind = pglite === undefined ? 'postgres' : 'pglite';
     this.uow = new MikroOrmUnitOfWork(orm, {
-      lazyTransactions: pglite !== undefined,
       connectAttempts: poolMax + 1,
       logger,
     });

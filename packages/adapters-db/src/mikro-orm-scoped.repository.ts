@@ -159,8 +159,11 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
       // PostgreSQL puts NULLs last ascending and first descending, as the in-memory store does;
       // the id breaks ties so that pages never overlap.
       const orderBy = [{ [query.sortBy]: query.sortOrder }, { id: query.sortOrder }] as QueryOrderMap<object>[];
-      const rows = await this.rows(where, { orderBy, limit: query.limit, offset: query.skip });
-      const total = await this.em.count(this.entityClass, where);
+      // Page and count are independent: outside a transaction they go out on two connections at once.
+      const [rows, total] = await Promise.all([
+        this.rows(where, { orderBy, limit: query.limit, offset: query.skip }),
+        this.em.count(this.entityClass, where),
+      ]);
       return { items: await this.output(rows, query.include), total, ...page };
     });
   }

@@ -12,11 +12,6 @@ import { UnitContext } from './unit-context.js';
 
 export interface UnitOfWorkOptions {
   /**
-   * Open the transaction at the unit's first write instead of at its start. For PGlite: its one
-   * session serves every unit in turn, so a unit holds it only from its first write to its commit.
-   */
-  lazyTransactions?: boolean;
-  /**
    * How many pooled connections a unit may find dead before it gives up: after a server restart
    * every idle connection of the pool is gone, so this should exceed the pool size. Default 11.
    */
@@ -34,6 +29,13 @@ const lostConnection = (error: unknown): boolean =>
  * flushed and the transaction committed, when it throws the transaction is rolled back and the
  * error rethrown (the same object, unless it came from the database: then it becomes the core's
  * `ConflictError`, `NotFoundError`, ...).
+ *
+ * The transaction begins at the unit's first write (or row lock), not at its start: a unit that
+ * only reads sends no BEGIN and no COMMIT, and its independent reads may use two pooled
+ * connections at once. Under READ COMMITTED a read before the first write sees what a read in the
+ * transaction would (each statement takes its own snapshot); what a unit decides from such reads
+ * is checked when it writes (version columns, unique keys, `FOR UPDATE`). On PGlite, whose one
+ * session serves every unit in turn, a unit holds the session only from its first write to its commit.
  */
 export class MikroOrmUnitOfWork implements UnitOfWork {
   constructor(
@@ -58,7 +60,7 @@ export class MikroOrmUnitOfWork implements UnitOfWork {
   private async unit<T>(work: (unit: UnitContext) => Promise<T>): Promise<T> {
     const attempts = this.options.connectAttempts ?? 11;
     for (let attempt = 1; ; attempt += 1) {
-      const em = await this.open();
+      const em = this.open();
       let committing = false;
       try {
         const result = await work(new UnitContext(em));
@@ -73,20 +75,10 @@ export class MikroOrmUnitOfWork implements UnitOfWork {
     }
   }
 
-  /** A fresh fork, in its transaction unless lazy; pooled connections the server dropped are replaced. */
-  private async open(): Promise<EntityManager> {
-    const attempts = this.options.connectAttempts ?? 11;
-    for (let attempt = 1; ; attempt += 1) {
-      // ALWAYS: pending changes are written (not committed) before each query, so reads see them.
-      const em = this.orm.em.fork({ clear: true, flushMode: FlushMode.ALWAYS });
-      if (this.options.lazyTransactions === true) return em;
-      try {
-        await em.begin();
-        return em;
-      } catch (error) {
-        if (attempt >= attempts || !isConnectionError(error)) throw translateError(error);
-      }
-    }
+  /** A fresh fork; its transaction begins at the first write (`UnitContext.beforeWrite`). */
+  private open(): EntityManager {
+    // ALWAYS: pending changes are written (not committed) before each query, so reads see them.
+    return this.orm.em.fork({ clear: true, flushMode: FlushMode.ALWAYS });
   }
 
   private async rollback(em: EntityManager): Promise<void> {

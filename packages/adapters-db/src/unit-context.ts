@@ -2,8 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 
 /**
  * What the repositories of one unit of work share: its EntityManager fork, and the hook that
- * opens the transaction before the first write when the unit opens it lazily (PGlite, whose
- * single session must not be held by a unit that only reads).
+ * opens the unit's transaction before its first write (a unit that only reads never opens one).
  */
 export class UnitContext {
   constructor(readonly em: EntityManager) {}

@@ -8,6 +8,7 @@ import helmet from 'koa-helmet';
 import type { Logger } from 'pino';
 import type { CookiePolicy } from './auth/cookies.js';
 import { AuthRateLimits } from './auth/rate-limits.js';
+import { type HealthCheck, HealthProbe, type HealthReport } from './health.js';
 import { type LogStreamOptions, resolveLogStream } from './log-stream.js';
 import { accessLog } from './middleware/access-log.middleware.js';
 import { errorHandler } from './middleware/error.middleware.js';
@@ -25,12 +26,6 @@ import { serviceRoutes } from './routes/service.routes.js';
 import { teamRoutes } from './routes/team.routes.js';
 import { tenantRoutes } from './routes/tenant.routes.js';
 import { userRoutes } from './routes/user.routes.js';
-
-/** A dependency `GET /health` asks; `check` rejects (or times out) when it is down. */
-export interface HealthCheck {
-  name: string;
-  check: () => Promise<void>;
-}
 
 export interface HttpAppOptions {
   useCases: UseCases;
@@ -50,6 +45,8 @@ export interface HttpAppOptions {
   healthChecks?: readonly HealthCheck[];
   /** Milliseconds each health check may take. */
   healthTimeoutMs?: number;
+  /** How long `GET /health` answers from the last probe before probing again (default 1000 ms). */
+  healthMaxAgeMs?: number;
   /** GitHub sign-in routes and the linked-account routes; omitted: not mounted. */
   oauth?: Omit<OAuthRouteOptions, 'publicUrl' | 'frontendUrl'>;
   /** Called after every successful state-changing request (e.g. to nudge the outbox relay). */
@@ -65,16 +62,6 @@ export interface HttpAppOptions {
 }
 
 const origin = (url: string) => new URL(url).origin;
-
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<void>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Every route spec of the v1 API, for mounting and for the OpenAPI document. */
 export const apiRoutes = (deps: RouteDeps): RouteSpec[] => [
@@ -131,24 +118,23 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   });
 
   const root = new Router();
-  const checks = options.healthChecks ?? [];
-  const healthTimeout = options.healthTimeoutMs ?? 2000;
+  const probe = new HealthProbe(options.healthChecks ?? [], logger, {
+    timeoutMs: options.healthTimeoutMs ?? 2000,
+    maxAgeMs: options.healthMaxAgeMs ?? 1000,
+  });
+  // The body of a report, serialised once per probe.
+  const bodies = new WeakMap<HealthReport, string>();
   root.get('/health', async (ctx) => {
-    const results = await Promise.all(
-      checks.map(async ({ name, check }) => {
-        try {
-          await withTimeout(check(), healthTimeout);
-          return [name, 'ok'] as const;
-        } catch (error) {
-          logger.warn({ check: name, err: error }, 'health check failed');
-          return [name, 'down'] as const;
-        }
-      }),
-    );
-    const healthy = results.every(([, state]) => state === 'ok');
-    ctx.status = healthy ? 200 : 503;
+    const report = await probe.report();
+    let body = bodies.get(report);
+    if (body === undefined) {
+      body = JSON.stringify({ status: report.healthy ? 'healthy' : 'unhealthy', checks: report.checks });
+      bodies.set(report, body);
+    }
+    ctx.status = report.healthy ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: healthy ? 'healthy' : 'unhealthy', checks: Object.fromEntries(results) };
+    ctx.type = 'application/json';
+    ctx.body = body;
   });
   if (!production) {
     const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
@@ -169,7 +155,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
       root.get(path, (ctx) => {
         ctx.type = asset.type;
         ctx.set('Cache-Control', 'public, max-age=300');
-        ctx.body = asset.body;
+        ctx.body = asset.body();
       });
     }
   }

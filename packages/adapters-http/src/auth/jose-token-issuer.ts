@@ -9,7 +9,7 @@ import {
   type RefreshTokenClaims,
   type TokenIssuer,
 } from '@shipyard/core';
-import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+import { type CryptoKey, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 
 export interface SigningKey {
   /** Key id, written into each token's `kid` header. */
@@ -32,14 +32,21 @@ export interface JoseTokenIssuerOptions {
 const ALGORITHM = 'HS256';
 
 /**
+ * The secret as a WebCrypto key, imported once: given the raw bytes, jose imports them again on
+ * every signature and every verification.
+ */
+const hmacKey = (secret: Uint8Array): Promise<CryptoKey> =>
+  crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+
+/**
  * HS256 JWTs with jose. Verification pins the algorithm, issuer and audience, requires `exp`,
  * `jti`, `sub` and `typ`, and checks the kind: an access token is never accepted as a refresh
  * token or the other way round. Every failure is the same `AuthenticationError` to the caller.
  */
 export class JoseTokenIssuer implements TokenIssuer {
   readonly accessTokenTtlSeconds: number;
-  private readonly keys: Map<string, Uint8Array>;
-  private readonly signing: SigningKey;
+  private readonly keys: Map<string, Promise<CryptoKey>>;
+  private readonly signing: { id: string; key: Promise<CryptoKey> };
 
   constructor(private readonly options: JoseTokenIssuerOptions) {
     const [first] = options.keys;
@@ -47,8 +54,8 @@ export class JoseTokenIssuer implements TokenIssuer {
     for (const key of options.keys) {
       if (key.secret.byteLength < 32) throw new Error(`signing key ${key.id} is shorter than 32 bytes`);
     }
-    this.signing = first;
-    this.keys = new Map(options.keys.map((key) => [key.id, key.secret]));
+    this.keys = new Map(options.keys.map((key) => [key.id, hmacKey(key.secret)]));
+    this.signing = { id: first.id, key: this.keys.get(first.id) as Promise<CryptoKey> };
     this.accessTokenTtlSeconds = options.accessTokenTtlSeconds;
   }
 
@@ -63,7 +70,7 @@ export class JoseTokenIssuer implements TokenIssuer {
       .setAudience(this.options.audience)
       .setIssuedAt(now)
       .setExpirationTime(exp)
-      .sign(this.signing.secret);
+      .sign(await this.signing.key);
     return { token, tokenId, expiresAt: new Date(exp * 1000) };
   }
 

@@ -24,9 +24,11 @@ export class RedisTokenBlacklist implements TokenBlacklist {
     }
   }
 
-  async has(tokenId: string): Promise<boolean> {
+  async hasAny(tokenIds: readonly string[]): Promise<boolean> {
+    if (tokenIds.length === 0) return false;
     try {
-      return (await this.redis.exists(this.prefix + tokenId)) === 1;
+      // One EXISTS of every key: one round trip, however many ids.
+      return (await this.redis.exists(tokenIds.map((id) => this.prefix + id))) > 0;
     } catch (error) {
       throw new ServiceUnavailableError('The token blacklist is unavailable', { cause: error });
     }

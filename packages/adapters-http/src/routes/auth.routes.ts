@@ -100,6 +100,6 @@ export const authRoutes = ({ useCases, rateLimits, cookies }: RouteDeps): RouteS
     tag: 'auth',
     summary: 'The signed-in user',
     response: UserWire,
-    handler: async ({ actor }) => userToWire(await useCases.getMe.execute(actor)),
+    handler: async ({ actor, auth }) => userToWire(await useCases.getMe.execute(actor, auth.user)),
   }),
 ];

@@ -34,14 +34,16 @@ export class InMemoryTokenBlacklist implements TokenBlacklist {
     return this.entries.size;
   }
 
-  async has(tokenId: string): Promise<boolean> {
+  async hasAny(tokenIds: readonly string[]): Promise<boolean> {
     this.assertAvailable();
-    const until = this.entries.get(tokenId);
-    if (until === undefined) return false;
-    if (until <= this.clock.now().getTime()) {
-      this.entries.delete(tokenId);
-      return false;
+    const now = this.clock.now().getTime();
+    let found = false;
+    for (const tokenId of tokenIds) {
+      const until = this.entries.get(tokenId);
+      if (until === undefined) continue;
+      if (until <= now) this.entries.delete(tokenId);
+      else found = true;
     }
-    return true;
+    return found;
   }
 }

@@ -9,7 +9,14 @@ import { checkPassword } from './password-policy.js';
 export class GetMe {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
 
-  async execute(actor: Principal): Promise<User> {
+  /**
+   * The actor's user. `authenticated`, the user `Authenticate` read for this request, is answered
+   * as it is (no second read); without it the user is read.
+   */
+  async execute(actor: Principal, authenticated?: User): Promise<User> {
+    if (authenticated !== undefined && authenticated.id === actor.userId && authenticated.tenantId === actor.tenantId) {
+      return authenticated;
+    }
     return this.deps.uow.run(actor.tenantId, (repos) => repos.users.get(actor.userId));
   }
 }
