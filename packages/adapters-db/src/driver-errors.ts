@@ -46,10 +46,12 @@ export function isConnectionError(error: unknown): boolean {
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && (CONNECTION_STATES.test(code) || CONNECTION_CODES.has(code))) return true;
   if (name === 'KnexTimeoutError') return true;
-  // knex reports a transaction whose connection died under it as already complete.
+  // knex reports a transaction whose connection died under it as already complete; a pool that had
+  // no connection to give in time is a `KnexTimeoutError`, or its message in the `DriverException`
+  // MikroORM wraps it in when a query outside a transaction waited for the connection.
   return (
     typeof message === 'string' &&
-    /Connection terminated|Connection ended|connection is closed|not queryable|Transaction query already complete/i.test(
+    /Connection terminated|Connection ended|connection is closed|not queryable|Transaction query already complete|Timeout acquiring a connection/i.test(
       message,
     )
   );
