@@ -490,6 +490,60 @@ export function listQueryContract(label: string, getUow: () => UnitOfWork): void
 export function repositorySpecificsContract(label: string, getUow: () => UnitOfWork): void {
   const name = `${label} repositories`;
 
+  test(`${name}: a unit is bound to its tenant; a tenant row is added only by a unit of its own id`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    t.is(await getUow().run(a.tenant.id, async (r) => r.tenantId), a.tenant.id);
+    const stranger = Tenant.create(new Stamps().next(), { name: 'Stranger', slug: `stranger-${randomUUID()}` });
+    await t.throwsAsync(
+      getUow().run(a.tenant.id, (r) => r.tenants.add(stranger)),
+      NOT_FOUND,
+    );
+    t.is(await getUow().run(stranger.id, (r) => r.tenants.find(stranger.id)), null);
+    await t.throwsAsync(
+      getUow().run(a.tenant.id, (r) => r.tenants.get(b.tenant.id)),
+      NOT_FOUND,
+    );
+  });
+
+  test(`${name}: a tenant id that is not a UUID matches nothing`, async (t) => {
+    const { a } = await seedTwoTenants(getUow());
+    for (const tenantId of ['not-a-uuid', "'; drop table projects; --", a.tenant.id.toUpperCase().replace(/-/g, '')]) {
+      await getUow().run(tenantId, async (r) => {
+        t.is((await r.projects.list(query())).total, 0, tenantId);
+        t.is(await r.users.count(), 0, tenantId);
+        t.is(await r.projects.find(a.project.id), null, tenantId);
+        await t.throwsAsync(r.tenants.get(a.tenant.id), NOT_FOUND, tenantId);
+        await t.throwsAsync(r.projects.remove(a.project.id), NOT_FOUND, tenantId);
+      });
+    }
+    t.not(await getUow().run(a.tenant.id, (r) => r.projects.find(a.project.id)), null, 'nothing was removed');
+  });
+
+  test(`${name}: a platform unit's tenant repositories are scoped like a tenant unit's, in its one transaction`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    const stamps = new Stamps();
+    await getUow().platform(async (p) => {
+      t.is(p.inTenant(a.tenant.id).tenantId, a.tenant.id);
+      t.is(p.inTenant(a.tenant.id), p.inTenant(a.tenant.id), 'one set of repositories per tenant and unit');
+      t.is(await p.inTenant(a.tenant.id).projects.find(b.project.id), null);
+      t.is((await p.inTenant(b.tenant.id).projects.get(b.project.id)).id, b.project.id);
+      await t.throwsAsync(p.inTenant(a.tenant.id).services.get(b.service.id), NOT_FOUND);
+    });
+    const doomed = Project.create(stamps.next(), { tenantId: a.tenant.id, name: 'doomed' });
+    const boom = new Error('boom');
+    const error = await t.throwsAsync(
+      getUow().platform(async (p) => {
+        await p.inTenant(a.tenant.id).projects.add(doomed);
+        await p.markMessagesSent([b.outboxMessage.id], stamps.now());
+        throw boom;
+      }),
+    );
+    t.is(error, boom);
+    t.is(await getUow().run(a.tenant.id, (r) => r.projects.find(doomed.id)), null, 'the tenant write was rolled back');
+    const message = await getUow().run(b.tenant.id, (r) => r.outbox.get(b.outboxMessage.id));
+    t.is(message.sentAt, null, 'the platform write was rolled back');
+  });
+
   test(`${name}: emails and slugs are unique platform-wide; users are found by email in any case`, async (t) => {
     const { a, b } = await seedTwoTenants(getUow());
     const found = await getUow().platform((p) => p.findUserByEmail(a.owner.email.toUpperCase()));
