@@ -6,8 +6,10 @@ type Where = Record<string, unknown>;
 /**
  * The condition that keeps a query inside one tenant, derived from the core's TENANT_ISOLATION:
  * a nested where along the policy's path (`build` → `{ serviceId: { projectId: { tenantId } } }`),
- * which MikroORM turns into inner joins. Relations are mapped under the foreign-key names, so
- * each hop's `field` is the property to follow. Null when the tenant id cannot match any row.
+ * which MikroORM turns into inner joins. Every foreign key of the core's MODEL is mapped as a
+ * relation under its own name (`defineSchema`), and every hop of the policy is such a foreign key
+ * (the policy's test in the core), so each hop's `field` is the property to follow. Null when the
+ * tenant id cannot match any row.
  */
 export function tenantScope(entity: EntityName, tenantId: string): Where | null {
   if (!isUuid(tenantId)) return null;
