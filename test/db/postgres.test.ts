@@ -270,7 +270,9 @@ test.serial('the pool size and acquire timeout come from the options', async (t)
     const isOpen = new Promise<void>((resolve) => {
       opened = resolve;
     });
-    const holder = database.uow.run(async () => {
+    // A unit holds its connection from its first write or row lock (claiming locks) to its end.
+    const holder = database.uow.run(async (r) => {
+      await r.outbox.claimPending(new Date(), 1);
       opened();
       await gate;
     });

@@ -1,5 +1,4 @@
 export { apiRoutes, createHttpApp, type HttpAppOptions } from './app.js';
-export { type HealthCheck, HealthProbe, type HealthReport } from './health.js';
 export { Argon2PasswordHasher } from './auth/argon2-password-hasher.js';
 export { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE } from './auth/cookies.js';
 export { GITHUB_SCOPES, type GitHubOAuthOptions, GitHubOAuthProvider } from './auth/github-oauth-provider.js';
@@ -7,6 +6,7 @@ export { JoseTokenIssuer, type JoseTokenIssuerOptions, type SigningKey } from '.
 export { OAuthStateCookie } from './auth/oauth-state.js';
 export { type AuthRateLimitOptions, AuthRateLimits } from './auth/rate-limits.js';
 export { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
+export { type HealthCheck, HealthProbe, type HealthReport } from './health.js';
 export { HTTP_TOKENS, type HttpModuleOptions, httpModule } from './http.module.js';
 export type { LogStreamOptions } from './log-stream.js';
 export { STATUS_OF } from './middleware/error.middleware.js';

@@ -129,7 +129,8 @@ export const oauthRoutes =
           }
           if (query.code === undefined || query.code === '') throw new BadRequestError('Missing authorization code');
           const stateId = `oauth-state:${stored.state}`;
-          if (await options.usedStates.hasAny([stateId])) throw new BadRequestError('This sign-in link was already used');
+          if (await options.usedStates.hasAny([stateId]))
+            throw new BadRequestError('This sign-in link was already used');
           await options.usedStates.add(stateId, stored.expiresAt);
           const session = await useCases.completeOAuthSignIn.execute(provider, {
             code: query.code,
