@@ -266,9 +266,9 @@ test.serial('the pool size and acquire timeout come from the options', async (t)
     const isOpen = new Promise<void>((resolve) => {
       opened = resolve;
     });
-    // Units begin their transaction at the first write or row lock: this one takes the only connection.
+    // A unit holds its connection from its first write or row lock (claiming locks) to its end.
     const holder = database.uow.platform(async (p) => {
-      await p.claimPendingMessages(new Date(0), 1);
+      await p.claimPendingMessages(new Date(), 1);
       opened();
       await gate;
     });

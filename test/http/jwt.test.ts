@@ -100,6 +100,26 @@ test('an expired token is 401', async (t) => {
   await rejects(t, api, owner.token);
 });
 
+test('a token used before expires all the same: the verified-token cache asks the clock', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  await api.http.get('/api/v1/auth/me').set(bearer(owner)).expect(200);
+  api.harness.clock.advance(14 * 60 * 1000);
+  await api.http.get('/api/v1/auth/me').set(bearer(owner)).expect(200);
+  api.harness.clock.advance(2 * 60 * 1000);
+  const res = await api.http.get('/api/v1/auth/me').set(bearer(owner));
+  t.is(res.status, 401);
+  t.is(res.body.error.message, 'Token expired');
+});
+
+test('a token accepted once is refused after logout (the cache keeps no decision)', async (t) => {
+  const api = new TestApp();
+  const owner = await api.register();
+  await api.http.get('/api/v1/auth/me').set(bearer(owner)).expect(200);
+  await api.http.post('/api/v1/auth/logout').set(bearer(owner)).expect(204);
+  await rejects(t, api, owner.token);
+});
+
 test('garbage and a malformed Authorization header are 401', async (t) => {
   const api = new TestApp();
   await rejects(t, api, 'not.a.jwt');

@@ -7,6 +7,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type Logger, type LogStore, SilentLogger, type UnitOfWork } from '@shipyard/core';
 import { PGliteDriver } from 'mikro-orm-pglite';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { FastReads } from './fast-reads.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { MikroOrmLogStore } from './mikro-orm-log-store.js';
 import { MikroOrmUnitOfWork } from './mikro-orm-unit-of-work.js';
@@ -177,6 +178,13 @@ class MikroOrmDatabase implements Database {
     this.uow = new MikroOrmUnitOfWork(orm, {
       connectAttempts: poolMax + 1,
       logger,
+      ...(pglite === undefined
+        ? {
+            fastReads: new FastReads(() =>
+              (orm.em.getConnection() as unknown as { getKnex(): { client: unknown } }).getKnex(),
+            ),
+          }
+        : {}),
     });
     this.logStore = new MikroOrmLogStore(orm);
   }

@@ -40,18 +40,26 @@ const entityOf = (value: unknown): EntityName | undefined =>
 const CONNECTION_STATES = /^(08|57P0[1-3]|53300)/;
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
+/**
+ * Whether the pool had no connection to give within its acquire timeout (every connection busy,
+ * or none can be opened): as knex throws it, or as MikroORM wraps it.
+ */
+export function isAcquireTimeout(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return name === 'KnexTimeoutError' || (typeof message === 'string' && /Timeout acquiring a connection/.test(message));
+}
+
 /** Whether an error says the database could not be reached (as opposed to refusing a statement). */
 export function isConnectionError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (CONNECTION_STATES.test(code) || CONNECTION_CODES.has(code))) return true;
-  if (name === 'KnexTimeoutError') return true;
-  // knex reports a transaction whose connection died under it as already complete; a pool that had
-  // no connection to give in time is a `KnexTimeoutError`, or its message in the `DriverException`
-  // MikroORM wraps it in when a query outside a transaction waited for the connection.
+  if (isAcquireTimeout(error)) return true;
+  // knex reports a transaction whose connection died under it as already complete.
   return (
     typeof message === 'string' &&
-    /Connection terminated|Connection ended|connection is closed|not queryable|Transaction query already complete|Timeout acquiring a connection/i.test(
+    /Connection terminated|Connection ended|connection is closed|not queryable|Transaction query already complete/i.test(
       message,
     )
   );

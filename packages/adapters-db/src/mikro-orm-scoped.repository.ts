@@ -136,7 +136,9 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
   find(id: string, options?: GetOptions): Promise<EntityTypes[N] | null> {
     return this.guard(async () => {
       const include = parseInclude(this.entity, options?.include);
-      const row = await this.managed(id);
+      const fast = this.unit.fastReads;
+      const row =
+        fast === undefined ? await this.managed(id) : await fast.find(this.em, this.entity, this.tenantId, id);
       if (row === null) return null;
       const [copy] = await this.output([row], include);
       return copy ?? null;
@@ -156,6 +158,11 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
       const page = { skip: query.skip, limit: query.limit };
       const where = this.where(filterCondition(filters));
       if (where === null) return { items: [], total: 0, ...page };
+      const fast = this.unit.fastReads;
+      if (fast !== undefined) {
+        const { rows, total } = await fast.list(this.em, this.entity, this.tenantId, query, filters);
+        return { items: await this.output(rows, query.include), total, ...page };
+      }
       // PostgreSQL puts NULLs last ascending and first descending, as the in-memory store does;
       // the id breaks ties so that pages never overlap.
       const orderBy = [{ [query.sortBy]: query.sortOrder }, { id: query.sortOrder }] as QueryOrderMap<object>[];
@@ -172,7 +179,11 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
     return this.guard(async () => {
       const parsed = parseFilters(this.entity, filters as Record<string, unknown> | undefined);
       const where = this.where(filterCondition(parsed));
-      return where === null ? 0 : this.em.count(this.entityClass, where);
+      if (where === null) return 0;
+      const fast = this.unit.fastReads;
+      return fast === undefined
+        ? this.em.count(this.entityClass, where)
+        : fast.count(this.em, this.entity, this.tenantId, parsed);
     });
   }
 

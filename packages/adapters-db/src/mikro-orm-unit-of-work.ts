@@ -6,7 +6,8 @@ import {
   ServiceUnavailableError,
   type UnitOfWork,
 } from '@shipyard/core';
-import { isConnectionError, translateError } from './driver-errors.js';
+import { isAcquireTimeout, isConnectionError, translateError } from './driver-errors.js';
+import type { FastReads } from './fast-reads.js';
 import { createMikroOrmRepositories, MikroOrmPlatformRepositories } from './mikro-orm.repositories.js';
 import { UnitContext } from './unit-context.js';
 
@@ -17,11 +18,18 @@ export interface UnitOfWorkOptions {
    */
   connectAttempts?: number;
   logger?: Logger;
+  /** Reads of units that have not written yet as prepared statements (PostgreSQL). */
+  fastReads?: FastReads;
 }
 
-/** A lost connection, as the driver reports it or as a repository already translated it. */
-const lostConnection = (error: unknown): boolean =>
-  isConnectionError(error) || (error instanceof ServiceUnavailableError && isConnectionError(error.cause));
+/**
+ * A lost connection, as the driver reports it or as a repository already translated it. A pool
+ * that had no free connection in time is not one: running the unit again would only wait again.
+ */
+const lostConnection = (error: unknown): boolean => {
+  const cause = error instanceof ServiceUnavailableError ? error.cause : error;
+  return isConnectionError(cause) && !isAcquireTimeout(cause);
+};
 
 /**
  * One database transaction per `run` or `platform`, on a fork of the EntityManager. `work` gets
@@ -63,7 +71,7 @@ export class MikroOrmUnitOfWork implements UnitOfWork {
       const em = this.open();
       let committing = false;
       try {
-        const result = await work(new UnitContext(em));
+        const result = await work(new UnitContext(em, this.options.fastReads));
         committing = true;
         if (em.isInTransaction()) await em.commit();
         return result;

@@ -18,6 +18,9 @@ export interface SigningKey {
   secret: Uint8Array;
 }
 
+/** How many verified access tokens are remembered (each a few hundred bytes). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export interface JoseTokenIssuerOptions {
   /** The first key signs; all verify (so a key can be rotated without signing everyone out). */
   keys: readonly SigningKey[];
@@ -46,6 +49,8 @@ const hmacKey = (secret: Uint8Array): Promise<CryptoKey> =>
 export class JoseTokenIssuer implements TokenIssuer {
   readonly accessTokenTtlSeconds: number;
   private readonly keys: Map<string, Promise<CryptoKey>>;
+  /** Access tokens whose signature and claims were verified, by token; bounded, oldest out first. */
+  private readonly verified = new Map<string, JWTPayload & { sub: string; jti: string; exp: number }>();
   private readonly signing: { id: string; key: Promise<CryptoKey> };
 
   constructor(private readonly options: JoseTokenIssuerOptions) {
@@ -98,9 +103,36 @@ export class JoseTokenIssuer implements TokenIssuer {
     return key;
   };
 
+  /**
+   * A token verified before, while it has not expired: the same bytes verify the same way, so only
+   * the clock is asked again (a revoked token is refused by the blacklist, which is asked on
+   * every request, not here).
+   */
+  private remembered(token: string): (JWTPayload & { sub: string; jti: string }) | undefined {
+    const payload = this.verified.get(token);
+    if (payload === undefined) return undefined;
+    if (payload.exp > this.options.clock.now().getTime() / 1000) return payload;
+    this.verified.delete(token);
+    return undefined;
+  }
+
+  private remember(token: string, payload: JWTPayload & { sub: string; jti: string }): void {
+    // Tokens with a not-before are left to jose each time (this issuer writes none).
+    if (typeof payload.exp !== 'number' || payload.nbf !== undefined) return;
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, payload as JWTPayload & { sub: string; jti: string; exp: number });
+  }
+
   private async verify(token: string, kind: 'access' | 'refresh'): Promise<JWTPayload & { sub: string; jti: string }> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
       throw new AuthenticationError('Invalid token');
+    }
+    if (kind === 'access') {
+      const known = this.remembered(token);
+      if (known !== undefined) return known;
     }
     let payload: JWTPayload;
     try {
@@ -118,7 +150,9 @@ export class JoseTokenIssuer implements TokenIssuer {
     if (payload.typ !== kind || !isUuid(payload.sub) || typeof payload.jti !== 'string' || !isUuid(payload.tid)) {
       throw new AuthenticationError('Invalid token');
     }
-    return payload as JWTPayload & { sub: string; jti: string };
+    const checked = payload as JWTPayload & { sub: string; jti: string };
+    if (kind === 'access') this.remember(token, checked);
+    return checked;
   }
 
   async verifyAccess(token: string): Promise<AccessTokenClaims> {
