@@ -1,9 +1,21 @@
 /**
  * `npm run bench` (issue 11): the real server, in production mode on the local PostgreSQL and
- * Redis, against bare baselines doing the same work with the same drivers. Creates a scratch
- * database, migrates and seeds it with set-based SQL, starts each program as a child process,
+ * Redis, against bare baselines doing the same work with the same drivers. Creates two scratch
+ * databases, migrates and seeds them with set-based SQL, starts each program as a child process,
  * loads each pair with autocannon interleaved (A B A B …, medians), prints a table and writes
  * `bench/results.json`. `--quick`: tiny data, 1 s per run, one round (what `npm test` runs).
+ *
+ * The rows (A / B):
+ * - `health`: `GET /health` req/s, the server / `baseline-health` (bare node:http).
+ * - `auth_me`: `GET /api/v1/auth/me` req/s, the server / `baseline-auth-me` (jose + ioredis + pg).
+ * - `list_projects`: `GET /api/v1/projects?limit=20` req/s for the tenant with 10,000 projects,
+ *   the server / `baseline-list` (pg, the same page and count SQL).
+ * - `list_builds_chain`: `GET /api/v1/services/{id}/builds?limit=20` req/s for one service with
+ *   10,000 builds of its own, the server on the large database (1,000,000 builds in the table, the
+ *   others spread over one service of each other tenant) / the same server program on the small
+ *   one (the same tenant, service and builds, and no other build): whether the tenant-isolation
+ *   chain builds → services → projects → tenant stays flat as the table grows.
+ * - `memory`: the server's peak RSS (MB) during list_projects; ratio = value / goal (lower is better).
  *
  * Options: `--quick`, `--duration <s>`, `--rounds <n>`, `--connections <n>`, `--out <file>`.
  * Environment: `BENCH_DATABASE_ADMIN_URL` (default postgres://postgres@127.0.0.1:5432/postgres),
@@ -40,9 +52,13 @@ const CONNECTIONS = Number(args.connections ?? (quick ? 8 : 32));
 const ONLY = args.only === undefined ? null : new Set(args.only.split(',').map((s) => s.trim()));
 const wanted = (name: string) => ONLY === null || ONLY.has(name);
 const OUT = args.out ?? fileURLToPath(new URL('../results.json', import.meta.url));
+/**
+ * `chainBuilds`: the builds of the measured service; `allBuilds`: the builds table of the large
+ * database in all (the others belong to one service of each other tenant).
+ */
 const SIZES = quick
-  ? { tenants: 10, bigProjects: 200, otherProjects: 2, smallBuilds: 1_000, largeBuilds: 5_000 }
-  : { tenants: 1_000, bigProjects: 10_000, otherProjects: 5, smallBuilds: 10_000, largeBuilds: 1_000_000 };
+  ? { tenants: 10, bigProjects: 200, otherProjects: 2, chainBuilds: 200, allBuilds: 2_000 }
+  : { tenants: 1_000, bigProjects: 10_000, otherProjects: 5, chainBuilds: 10_000, allBuilds: 1_000_000 };
 
 const SERVER_SCRIPT = fileURLToPath(new URL('../../examples/koa-server/dist/main.js', import.meta.url));
 const baselineScript = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
@@ -261,12 +277,17 @@ async function redisDb(baseUrl: string): Promise<{ url: string; clean(): Promise
   throw new Error('no empty Redis db index (1-15) for the benchmark');
 }
 
-async function seed(url: string, tenantId: string, services: [string, string]) {
+/**
+ * Seeds a migrated database around the big tenant (already in it): the other tenants, one owner
+ * each, a few projects each and one service in the first of them; the big tenant's projects; the
+ * chain service's `chainBuilds` builds; and `otherBuilds` builds spread over the other tenants'
+ * services. Set-based, then `analyze`.
+ */
+async function seed(url: string, tenantId: string, chainService: string, otherBuilds: number) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const t0 = Date.now();
-    // The other tenants, one owner each, a few projects each.
     await client.query(
       `insert into tenants (id, name, slug, created_at, updated_at)
        select gen_random_uuid(), 'Bench tenant ' || g, 'bench-tenant-' || g, now() - g * interval '1 minute', now()
@@ -284,6 +305,14 @@ async function seed(url: string, tenantId: string, services: [string, string]) {
        from tenants t cross join generate_series(1, $1::int) g where t.slug like 'bench-tenant-%'`,
       [SIZES.otherProjects],
     );
+    await client.query(
+      `insert into services (id, project_id, name, repo_url, branch, build_command, start_command, port, auto_deploy,
+                             env, status, created_at, updated_at, health_check_path, repo_credentials)
+       select gen_random_uuid(), p.id, 'api', 'https://github.com/acme/api.git', 'main', null, null, null, false,
+              '{}'::jsonb, 'idle', now(), now(), null, null
+       from projects p join tenants t on t.id = p.tenant_id
+       where t.slug like 'bench-tenant-%' and p.name = 'Project 1'`,
+    );
     // The big tenant: its projects (one already made through the API).
     await client.query(
       `insert into projects (id, tenant_id, team_id, name, description, created_at, updated_at)
@@ -292,32 +321,74 @@ async function seed(url: string, tenantId: string, services: [string, string]) {
        from generate_series(1, $2::int) g`,
       [tenantId, SIZES.bigProjects - 1],
     );
-    // Builds: the small service, then the large one.
-    for (const [serviceId, count] of [
-      [services[0], SIZES.smallBuilds],
-      [services[1], SIZES.largeBuilds],
-    ] as const) {
-      await client.query(
-        `insert into builds (id, service_id, commit_sha, branch, status, attempt, logs, error,
-                             started_at, finished_at, created_at, updated_at)
-         select gen_random_uuid(), $1::uuid, md5(g::text), 'main', 'succeeded', 1, '', null,
-                now() - g * interval '1 second', now() - g * interval '1 second' + interval '30 seconds',
-                now() - g * interval '1 second', now() - g * interval '1 second'
-         from generate_series(1, $2::int) g`,
-        [serviceId, count],
-      );
-    }
-    await client.query('analyze');
-    log(
-      `seeded ${SIZES.tenants} tenants, ${SIZES.bigProjects} projects in the big one, ` +
-        `${SIZES.smallBuilds} + ${SIZES.largeBuilds} builds in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    const builds = (target: string) =>
+      `insert into builds (id, service_id, commit_sha, branch, status, attempt, logs, error,
+                           started_at, finished_at, created_at, updated_at)
+       select gen_random_uuid(), ${target}, md5(g::text), 'main', 'succeeded', 1, '', null,
+              now() - g * interval '1 second', now() - g * interval '1 second' + interval '30 seconds',
+              now() - g * interval '1 second', now() - g * interval '1 second'`;
+    await client.query(`${builds('$1::uuid')} from generate_series(1, $2::int) g`, [chainService, SIZES.chainBuilds]);
+    // The other builds, round-robin over the other tenants' services.
+    await client.query(
+      `with s as materialized (
+         select s.id, (row_number() over (order by s.id) - 1)::int as i
+         from services s join projects p on p.id = s.project_id join tenants t on t.id = p.tenant_id
+         where t.slug like 'bench-tenant-%')
+       ${builds('s.id')}
+       from generate_series(1, $1::int) g join s on s.i = g % (select count(*) from s)::int`,
+      [otherBuilds],
     );
-    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from projects where tenant_id = $1', [
-      tenantId,
-    ]);
-    if (rows[0]?.n !== SIZES.bigProjects) throw new Error(`seed: ${rows[0]?.n} projects, not ${SIZES.bigProjects}`);
+    await client.query('analyze');
+    const { rows } = await client.query<{ projects: number; builds: number; chain: number }>(
+      `select (select count(*) from projects where tenant_id = $1)::int as projects,
+              (select count(*) from builds)::int as builds,
+              (select count(*) from builds where service_id = $2)::int as chain`,
+      [tenantId, chainService],
+    );
+    const counts = rows[0];
+    if (counts?.projects !== SIZES.bigProjects)
+      throw new Error(`seed: ${counts?.projects} projects, not ${SIZES.bigProjects}`);
+    if (counts.chain !== SIZES.chainBuilds || counts.builds !== SIZES.chainBuilds + otherBuilds) {
+      throw new Error(`seed: ${counts.chain} builds of the chain service and ${counts.builds} in all`);
+    }
+    log(
+      `seeded ${SIZES.tenants} tenants, ${SIZES.bigProjects} projects in the big one, ${counts.chain} builds of ` +
+        `the chain service and ${counts.builds} in all in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Copies the big tenant as the API made it (the tenant, its users, the chain project and its
+ * service, same ids) from one database to another, so the same token and URL work on both.
+ */
+async function copyTenant(fromUrl: string, toUrl: string, tenantId: string, projectId: string) {
+  const from = new pg.Client({ connectionString: fromUrl });
+  const to = new pg.Client({ connectionString: toUrl });
+  await from.connect();
+  await to.connect();
+  try {
+    await to.query('begin');
+    for (const [table, where, param] of [
+      ['tenants', 'id = $1', tenantId],
+      ['users', 'tenant_id = $1', tenantId],
+      ['projects', 'id = $1', projectId],
+      ['services', 'project_id = $1', projectId],
+    ] as const) {
+      const { rows } = await from.query<{ rows: unknown }>(
+        `select coalesce(json_agg(t), '[]'::json) as rows from ${table} t where ${where}`,
+        [param],
+      );
+      await to.query(`insert into ${table} select * from json_populate_recordset(null::${table}, $1::json)`, [
+        JSON.stringify(rows[0]?.rows ?? []),
+      ]);
+    }
+    await to.query('commit');
+  } finally {
+    await from.end();
+    await to.end();
   }
 }
 
@@ -363,17 +434,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   log(`${quick ? 'quick' : 'full'} run: ${ROUNDS} round(s) of ${DURATION_S} s per program, ${CONNECTIONS} connections`);
   try {
-    scratch = await createScratchPostgres({
-      prefix: 'shipyard_bench',
-      ...(process.env.BENCH_DATABASE_ADMIN_URL === undefined ? {} : { adminUrl: process.env.BENCH_DATABASE_ADMIN_URL }),
-    });
-    log(`scratch database ${scratch.name}`);
-    const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 2 } });
-    try {
-      await database.migrate();
-    } finally {
-      await database.close();
-    }
+    // The large database (every row, 1M builds) and the small one (the same, but only the chain
+    // service's builds): the chain row asks the same question of both.
+    const scratch = await scratchDatabase();
+    const small = await scratchDatabase();
     redis = await redisDb(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379');
 
     const jwtSecret = randomBytes(32).toString('base64url');
@@ -399,16 +463,20 @@ async function main(): Promise<void> {
     });
     const me = await api<{ tenant_id: string }>(server.base, 'GET', '/auth/me', token);
     const project = await api<{ id: string }>(server.base, 'POST', '/projects', token, { name: 'Builds chain' });
-    const service = async (name: string) =>
-      (
-        await api<{ id: string }>(server.base, 'POST', `/projects/${project.id}/services`, token, {
-          name,
-          repo_url: 'https://github.com/acme/api.git',
-        })
-      ).id;
-    const small = await service('small');
-    const large = await service('large');
-    await seed(scratch.url, me.tenant_id, [small, large]);
+    const { id: chain } = await api<{ id: string }>(server.base, 'POST', `/projects/${project.id}/services`, token, {
+      name: 'chain',
+      repo_url: 'https://github.com/acme/api.git',
+    });
+    await copyTenant(scratch.url, small.url, me.tenant_id, project.id);
+    await seed(scratch.url, me.tenant_id, chain, SIZES.allBuilds - SIZES.chainBuilds);
+    await seed(small.url, me.tenant_id, chain, 0);
+    // The same server on the small database: the same tenant, token and service.
+    const smallServer = (await startProgram(
+      'server-small',
+      SERVER_SCRIPT,
+      { ...env, DATABASE_URL: small.url },
+      '/health',
+    )) as Program;
 
     const baselineEnv = { ...env, BENCH_TENANT_ID: me.tenant_id };
     const health = (await startProgram(
@@ -439,8 +507,8 @@ async function main(): Promise<void> {
       [authMe.base, '/api/v1/auth/me', auth],
       [server.base, '/api/v1/projects?limit=20', auth],
       [list.base, '/api/v1/projects?limit=20', auth],
-      [server.base, `/api/v1/services/${small}/builds?limit=20`, auth],
-      [server.base, `/api/v1/services/${large}/builds?limit=20`, auth],
+      [server.base, `/api/v1/services/${chain}/builds?limit=20`, auth],
+      [smallServer.base, `/api/v1/services/${chain}/builds?limit=20`, auth],
     ] as const) {
       await autocannon({ url: `${base}${path}`, headers, connections: 4, duration: quick ? 0.3 : 1 });
     }
@@ -496,11 +564,12 @@ async function main(): Promise<void> {
     } else rows.push(skipped('list_projects'));
 
     if (wanted('list_builds_chain')) {
-      // The chain: the same request on the service with 1M builds (A) and with 10k (B).
+      // The chain: the same request for the same service (and its chainBuilds builds) while the
+      // builds table holds allBuilds rows (A) and only the service's own (B).
       const c = await pair(
         'list_builds_chain',
-        () => load(`${server.base}/api/v1/services/${large}/builds?limit=20`, auth),
-        () => load(`${server.base}/api/v1/services/${small}/builds?limit=20`, auth),
+        () => load(`${server.base}/api/v1/services/${chain}/builds?limit=20`, auth),
+        () => load(`${smallServer.base}/api/v1/services/${chain}/builds?limit=20`, auth),
       );
       rows.push(row('list_builds_chain', c.a, c.b));
     } else rows.push(skipped('list_builds_chain'));
@@ -518,7 +587,9 @@ async function main(): Promise<void> {
     });
     rows.push(skipped('jobs'));
 
-    if (!server.alive()) throw new Error(`the server died during the run:\n${server.output.join('')}`);
+    for (const program of [server, smallServer]) {
+      if (!program.alive()) throw new Error(`${program.name} died during the run:\n${program.output.join('')}`);
+    }
     writeFileSync(OUT, `${JSON.stringify(rows, null, 2)}\n`);
     printTable(rows);
     log(`wrote ${OUT} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -527,15 +598,34 @@ async function main(): Promise<void> {
   }
 }
 
-let scratch: ScratchPostgres | undefined;
+const scratches: ScratchPostgres[] = [];
+/** A migrated scratch database, dropped by `cleanUp`. */
+async function scratchDatabase(): Promise<ScratchPostgres> {
+  const scratch = await createScratchPostgres({
+    prefix: 'shipyard_bench',
+    ...(process.env.BENCH_DATABASE_ADMIN_URL === undefined ? {} : { adminUrl: process.env.BENCH_DATABASE_ADMIN_URL }),
+  });
+  scratches.push(scratch);
+  log(`scratch database ${scratch.name}`);
+  const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 2 } });
+  try {
+    await database.migrate();
+  } finally {
+    await database.close();
+  }
+  return scratch;
+}
+
 let redis: Awaited<ReturnType<typeof redisDb>> | undefined;
 let cleaning: Promise<void> | undefined;
-/** Stops every child, drops the run's Redis keys and its database; once. */
+/** Stops every child, drops the run's Redis keys and its databases; once. */
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
     await Promise.all(children.map((child) => child.stop()));
     await redis?.clean().catch((error: unknown) => log(`redis clean-up: ${String(error)}`));
-    await scratch?.drop().catch((error: unknown) => log(`dropping ${scratch?.name}: ${String(error)}`));
+    for (const scratch of scratches) {
+      await scratch.drop().catch((error: unknown) => log(`dropping ${scratch.name}: ${String(error)}`));
+    }
   })();
   return cleaning;
 }
