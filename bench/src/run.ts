@@ -16,8 +16,15 @@
  *   one (the same tenant, service and builds, and no other build): whether the tenant-isolation
  *   chain builds → services → projects → tenant stays flat as the table grows.
  * - `memory`: the server's peak RSS (MB) during list_projects; ratio = value / goal (lower is better).
+ * - `jobs`: build jobs/s end to end, from the commit of 2,000 builds with their outbox messages
+ *   (1,999 by SQL as `TriggerBuild` writes them, over the other tenants' services, then one through
+ *   the API, whose write nudges the relay as a trigger does) to the last one `succeeded`: relayed
+ *   to bee-queue by the outbox relays, run by the worker (`worker.js`) with a simulated build of
+ *   0 ms / `baseline-jobs` jobs/s (raw bee-queue, empty handler, the same Redis and concurrency).
+ *   Its p50/p99 are a build's time in the worker (claimed to final).
  *
- * Options: `--quick`, `--duration <s>`, `--rounds <n>`, `--connections <n>`, `--out <file>`.
+ * Options: `--quick`, `--only <row,row>`, `--duration <s>`, `--rounds <n>`, `--connections <n>`,
+ * `--jobs <n>` (builds per run of the jobs row), `--out <file>`.
  * Environment: `BENCH_DATABASE_ADMIN_URL` (default postgres://postgres@127.0.0.1:5432/postgres),
  * `BENCH_REDIS_URL` (default redis://127.0.0.1:6379; the run takes an empty db index of its own).
  */
@@ -42,6 +49,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     out: { type: 'string' },
     only: { type: 'string' },
+    jobs: { type: 'string' },
   },
 });
 const quick = args.quick === true;
@@ -60,7 +68,17 @@ const SIZES = quick
   ? { tenants: 10, bigProjects: 200, otherProjects: 2, chainBuilds: 200, allBuilds: 2_000 }
   : { tenants: 1_000, bigProjects: 10_000, otherProjects: 5, chainBuilds: 10_000, allBuilds: 1_000_000 };
 
+/** Builds per timed run of the jobs row, and jobs per run of its baseline (`--jobs <n>`). */
+const JOBS = Number(args.jobs ?? (quick ? 40 : 2_000));
+/**
+ * Jobs at once: the worker takes JOB_CONCURRENCY jobs at once on each of its queues (builds on
+ * `build`, their notifications on `default`), the jobs baseline as many on its one queue. Set
+ * explicitly to the worker's default, 4.
+ */
+const JOB_CONCURRENCY = 4;
+
 const SERVER_SCRIPT = fileURLToPath(new URL('../../examples/koa-server/dist/main.js', import.meta.url));
+const WORKER_SCRIPT = fileURLToPath(new URL('../../examples/koa-server/dist/worker.js', import.meta.url));
 const baselineScript = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
 
 /** A row of `bench/results.json`. */
@@ -205,6 +223,7 @@ async function pair(
   a: () => Promise<Measure>,
   b: () => Promise<Measure>,
   during?: { start(): void; stop(): void },
+  unit = 'req/s',
 ): Promise<{ a: Measure; b: Measure }> {
   const as: Measure[] = [];
   const bs: Measure[] = [];
@@ -214,7 +233,7 @@ async function pair(
     during?.stop();
     bs.push(await b());
     log(
-      `${label} round ${i + 1}/${ROUNDS}: ${round(as.at(-1)?.rps ?? 0, 0)} vs ${round(bs.at(-1)?.rps ?? 0, 0)} req/s`,
+      `${label} round ${i + 1}/${ROUNDS}: ${round(as.at(-1)?.rps ?? 0, 0)} vs ${round(bs.at(-1)?.rps ?? 0, 0)} ${unit}`,
     );
   }
   const med = (ms: Measure[]): Measure => ({
@@ -407,6 +426,181 @@ async function api<T>(base: string, method: string, path: string, token: string 
   return JSON.parse(text) as T;
 }
 
+/** Where the jobs row triggers its one build through the API (the trigger that nudges the relay). */
+interface Trigger {
+  base: string;
+  token: string;
+  service: string;
+}
+
+/**
+ * Commits `count - 1` builds as `TriggerBuild` writes them (a queued build row carrying its job id,
+ * its `build.run` outbox message `{tenant_id, build_id}`, its service marked building), round-robin
+ * over the other tenants' services, in one transaction; then triggers one more through the API,
+ * whose write nudges the server's outbox relay as every trigger does. Returns the builds' ids and
+ * when the first commit returned.
+ */
+async function triggerBuilds(client: pg.Client, count: number, trigger: Trigger) {
+  await client.query('begin');
+  const { rows } = await client.query<{ id: string }>(
+    `with s as materialized (
+       select s.id, s.branch, p.tenant_id, (row_number() over (order by s.id) - 1)::int as i
+       from services s join projects p on p.id = s.project_id join tenants t on t.id = p.tenant_id
+       where t.slug like 'bench-tenant-%'),
+     picked as materialized (
+       select gen_random_uuid() as build_id, gen_random_uuid() as job_id, s.id as service_id, s.branch, s.tenant_id
+       from generate_series(1, $1::int) g join s on s.i = g % (select count(*) from s)::int),
+     outbox as (
+       insert into outbox_messages (id, tenant_id, queue, name, payload, available_at, sent_at, publish_attempts,
+                                    created_at, updated_at, state, attempts, last_error, failed_at)
+       select job_id, tenant_id, 'build', 'build.run',
+              jsonb_build_object('tenant_id', tenant_id, 'build_id', build_id),
+              now(), null, 0, now(), now(), 'pending', 0, null, null
+       from picked),
+     building as (
+       update services set status = 'building', updated_at = now(), version = version + 1
+       where id in (select service_id from picked) and status <> 'building')
+     insert into builds (id, service_id, commit_sha, branch, status, attempt, logs, error, started_at, finished_at,
+                         created_at, updated_at, lease_until, job_id, artifact)
+     select build_id, service_id, null, branch, 'queued', 0, '', null, null, null, now(), now(), null, job_id, null
+     from picked
+     returning id`,
+    [count - 1],
+  );
+  await client.query('commit');
+  const committed = performance.now();
+  const one = await api<{ id: string }>(trigger.base, 'POST', `/services/${trigger.service}/builds`, trigger.token, {});
+  return { ids: [...rows.map((r) => r.id), one.id], committed };
+}
+
+/** Waits for `done` (polled every `everyMs`), failing after `timeoutMs` or when `worker` dies. */
+async function until(what: string, done: () => Promise<boolean>, worker: Child, timeoutMs: number, everyMs = 25) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (!worker.alive()) throw new Error(`the worker died while waiting for ${what}:\n${worker.output.join('')}`);
+    if (Date.now() > deadline) throw new Error(`${what} took longer than ${timeoutMs} ms:\n${worker.output.join('')}`);
+    await sleep(everyMs);
+  }
+}
+
+const QUEUE_NAMES = ['deployment', 'build', 'cleanup', 'default'];
+const BASELINE_QUEUE_PREFIX = 'shipyard-bench-baseline';
+
+/**
+ * `jobs`: build jobs/s end to end, from the commit of `JOBS` builds and their outbox messages to
+ * the last build `succeeded`: the outbox relays (the server's and the worker's) publish to
+ * bee-queue, the worker (`worker.js`, the simulated runner at SIMULATED_BUILD_MS=0) runs the build
+ * handler. Against raw bee-queue with an empty handler (`baseline-jobs`), at the same concurrency.
+ * p50/p99: a build's time in the worker, claimed (`started_at`) to final (`finished_at`).
+ */
+async function jobsRow(env: Record<string, string>, databaseUrl: string, trigger: Trigger): Promise<Row> {
+  if (redis === undefined) throw new Error('no Redis db index');
+  const worker = new Child('worker', WORKER_SCRIPT, env);
+  children.push(worker);
+  const baseline = (await startProgram(
+    'baseline-jobs',
+    baselineScript('baseline-jobs'),
+    { ...env, BENCH_QUEUE_PREFIX: BASELINE_QUEUE_PREFIX },
+    '/health',
+  )) as Program;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const queues = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  const timeoutMs = (count: number) => 60_000 + count * 50;
+  try {
+    /** Nothing left anywhere: no unsent outbox message, no waiting or running job, no build to finish. */
+    const quiet = () =>
+      until(
+        'the pipeline to go quiet',
+        async () => {
+          const { rows } = await client.query<{ n: number }>(
+            `select ((select count(*) from outbox_messages where sent_at is null)
+                   + (select count(*) from builds where status in ('queued', 'running')))::int as n`,
+          );
+          if (rows[0]?.n !== 0) return false;
+          const lengths = await Promise.all(
+            ['shipyard', BASELINE_QUEUE_PREFIX].flatMap((prefix) =>
+              QUEUE_NAMES.flatMap((queue) => [
+                queues.llen(`${prefix}:${queue}:waiting`),
+                queues.llen(`${prefix}:${queue}:active`),
+              ]),
+            ),
+          );
+          return lengths.every((n) => n === 0);
+        },
+        worker,
+        60_000,
+        50,
+      );
+
+    const pipeline = async (count: number): Promise<Measure> => {
+      await quiet();
+      const { ids, committed } = await triggerBuilds(client, count, trigger);
+      // The builds' partial index (queued, running) makes this cheap however large the table.
+      await until(
+        `${count} builds to finish`,
+        async () =>
+          (
+            await client.query<{ n: number }>(
+              "select count(*)::int as n from builds where status in ('queued', 'running')",
+            )
+          ).rows[0]?.n === 0,
+        worker,
+        timeoutMs(count),
+      );
+      const seconds = (performance.now() - committed) / 1000;
+      const { rows } = await client.query<{ n: number; ok: number; p50: number; p99: number }>(
+        `select count(*)::int as n, (count(*) filter (where status = 'succeeded'))::int as ok,
+                percentile_cont(0.5) within group (order by extract(epoch from finished_at - started_at) * 1000) as p50,
+                percentile_cont(0.99) within group (order by extract(epoch from finished_at - started_at) * 1000) as p99
+         from builds where id = any($1::uuid[])`,
+        [ids],
+      );
+      const r = rows[0];
+      if (r === undefined || r.n !== count || r.ok !== count) {
+        throw new Error(`jobs: ${r?.ok} of ${count} builds succeeded (${r?.n} found):\n${worker.output.join('')}`);
+      }
+      return { rps: count / seconds, p50: round(Number(r.p50), 1), p99: round(Number(r.p99), 1) };
+    };
+
+    const raw = async (count: number): Promise<Measure> => {
+      await quiet();
+      const response = await fetch(`${baseline.base}/run?jobs=${count}`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(timeoutMs(count)),
+      });
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`baseline-jobs: ${response.status} ${text}`);
+      return { rps: count / (JSON.parse(text) as { seconds: number }).seconds, p50: 0, p99: 0 };
+    };
+
+    // Warm-up, and proof that the worker takes jobs: a small batch each.
+    const warm = Math.max(2, Math.round(JOBS / 10));
+    await pipeline(warm);
+    await raw(warm);
+    const j = await pair(
+      'jobs',
+      () => pipeline(JOBS),
+      () => raw(JOBS),
+      undefined,
+      'jobs/s',
+    );
+    await quiet();
+    return {
+      name: 'jobs',
+      value: round(j.a.rps),
+      baseline: round(j.b.rps),
+      ratio: round(j.a.rps / j.b.rps, 3),
+      goal: GOALS.jobs,
+      p50_ms: j.a.p50,
+      p99_ms: j.a.p99,
+    };
+  } finally {
+    queues.disconnect();
+    await client.end();
+  }
+}
+
 function printTable(rows: Row[]) {
   const fmt = (x: number | null, digits = 1) => (x === null ? '—' : x.toFixed(digits));
   const header = ['name', 'value', 'baseline', 'ratio', 'goal', 'p50 ms', 'p99 ms', 'meets'];
@@ -451,6 +645,11 @@ async function main(): Promise<void> {
       JWT_SECRET: jwtSecret,
       ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       RUNTIME: 'simulated',
+      // The worker's builds take no time of their own: the jobs row measures the pipeline, not a sleep.
+      SIMULATED_BUILD_MS: '0',
+      JOB_CONCURRENCY: String(JOB_CONCURRENCY),
+      // The default (15 min) would do; a run on a slow machine must not see its token expire.
+      ACCESS_TOKEN_TTL: '2h',
     };
     const server = (await startProgram('server', SERVER_SCRIPT, env, '/health')) as Program;
 
@@ -585,7 +784,9 @@ async function main(): Promise<void> {
       p50_ms: null,
       p99_ms: null,
     });
-    rows.push(skipped('jobs'));
+    if (wanted('jobs')) {
+      rows.push(await jobsRow(env, scratch.url, { base: server.base, token, service: chain }));
+    } else rows.push(skipped('jobs'));
 
     for (const program of [server, smallServer]) {
       if (!program.alive()) throw new Error(`${program.name} died during the run:\n${program.output.join('')}`);
