@@ -16,15 +16,15 @@
  *   one (the same tenant, service and builds, and no other build): whether the tenant-isolation
  *   chain builds → services → projects → tenant stays flat as the table grows.
  * - `memory`: the server's peak RSS (MB) during list_projects; ratio = value / goal (lower is better).
- * - `jobs`: build jobs/s end to end, from the commit of 2,000 builds with their outbox messages
- *   (1,999 by SQL as `TriggerBuild` writes them, over the other tenants' services, then one through
+ * - `jobs`: build jobs/s end to end, from the commit of 500 builds with their outbox messages
+ *   (499 by SQL as `TriggerBuild` writes them, over the other tenants' services, then one through
  *   the API, whose write nudges the relay as a trigger does) to the last one `succeeded`: relayed
- *   to bee-queue by the outbox relays, run by the worker (`worker.js`) with a simulated build of
- *   0 ms / `baseline-jobs` jobs/s (raw bee-queue, empty handler, the same Redis and concurrency).
- *   Its p50/p99 are a build's time in the worker (claimed to final).
+ *   to bee-queue by the outbox relays, run by a worker (`worker.js`) with a simulated build of
+ *   0 ms / jobs/s of `baseline-jobs` (raw bee-queue, 5,000 jobs, empty handler, the same Redis and
+ *   concurrency). Its p50/p99 are a build's time in the worker (claimed to final).
  *
  * Options: `--quick`, `--only <row,row>`, `--duration <s>`, `--rounds <n>`, `--connections <n>`,
- * `--jobs <n>` (builds per run of the jobs row), `--out <file>`.
+ * `--builds <n>` and `--jobs <n>` (per run of the jobs row's pipeline and baseline), `--out <file>`.
  * Environment: `BENCH_DATABASE_ADMIN_URL` (default postgres://postgres@127.0.0.1:5432/postgres),
  * `BENCH_REDIS_URL` (default redis://127.0.0.1:6379; the run takes an empty db index of its own).
  */
@@ -49,6 +49,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     out: { type: 'string' },
     only: { type: 'string' },
+    builds: { type: 'string' },
     jobs: { type: 'string' },
   },
 });
@@ -68,8 +69,12 @@ const SIZES = quick
   ? { tenants: 10, bigProjects: 200, otherProjects: 2, chainBuilds: 200, allBuilds: 2_000 }
   : { tenants: 1_000, bigProjects: 10_000, otherProjects: 5, chainBuilds: 10_000, allBuilds: 1_000_000 };
 
-/** Builds per timed run of the jobs row, and jobs per run of its baseline (`--jobs <n>`). */
-const JOBS = Number(args.jobs ?? (quick ? 40 : 2_000));
+/**
+ * The jobs row: builds per run of the pipeline (`--builds <n>`) and jobs per run of raw bee-queue
+ * (`--jobs <n>`), each sized for a run of a few seconds (raw bee-queue is far faster).
+ */
+const BUILDS = Number(args.builds ?? (quick ? 40 : 500));
+const JOBS = Number(args.jobs ?? (quick ? 400 : 5_000));
 /**
  * Jobs at once: the worker takes JOB_CONCURRENCY jobs at once on each of its queues (builds on
  * `build`, their notifications on `default`), the jobs baseline as many on its one queue. Set
@@ -141,10 +146,14 @@ class Child {
     };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
-    this.child.once('exit', () => {
+    this.child.once('exit', (code, signal) => {
       this.exited = true;
+      this.exit = signal === null ? `code ${code}` : `signal ${signal}`;
     });
   }
+
+  /** How it ended (`code 1`, `signal SIGKILL`), for error messages. */
+  exit = 'still running';
 
   get pid(): number {
     return this.child.pid as number;
@@ -184,7 +193,7 @@ async function startProgram(name: string, script: string, env: Record<string, st
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (!child.alive()) throw new Error(`${name} exited during start-up:\n${child.output.join('')}`);
+    if (!child.alive()) throw new Error(`${name} exited during start-up (${child.exit}):\n${child.output.join('')}`);
     try {
       const response = await fetch(`${base}${probe}`, { signal: AbortSignal.timeout(2_000) });
       await response.arrayBuffer();
@@ -477,7 +486,8 @@ async function triggerBuilds(client: pg.Client, count: number, trigger: Trigger)
 async function until(what: string, done: () => Promise<boolean>, worker: Child, timeoutMs: number, everyMs = 25) {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
-    if (!worker.alive()) throw new Error(`the worker died while waiting for ${what}:\n${worker.output.join('')}`);
+    if (!worker.alive())
+      throw new Error(`the worker died (${worker.exit}) while waiting for ${what}:\n${worker.output.join('')}`);
     if (Date.now() > deadline) throw new Error(`${what} took longer than ${timeoutMs} ms:\n${worker.output.join('')}`);
     await sleep(everyMs);
   }
@@ -487,16 +497,19 @@ const QUEUE_NAMES = ['deployment', 'build', 'cleanup', 'default'];
 const BASELINE_QUEUE_PREFIX = 'shipyard-bench-baseline';
 
 /**
- * `jobs`: build jobs/s end to end, from the commit of `JOBS` builds and their outbox messages to
+ * `jobs`: build jobs/s end to end, from the commit of `BUILDS` builds and their outbox messages to
  * the last build `succeeded`: the outbox relays (the server's and the worker's) publish to
  * bee-queue, the worker (`worker.js`, the simulated runner at SIMULATED_BUILD_MS=0) runs the build
- * handler. Against raw bee-queue with an empty handler (`baseline-jobs`), at the same concurrency.
- * p50/p99: a build's time in the worker, claimed (`started_at`) to final (`finished_at`).
+ * handler. Against raw bee-queue with an empty handler (`baseline-jobs`, `JOBS` jobs a run), at
+ * the same concurrency. p50/p99: a build's time in the worker, claimed (`started_at`) to final
+ * (`finished_at`).
+ *
+ * Each A run has a worker of its own, started before it and warmed by a small batch (which also
+ * shows it takes jobs), stopped after it once everything is quiet: a worker schedules its first
+ * cleanup (a job per tenant) 60 s after it starts, which must not fall in a timed run.
  */
 async function jobsRow(env: Record<string, string>, databaseUrl: string, trigger: Trigger): Promise<Row> {
   if (redis === undefined) throw new Error('no Redis db index');
-  const worker = new Child('worker', WORKER_SCRIPT, env);
-  children.push(worker);
   const baseline = (await startProgram(
     'baseline-jobs',
     baselineScript('baseline-jobs'),
@@ -506,10 +519,10 @@ async function jobsRow(env: Record<string, string>, databaseUrl: string, trigger
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const queues = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  const timeoutMs = (count: number) => 60_000 + count * 50;
+  const timeoutMs = (count: number) => 60_000 + count * 100;
   try {
-    /** Nothing left anywhere: no unsent outbox message, no waiting or running job, no build to finish. */
-    const quiet = () =>
+    /** Nothing left: no unsent outbox message, no build to finish, no waiting or running job. */
+    const quiet = (watch: Child) =>
       until(
         'the pipeline to go quiet',
         async () => {
@@ -528,13 +541,14 @@ async function jobsRow(env: Record<string, string>, databaseUrl: string, trigger
           );
           return lengths.every((n) => n === 0);
         },
-        worker,
+        watch,
         60_000,
         50,
       );
 
-    const pipeline = async (count: number): Promise<Measure> => {
-      await quiet();
+    /** `count` builds through the pipeline: builds/s from the commit to the last one final. */
+    const pipeline = async (worker: Child, count: number): Promise<Measure> => {
+      await quiet(worker);
       const { ids, committed } = await triggerBuilds(client, count, trigger);
       // The builds' partial index (queued, running) makes this cheap however large the table.
       await until(
@@ -563,8 +577,20 @@ async function jobsRow(env: Record<string, string>, databaseUrl: string, trigger
       return { rps: count / seconds, p50: round(Number(r.p50), 1), p99: round(Number(r.p99), 1) };
     };
 
+    const withWorker = async (count: number): Promise<Measure> => {
+      const worker = new Child('worker', WORKER_SCRIPT, env);
+      children.push(worker);
+      try {
+        await pipeline(worker, Math.max(2, Math.round(count / 10)));
+        const measure = await pipeline(worker, count);
+        await quiet(worker);
+        return measure;
+      } finally {
+        await worker.stop();
+      }
+    };
+
     const raw = async (count: number): Promise<Measure> => {
-      await quiet();
       const response = await fetch(`${baseline.base}/run?jobs=${count}`, {
         method: 'POST',
         signal: AbortSignal.timeout(timeoutMs(count)),
@@ -574,18 +600,14 @@ async function jobsRow(env: Record<string, string>, databaseUrl: string, trigger
       return { rps: count / (JSON.parse(text) as { seconds: number }).seconds, p50: 0, p99: 0 };
     };
 
-    // Warm-up, and proof that the worker takes jobs: a small batch each.
-    const warm = Math.max(2, Math.round(JOBS / 10));
-    await pipeline(warm);
-    await raw(warm);
+    await raw(Math.max(2, Math.round(JOBS / 10)));
     const j = await pair(
       'jobs',
-      () => pipeline(JOBS),
+      () => withWorker(BUILDS),
       () => raw(JOBS),
       undefined,
       'jobs/s',
     );
-    await quiet();
     return {
       name: 'jobs',
       value: round(j.a.rps),
@@ -706,8 +728,6 @@ async function main(): Promise<void> {
       [authMe.base, '/api/v1/auth/me', auth],
       [server.base, '/api/v1/projects?limit=20', auth],
       [list.base, '/api/v1/projects?limit=20', auth],
-      [server.base, `/api/v1/services/${chain}/builds?limit=20`, auth],
-      [smallServer.base, `/api/v1/services/${chain}/builds?limit=20`, auth],
     ] as const) {
       await autocannon({ url: `${base}${path}`, headers, connections: 4, duration: quick ? 0.3 : 1 });
     }
@@ -764,7 +784,16 @@ async function main(): Promise<void> {
 
     if (wanted('list_builds_chain')) {
       // The chain: the same request for the same service (and its chainBuilds builds) while the
-      // builds table holds allBuilds rows (A) and only the service's own (B).
+      // builds table holds allBuilds rows (A) and only the service's own (B). The small database's
+      // server has served nothing yet: both warm up on this route first, longer than the others.
+      for (const base of [server.base, smallServer.base]) {
+        await autocannon({
+          url: `${base}/api/v1/services/${chain}/builds?limit=20`,
+          headers: auth,
+          connections: 4,
+          duration: quick ? 1 : 5,
+        });
+      }
       const c = await pair(
         'list_builds_chain',
         () => load(`${server.base}/api/v1/services/${chain}/builds?limit=20`, auth),
@@ -789,7 +818,8 @@ async function main(): Promise<void> {
     } else rows.push(skipped('jobs'));
 
     for (const program of [server, smallServer]) {
-      if (!program.alive()) throw new Error(`${program.name} died during the run:\n${program.output.join('')}`);
+      if (!program.alive())
+        throw new Error(`${program.name} died (${program.exit}) during the run:\n${program.output.join('')}`);
     }
     writeFileSync(OUT, `${JSON.stringify(rows, null, 2)}\n`);
     printTable(rows);
