@@ -80,7 +80,7 @@ export async function createAppRuntime(config: Config, owner: boolean, logger: L
   const rc = config.runtime;
   if (rc.kind === 'simulated') {
     return {
-      buildRunner: new SimulatedBuildRunner({ durationMs: 1500 }),
+      buildRunner: new SimulatedBuildRunner({ durationMs: rc.simulatedBuildMs }),
       deploymentRuntime: new SimulatedDeploymentRuntime({ durationMs: 500, baseDomain: rc.appsDomain }),
       owned: owner,
       describe: 'simulated (builds and deployments are pretended; nothing runs)',

@@ -91,14 +91,22 @@ test('the runtime defaults to local processes, with the apps router on 8080 for 
     healthCheckTimeoutMs: 60_000,
     appMemoryMb: 2048,
     appUidBase: 200_000,
+    simulatedBuildMs: 1500,
   });
   const chosen = loadConfig({
     DATA_DIR: dir,
     RUNTIME: 'simulated',
     RUNTIME_DIR: join(dir, 'x'),
     ALLOW_LOCAL_REPOS: 'true',
+    SIMULATED_BUILD_MS: '0',
   });
-  t.like(chosen.runtime, { kind: 'simulated', dir: join(dir, 'x'), dirExplicit: true, allowLocalRepos: true });
+  t.like(chosen.runtime, {
+    kind: 'simulated',
+    dir: join(dir, 'x'),
+    dirExplicit: true,
+    allowLocalRepos: true,
+    simulatedBuildMs: 0,
+  });
 });
 
 test('a bad runtime setting stops the start, naming the variable', (t) => {
@@ -110,8 +118,12 @@ test('a bad runtime setting stops the start, naming the variable', (t) => {
     ['HEALTH_CHECK_TIMEOUT_MS', '10'],
     ['APP_MEMORY_MB', '-1'],
     ['APP_UID_BASE', '0'],
+    ['SIMULATED_BUILD_MS', '-1'],
+    ['SIMULATED_BUILD_MS', '600001'],
+    ['SIMULATED_BUILD_MS', '1.5'],
+    ['SIMULATED_BUILD_MS', 'soon'],
   ] as const) {
     const error = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError });
-    t.regex(error?.message ?? '', new RegExp(name), name);
+    t.regex(error?.message ?? '', new RegExp(name), `${name}=${value}`);
   }
 });

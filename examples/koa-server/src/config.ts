@@ -90,6 +90,7 @@ const schema = z.object({
   JOB_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(15_000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   RUNTIME: z.enum(['local', 'simulated']).default('local'),
+  SIMULATED_BUILD_MS: z.coerce.number().int().min(0).max(600_000).default(1500),
   RUNTIME_DIR: z.string().min(1).optional(),
   APPS_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   APPS_HOST: z.string().min(1).optional(),
@@ -136,6 +137,8 @@ export interface Config {
   /** What runs builds and apps: `local` processes on this machine, or `simulated` (nothing runs). */
   runtime: {
     kind: 'local' | 'simulated';
+    /** How long a simulated build takes (`RUNTIME=simulated`), in ms. */
+    simulatedBuildMs: number;
     /** Build directories, artifacts and the records of running apps. */
     dir: string;
     /** Whether `RUNTIME_DIR` named it (else it is `$DATA_DIR/runtime`, and may move, see app-runtime.ts). */
@@ -280,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     runtime: {
       kind: c.RUNTIME,
+      simulatedBuildMs: c.SIMULATED_BUILD_MS,
       dir: resolve(c.RUNTIME_DIR ?? join(c.DATA_DIR, 'runtime')),
       dirExplicit: c.RUNTIME_DIR !== undefined,
       appsPort: c.APPS_PORT,

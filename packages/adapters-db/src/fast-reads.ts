@@ -20,6 +20,8 @@ interface EntitySql {
   tenantCondition: string;
   /** Column (quoted, with alias) of each scalar or foreign-key property. */
   columns: ReadonlyMap<string, string>;
+  /** How a selected row becomes an entity: property, column, and the mapped type's conversion. */
+  fields: readonly { property: string; column: string; convert?: (value: unknown) => unknown }[];
 }
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
@@ -27,8 +29,8 @@ const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 /**
  * Reads of a unit of work that has written nothing yet, on PostgreSQL: the tenant-scoped lookup
  * by id, the page and the count of a list, as parameterised SQL sent as named prepared
- * statements (parsed once per pooled connection, planned with bound values), and hydrated by
- * the ORM's own hydrator (`em.map`), so types convert exactly as on the ORM's path. The SQL is the
+ * statements (parsed once per pooled connection, planned with bound values), and converted by
+ * the ORM's mapped types, as on the ORM's path. The SQL is the
  * same the ORM writes for the same request: explicit columns, the tenant's join chain from
  * TENANT_ISOLATION, `=` for one value and `= any(…)` for several. A unit that has begun writing
  * reads through the ORM instead, which first writes its pending changes.
@@ -44,10 +46,25 @@ export class FastReads {
     const metadata = em.getMetadata();
     const meta = metadata.get(ENTITY_CLASSES[entity].name) as EntityMetadata;
     const columns = new Map<string, string>();
+    const fields: EntitySql['fields'][number][] = [];
+    const platform = em.getPlatform();
     for (const prop of meta.props) {
       if (prop.persist === false || prop.fieldNames === undefined || prop.fieldNames.length !== 1) continue;
       if (prop.kind !== 'scalar' && prop.kind !== 'm:1') continue;
-      columns.set(prop.name, `"t".${quote(prop.fieldNames[0] as string)}`);
+      const column = prop.fieldNames[0] as string;
+      columns.set(prop.name, `"t".${quote(column)}`);
+      // As the ORM's hydrator: the mapped type's conversion, else dates parsed (the driver hands
+      // timestamps over as text), else the value as it comes.
+      const type = prop.customType;
+      const convert =
+        type !== undefined
+          ? (value: unknown) => type.convertToJSValue(value, platform)
+          : prop.runtimeType === 'Date'
+            ? (value: unknown) => (value instanceof Date ? value : (platform.parseDate(value as string) as Date))
+            : prop.runtimeType === 'boolean'
+              ? (value: unknown) => Boolean(value)
+              : undefined;
+      fields.push({ property: prop.name, column, ...(convert === undefined ? {} : { convert }) });
     }
     const rule = TENANT_ISOLATION[entity];
     let joins = '';
@@ -70,6 +87,7 @@ export class FastReads {
       countFrom: `select count(*)::int as "count" from ${table}`,
       tenantCondition: `"${alias}".${quote(tenantProp.fieldNames[0] as string)} = $1`,
       columns,
+      fields,
     };
     this.sql.set(entity, found);
     return found;
@@ -90,8 +108,21 @@ export class FastReads {
     }
   }
 
+  /**
+   * Rows as instances of the core's class, converted by each property's mapped type (what the
+   * ORM's hydrator does), outside the unit's identity map: a later update reloads its row anyway.
+   */
   private hydrate<N extends EntityName>(em: EntityManager, entity: N, rows: Row[]): EntityTypes[N][] {
-    return rows.map((row) => em.map(ENTITY_CLASSES[entity], row) as EntityTypes[N]);
+    const { fields } = this.entitySql(em, entity);
+    const Class = ENTITY_CLASSES[entity];
+    return rows.map((row) => {
+      const instance = new Class() as unknown as Row;
+      for (const { property, column, convert } of fields) {
+        const value = row[column];
+        instance[property] = convert === undefined || value === null || value === undefined ? value : convert(value);
+      }
+      return instance as unknown as EntityTypes[N];
+    });
   }
 
   /** The row `id` of the tenant, managed by `em`, or null. */
