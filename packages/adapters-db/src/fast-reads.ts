@@ -37,6 +37,8 @@ const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
  */
 export class FastReads {
   private readonly sql = new Map<EntityName, EntitySql>();
+  /** The statement name of each SQL text (a fixed set: one per entity, filter columns and order). */
+  private readonly names = new Map<string, string>();
 
   constructor(private readonly knex: () => { client: unknown }) {}
 
@@ -101,7 +103,11 @@ export class FastReads {
     };
     const connection = await client.acquireConnection();
     try {
-      const name = `sy_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+      let name = this.names.get(text);
+      if (name === undefined) {
+        name = `sy_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+        this.names.set(text, name);
+      }
       return (await connection.query({ name, text, values })).rows;
     } finally {
       await client.releaseConnection(connection);

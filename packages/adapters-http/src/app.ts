@@ -4,7 +4,6 @@ import cors from '@koa/cors';
 import { Router } from '@koa/router';
 import type { UseCases } from '@shipyard/core';
 import Koa from 'koa';
-import helmet from 'koa-helmet';
 import type { Logger } from 'pino';
 import type { CookiePolicy } from './auth/cookies.js';
 import { AuthRateLimits } from './auth/rate-limits.js';
@@ -13,6 +12,7 @@ import { type LogStreamOptions, resolveLogStream } from './log-stream.js';
 import { accessLog } from './middleware/access-log.middleware.js';
 import { errorHandler } from './middleware/error.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
+import { securityHeaders } from './middleware/security-headers.middleware.js';
 import { docsAssets } from './openapi/docs.js';
 import { mountRoutes, type RouteSpec } from './route.js';
 import { authRoutes } from './routes/auth.routes.js';
@@ -163,7 +163,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   app.use(requestId());
   app.use(accessLog(logger));
   app.use(errorHandler(logger));
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(
     cors({
       origin: (ctx) => {

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 /** One structured line per request, after the response: who, what, how it ended, how long. */
 export function accessLog(logger: Logger): Middleware {
   return async (ctx, next) => {
+    // At a level that drops the line (`LOG_LEVEL=warn`), nothing of it is worked out.
+    if (!logger.isLevelEnabled('info')) return next();
     const started = process.hrtime.bigint();
     try {
       await next();
