@@ -123,6 +123,26 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * The node options `npm start` and `npm run worker` give the server and the worker (in the root
+ * package.json's scripts), so the bench runs them exactly as a user does.
+ */
+const NODE_FLAGS: ReadonlyMap<string, string[]> = (() => {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const flagsOf = (script: string, file: string): string[] => {
+    const match = new RegExp(`node((?: --\\S+)*) ${file.replaceAll('/', '\\/').replaceAll('.', '\\.')}`).exec(
+      pkg.scripts[script] ?? '',
+    );
+    return match?.[1]?.trim().split(' ').filter(Boolean) ?? [];
+  };
+  return new Map([
+    [SERVER_SCRIPT, flagsOf('start', 'examples/koa-server/dist/main.js')],
+    [WORKER_SCRIPT, flagsOf('worker', 'examples/koa-server/dist/worker.js')],
+  ]);
+})();
+
 /** A child process in a group of its own, its output kept for error messages. */
 class Child {
   readonly output: string[] = [];
@@ -134,7 +154,10 @@ class Child {
     script: string,
     env: Record<string, string>,
   ) {
-    const nodeArgs = (name === 'server' ? (process.env.BENCH_SERVER_NODE_ARGS ?? '') : '').split(' ').filter(Boolean);
+    const nodeArgs = [
+      ...(NODE_FLAGS.get(script) ?? []),
+      ...(name === 'server' ? (process.env.BENCH_SERVER_NODE_ARGS ?? '') : '').split(' ').filter(Boolean),
+    ];
     this.child = spawn(process.execPath, [...nodeArgs, script], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -648,6 +671,7 @@ function printTable(rows: Row[]) {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  log(`node options as npm start and npm run worker give them: ${[...NODE_FLAGS.values()].flat().join(' ') || 'none'}`);
   log(`${quick ? 'quick' : 'full'} run: ${ROUNDS} round(s) of ${DURATION_S} s per program, ${CONNECTIONS} connections`);
   try {
     // The large database (every row, 1M builds) and the small one (the same, but only the chain
