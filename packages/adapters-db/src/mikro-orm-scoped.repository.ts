@@ -95,9 +95,12 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
     return (await this.em.findOne(this.entityClass, where, { refresh: fresh })) as EntityTypes[N] | null;
   }
 
-  /** Copies of managed rows for the caller, with the requested relations loaded (scoped too). */
-  protected async output(rows: EntityTypes[N][], include: readonly string[]): Promise<EntityTypes[N][]> {
-    const copies = rows.map((row) => copyEntity(this.entity, row));
+  /**
+   * Copies of managed rows for the caller, with the requested relations loaded (scoped too).
+   * `fresh` rows (read by the fast path, which the ORM does not hold) are handed out as they are.
+   */
+  protected async output(rows: EntityTypes[N][], include: readonly string[], fresh = false): Promise<EntityTypes[N][]> {
+    const copies = fresh ? rows : rows.map((row) => copyEntity(this.entity, row));
     const relations: Readonly<Record<string, RelationModel>> = RELATIONS[this.entity] ?? {};
     for (const name of include) {
       const relation = relations[name];
@@ -140,7 +143,7 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
       const row =
         fast === undefined ? await this.managed(id) : await fast.find(this.em, this.entity, this.tenantId, id);
       if (row === null) return null;
-      const [copy] = await this.output([row], include);
+      const [copy] = await this.output([row], include, fast !== undefined);
       return copy ?? null;
     });
   }
@@ -161,7 +164,7 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
       const fast = this.unit.fastReads;
       if (fast !== undefined) {
         const { rows, total } = await fast.list(this.em, this.entity, this.tenantId, query, filters);
-        return { items: await this.output(rows, query.include), total, ...page };
+        return { items: await this.output(rows, query.include, true), total, ...page };
       }
       // PostgreSQL puts NULLs last ascending and first descending, as the in-memory store does;
       // the id breaks ties so that pages never overlap.
