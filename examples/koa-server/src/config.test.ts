@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { ConfigError, loadConfig, parseDuration } from './config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, parseDuration } from './config.js';
 
 const secret = 'x'.repeat(40);
 const key = Buffer.alloc(32, 7).toString('base64');
@@ -126,4 +127,25 @@ test('a bad runtime setting stops the start, naming the variable', (t) => {
     const error = t.throws(() => loadConfig({ [name]: value }), { instanceOf: ConfigError });
     t.regex(error?.message ?? '', new RegExp(name), `${name}=${value}`);
   }
+});
+
+test('.env.example lists every variable the configuration reads, and only those', (t) => {
+  const example = readFileSync(fileURLToPath(new URL('../../../.env.example', import.meta.url)), 'utf8');
+  // `NAME=value` or a commented-out `# NAME=value`.
+  const listed = new Set(
+    example
+      .split('\n')
+      .map((line) => /^(?:#\s*)?([A-Z][A-Z0-9_]*)=/.exec(line.trim())?.[1])
+      .filter((name): name is string => name !== undefined),
+  );
+  t.deepEqual(
+    CONFIG_VARIABLES.filter((name) => !listed.has(name)),
+    [],
+    'read by config.ts but missing from .env.example',
+  );
+  t.deepEqual(
+    [...listed].filter((name) => !CONFIG_VARIABLES.includes(name)),
+    [],
+    'in .env.example but read by nothing',
+  );
 });

@@ -104,6 +104,8 @@ const schema = z.object({
   APP_MEMORY_MB: z.coerce.number().int().min(0).max(1_048_576).default(2048),
   APP_UID_BASE: z.coerce.number().int().min(1000).max(4_000_000_000).default(200_000),
 });
+/** Every environment variable the configuration reads (`.env.example` lists each one). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 export interface Config {
   env: 'development' | 'production' | 'test';
