@@ -141,6 +141,15 @@ test('GET /openapi.json is an OpenAPI 3.1 document of every route, with request 
     }
     t.truthy(operation.security);
   }
+  // Every operation declares its security: the public ones an empty list, the others bearer or cookie.
+  const publicOperations = ['/api/v1/auth/register', '/api/v1/auth/login', '/api/v1/auth/refresh'];
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { security?: unknown[] }>>)) {
+    for (const [method, operation] of Object.entries(item)) {
+      t.true(Array.isArray(operation.security), `${method} ${path} declares security`);
+      if (publicOperations.includes(path)) t.deepEqual(operation.security, [], `${method} ${path} is public`);
+      if (path === '/api/v1/auth/me') t.deepEqual(operation.security, [{ bearer: [] }, { cookie: [] }]);
+    }
+  }
 });
 
 test('GET /docs serves an HTML page that loads only local /docs assets, and they answer', async (t) => {

@@ -178,7 +178,8 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, specs: Ro
       tags: [spec.tag],
       summary: spec.summary,
       ...(spec.description === undefined ? {} : { description: spec.description }),
-      ...(authed ? { security: [{ bearer: [] }, { cookie: [] }] } : {}),
+      // Public operations say so (`security: []`); without it they would inherit nothing and read as unspecified.
+      security: authed ? [{ bearer: [] }, { cookie: [] }] : [],
       request: {
         ...(spec.params === undefined ? {} : { params: spec.params as never }),
         ...(spec.query === undefined ? {} : { query: spec.query as never }),
