@@ -33,7 +33,8 @@ const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
  * the ORM's mapped types, as on the ORM's path. The SQL is the
  * same the ORM writes for the same request: explicit columns, the tenant's join chain from
  * TENANT_ISOLATION, `=` for one value and `= any(…)` for several. A unit that has begun writing
- * reads through the ORM instead, which first writes its pending changes.
+ * reads through the ORM instead, which first writes its pending changes. A tenant id that is not
+ * a UUID matches nothing, as on the ORM's path.
  */
 export class FastReads {
   private readonly sql = new Map<EntityName, EntitySql>();
@@ -131,7 +132,7 @@ export class FastReads {
     });
   }
 
-  /** The row `id` of the tenant, managed by `em`, or null. */
+  /** The row `id` of the tenant (not held by the unit's identity map), or null. */
   async find<N extends EntityName>(
     em: EntityManager,
     entity: N,
@@ -172,6 +173,7 @@ export class FastReads {
     query: ListQuery,
     filters: Readonly<Record<string, readonly unknown[]>>,
   ): Promise<{ rows: EntityTypes[N][]; total: number }> {
+    if (!isUuid(tenantId)) return { rows: [], total: 0 };
     const sql = this.entitySql(em, entity);
     const values: unknown[] = [tenantId.toLowerCase()];
     const where = this.filterSql(sql, filters, values);
@@ -196,6 +198,7 @@ export class FastReads {
     tenantId: string,
     filters: Readonly<Record<string, readonly unknown[]>>,
   ): Promise<number> {
+    if (!isUuid(tenantId)) return 0;
     const sql = this.entitySql(em, entity);
     const values: unknown[] = [tenantId.toLowerCase()];
     const rows = await this.query(`${sql.countFrom} where ${this.filterSql(sql, filters, values)}`, values);

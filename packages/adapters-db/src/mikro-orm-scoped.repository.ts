@@ -159,13 +159,13 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
       assertListQuery(this.entity, query);
       const filters = parseFilters(this.entity, query.filters as Record<string, unknown>);
       const page = { skip: query.skip, limit: query.limit };
-      const where = this.where(filterCondition(filters));
-      if (where === null) return { items: [], total: 0, ...page };
       const fast = this.unit.fastReads;
       if (fast !== undefined) {
         const { rows, total } = await fast.list(this.em, this.entity, this.tenantId, query, filters);
         return { items: await this.output(rows, query.include, true), total, ...page };
       }
+      const where = this.where(filterCondition(filters));
+      if (where === null) return { items: [], total: 0, ...page };
       // PostgreSQL puts NULLs last ascending and first descending, as the in-memory store does;
       // the id breaks ties so that pages never overlap.
       const orderBy = [{ [query.sortBy]: query.sortOrder }, { id: query.sortOrder }] as QueryOrderMap<object>[];
@@ -181,12 +181,10 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
   count(filters?: Filters): Promise<number> {
     return this.guard(async () => {
       const parsed = parseFilters(this.entity, filters as Record<string, unknown> | undefined);
-      const where = this.where(filterCondition(parsed));
-      if (where === null) return 0;
       const fast = this.unit.fastReads;
-      return fast === undefined
-        ? this.em.count(this.entityClass, where)
-        : fast.count(this.em, this.entity, this.tenantId, parsed);
+      if (fast !== undefined) return fast.count(this.em, this.entity, this.tenantId, parsed);
+      const where = this.where(filterCondition(parsed));
+      return where === null ? 0 : this.em.count(this.entityClass, where);
     });
   }
 

@@ -7,7 +7,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { CookiePolicy } from './auth/cookies.js';
 import { AuthRateLimits } from './auth/rate-limits.js';
-import { type HealthCheck, HealthProbe, type HealthReport } from './health.js';
+import { type HealthCheck, HealthProbe } from './health.js';
 import { type LogStreamOptions, resolveLogStream } from './log-stream.js';
 import { accessLog } from './middleware/access-log.middleware.js';
 import { errorHandler } from './middleware/error.middleware.js';
@@ -122,19 +122,12 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     timeoutMs: options.healthTimeoutMs ?? 2000,
     maxAgeMs: options.healthMaxAgeMs ?? 1000,
   });
-  // The body of a report, serialised once per probe.
-  const bodies = new WeakMap<HealthReport, string>();
   root.get('/health', async (ctx) => {
     const report = await probe.report();
-    let body = bodies.get(report);
-    if (body === undefined) {
-      body = JSON.stringify({ status: report.healthy ? 'healthy' : 'unhealthy', checks: report.checks });
-      bodies.set(report, body);
-    }
     ctx.status = report.healthy ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'application/json';
-    ctx.body = body;
+    ctx.body = report.body;
   });
   if (!production) {
     const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({

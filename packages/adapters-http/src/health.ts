@@ -9,6 +9,8 @@ export interface HealthCheck {
 export interface HealthReport {
   healthy: boolean;
   checks: Record<string, 'ok' | 'down'>;
+  /** The response body (`{"status", "checks"}`), serialised once per probe. */
+  body: string;
 }
 
 function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
@@ -58,9 +60,12 @@ export class HealthProbe {
         }
       }),
     );
+    const healthy = results.every(([, state]) => state === 'ok');
+    const checks = Object.fromEntries(results);
     const report: HealthReport = {
-      healthy: results.every(([, state]) => state === 'ok'),
-      checks: Object.fromEntries(results),
+      healthy,
+      checks,
+      body: JSON.stringify({ status: healthy ? 'healthy' : 'unhealthy', checks }),
     };
     // Stamped when the answers are in: a slow probe does not make its report look older.
     this.last = { report, at: this.options.now?.() ?? Date.now() };
