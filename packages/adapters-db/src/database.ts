@@ -14,6 +14,7 @@ import { MikroOrmUnitOfWork } from './mikro-orm-unit-of-work.js';
 import { OrmLogger } from './orm-logger.js';
 import { patchPGliteStatementSplitting } from './pglite-statements.js';
 import { ADAPTER_SCHEMAS, SCHEMAS } from './schemas/index.js';
+import { asOwner, installTenantSessions } from './tenant-session.js';
 
 export interface PoolOptions {
   /** Connections kept open when idle (default 0). */
@@ -27,8 +28,17 @@ export interface PoolOptions {
 }
 
 export interface DatabaseOptions {
-  /** `postgres://user:password@host:port/database`. Unset: embedded PGlite. */
+  /**
+   * `postgres://user:password@host:port/database`. Unset: embedded PGlite. Every connection runs
+   * as the application role `<database>_app` (made by the migrations; the user must be a member
+   * of it, as a superuser or the migrations' user is), under row-level security.
+   */
   url?: string;
+  /**
+   * Where `migrate()` connects, as the tables' owner (default: `url`). PostgreSQL only: PGlite
+   * migrates on its one session, as its own superuser.
+   */
+  migrationUrl?: string;
   /**
    * PGlite's directory when `url` is unset (created if missing); in memory when omitted. One
    * process owns it at a time, through the lock file `<dataDir>.lock` (see `acquireDataDirLock`).
@@ -159,8 +169,18 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       throw error;
     }
   }
-  return new MikroOrmDatabase(orm, pglite, lock, options.logger, pglite === undefined ? pool.max : 1);
+  installTenantSessions(knexOf(orm).client as Parameters<typeof installTenantSessions>[0]);
+  const migrationUrl =
+    pglite === undefined &&
+    options.migrationUrl !== undefined &&
+    options.migrationUrl !== '' &&
+    options.migrationUrl !== options.url
+      ? options.migrationUrl
+      : undefined;
+  return new MikroOrmDatabase(orm, pglite, lock, options, pglite === undefined ? pool.max : 1, migrationUrl);
 }
+
+const knexOf = (orm: MikroORM) => (orm.em.getConnection() as unknown as { getKnex(): { client: unknown } }).getKnex();
 
 class MikroOrmDatabase implements Database {
   readonly kind: 'postgres' | 'pglite';
@@ -171,27 +191,42 @@ class MikroOrmDatabase implements Database {
     private readonly orm: MikroORM,
     private readonly pglite: PGlite | undefined,
     private readonly lock: DataDirLock | undefined,
-    logger: Logger | undefined,
+    private readonly options: DatabaseOptions,
     poolMax: number,
+    private readonly migrationUrl: string | undefined,
   ) {
+    const logger = options.logger;
     this.kind = pglite === undefined ? 'postgres' : 'pglite';
     this.uow = new MikroOrmUnitOfWork(orm, {
       connectAttempts: poolMax + 1,
       logger,
       ...(pglite === undefined
         ? {
-            fastReads: new FastReads(() =>
-              (orm.em.getConnection() as unknown as { getKnex(): { client: unknown } }).getKnex(),
-            ),
+            fastReads: new FastReads(() => knexOf(orm)),
           }
         : {}),
     });
     this.logStore = new MikroOrmLogStore(orm);
   }
 
+  /** As the tables' owner: on `migrationUrl` when it is another user, else as the connection's own user. */
   async migrate(): Promise<string[]> {
-    const applied = await this.orm.migrator.up();
-    return applied.map((migration) => migration.name);
+    if (this.migrationUrl === undefined) {
+      const applied = await asOwner(() => this.orm.migrator.up());
+      return applied.map((migration) => migration.name);
+    }
+    const owner = await MikroORM.init({
+      ...ormOptions(this.options),
+      driver: PostgreSqlDriver,
+      clientUrl: this.migrationUrl,
+      pool: { min: 0, max: 1 },
+    });
+    try {
+      const applied = await owner.migrator.up();
+      return applied.map((migration) => migration.name);
+    } finally {
+      await owner.close(true);
+    }
   }
 
   async pendingMigrations(): Promise<string[]> {

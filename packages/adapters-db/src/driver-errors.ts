@@ -15,6 +15,7 @@ import {
   MODEL,
   NotFoundError,
   ServiceUnavailableError,
+  TENANT_ISOLATION,
 } from '@shipyard/core';
 import { foreignKeyConstraintName, uniqueConstraintName } from './schemas/constraint-names.js';
 import { ENTITY_CLASSES } from './schemas/define-schema.js';
@@ -32,6 +33,25 @@ for (const entity of entities) {
     FOREIGN_KEYS.set(foreignKeyConstraintName(entity, fk.field), { references: fk.references, field: fk.field });
   }
 }
+
+/**
+ * Each table's parent as row-level security checks it (the first hop of TENANT_ISOLATION, or the
+ * tenant): a row refused by its policy names a parent outside the unit's tenant, or gone.
+ */
+const POLICY_PARENTS = new Map<string, { references: EntityName; field: string } | null>();
+for (const entity of entities) {
+  const rule = TENANT_ISOLATION[entity];
+  const hop = rule.path[0];
+  POLICY_PARENTS.set(
+    MODEL[entity].table,
+    hop !== undefined
+      ? { references: hop.entity, field: hop.field }
+      : rule.tenantField === 'id'
+        ? null
+        : { references: 'tenant', field: rule.tenantField },
+  );
+}
+const RLS_REFUSAL = /row-level security policy for table "([^"]+)"/;
 
 const entityOf = (value: unknown): EntityName | undefined =>
   entities.find((name) => value instanceof ENTITY_CLASSES[name]);
@@ -92,6 +112,8 @@ export function translateError(error: unknown): unknown {
     if (fk === undefined) return new NotFoundError('Referenced row');
     return new NotFoundError(ENTITY_LABELS[fk.references], { field: fk.field });
   }
+  const refused = rowSecurityRefusal(error);
+  if (refused !== undefined) return refused;
   if (error instanceof DeadlockException || error instanceof LockWaitTimeoutException) {
     return new ConflictError('The change collided with another one; try again', { reason: 'concurrent_update' });
   }
@@ -100,4 +122,19 @@ export function translateError(error: unknown): unknown {
   }
   if (error instanceof DriverException) return new InternalServerError('Database error', { cause: error });
   return error;
+}
+
+/**
+ * A row the tenant policy refused to write (SQLSTATE 42501): its parent is not in the unit's
+ * tenant, or no longer exists (the repositories check parents first; this is the second wall).
+ */
+function rowSecurityRefusal(error: unknown): NotFoundError | undefined {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== '42501' || typeof message !== 'string') return undefined;
+  const table = RLS_REFUSAL.exec(message)?.[1];
+  if (table === undefined) return undefined;
+  const parent = POLICY_PARENTS.get(table);
+  if (parent === undefined) return new NotFoundError('Referenced row');
+  if (parent === null) return new NotFoundError('Tenant');
+  return new NotFoundError(ENTITY_LABELS[parent.references], { field: parent.field });
 }

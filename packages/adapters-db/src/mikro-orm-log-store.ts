@@ -11,6 +11,7 @@ import {
 } from '@shipyard/core';
 import { translateError } from './driver-errors.js';
 import { LOG_SUBJECT_KINDS, LogChunkRow } from './schemas/log-chunk.schema.js';
+import { withTenant } from './tenant-session.js';
 
 /** Chunks kept per subject, as the in-memory store keeps them. */
 export const LOG_CHUNKS_KEPT = 64;
@@ -112,7 +113,7 @@ export class MikroOrmLogStore implements LogStore {
     }
     const createdAt = this.clock.now();
     const rows = chunkBodies(lines).map((chunk) => ({ ...where, ...chunk, createdAt }));
-    await this.guard(async (em) => {
+    await this.guard(where.tenantId, async (em) => {
       if (rows.length === 1) await em.insert(LogChunkRow, rows[0] as LogChunkRow);
       else await em.insertMany(LogChunkRow, rows as LogChunkRow[]);
       await this.trim(em, where);
@@ -123,7 +124,7 @@ export class MikroOrmLogStore implements LogStore {
     const where = subjectOf(tenantId, subject);
     const limit = options.limit === undefined ? undefined : Math.floor(options.limit);
     if (where === null || (limit !== undefined && !(limit > 0))) return [];
-    const rows = await this.guard((em) =>
+    const rows = await this.guard(where.tenantId, (em) =>
       em.find(
         LogChunkRow,
         { ...where, id: { $gt: cursorId(options.after) } },
@@ -145,11 +146,15 @@ export class MikroOrmLogStore implements LogStore {
   async remove(tenantId: string, subject: LogSubject): Promise<void> {
     const where = subjectOf(tenantId, subject);
     if (where === null) return;
-    await this.guard((em) => em.nativeDelete(LogChunkRow, where));
+    await this.guard(where.tenantId, (em) => em.nativeDelete(LogChunkRow, where));
   }
 
+  /** Across tenants: through the platform function the row-level security migration made. */
   async removeOlderThan(cutoff: Date): Promise<number> {
-    return this.guard((em) => em.nativeDelete(LogChunkRow, { createdAt: { $lt: cutoff } }));
+    const rows = await this.guard('', (em) =>
+      em.execute<{ removed: number }[]>('select shipyard_prune_log_chunks(?) as "removed"', [cutoff]),
+    );
+    return rows[0]?.removed ?? 0;
   }
 
   /**
@@ -170,11 +175,14 @@ export class MikroOrmLogStore implements LogStore {
       .execute();
   }
 
-  /** A statement on a fresh fork (no unit of work, no identity map shared), errors made the core's. */
-  private async guard<T>(operation: (em: SqlEntityManager) => Promise<T>): Promise<T> {
+  /**
+   * A statement on a fresh fork (no unit of work, no identity map shared) on a connection given
+   * `tenantId` (row-level security), errors made the core's.
+   */
+  private async guard<T>(tenantId: string, operation: (em: SqlEntityManager) => Promise<T>): Promise<T> {
     try {
       // Both drivers (PostgreSQL and PGlite's) are SQL drivers.
-      return await operation(this.orm.em.fork({ clear: true }) as SqlEntityManager);
+      return await withTenant(tenantId, () => operation(this.orm.em.fork({ clear: true }) as SqlEntityManager));
     } catch (error) {
       throw translateError(error);
     }

@@ -23,6 +23,7 @@ import { translateError } from './driver-errors.js';
 import { assignFields, copyEntity } from './entity-copy.js';
 import { ENTITY_CLASSES } from './schemas/define-schema.js';
 import { scoped } from './tenant-scope.js';
+import { settingOf } from './tenant-session.js';
 import type { UnitContext } from './unit-context.js';
 
 type Row = Record<string, unknown>;
@@ -46,11 +47,16 @@ export function filterCondition(filters: Filters): Row {
  * inside the transaction before each query, so a unit reads its own writes.
  */
 export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRepository<EntityTypes[N]> {
+  /** The unit's tenant as the connections' setting holds it (row-level security). */
+  private readonly setting: string;
+
   constructor(
     protected readonly unit: UnitContext,
     protected readonly entity: N,
     protected readonly tenantId: string,
-  ) {}
+  ) {
+    this.setting = settingOf(tenantId);
+  }
 
   protected get em(): EntityManager {
     return this.unit.em;
@@ -69,10 +75,10 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
     return new NotFoundError(ENTITY_LABELS[this.entity]);
   }
 
-  /** Runs a repository operation, turning database errors into the core's. */
+  /** Runs a repository operation under the repository's tenant, turning database errors into the core's. */
   protected async guard<R>(operation: () => Promise<R>): Promise<R> {
     try {
-      return await operation();
+      return await this.unit.inTenant(this.setting, operation);
     } catch (error) {
       throw translateError(error);
     }

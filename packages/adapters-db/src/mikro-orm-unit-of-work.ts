@@ -9,6 +9,7 @@ import {
 import { isAcquireTimeout, isConnectionError, translateError } from './driver-errors.js';
 import type { FastReads } from './fast-reads.js';
 import { createMikroOrmRepositories, MikroOrmPlatformRepositories } from './mikro-orm.repositories.js';
+import { withTenant } from './tenant-session.js';
 import { UnitContext } from './unit-context.js';
 
 export interface UnitOfWorkOptions {
@@ -52,11 +53,13 @@ export class MikroOrmUnitOfWork implements UnitOfWork {
   ) {}
 
   run<T>(tenantId: string, work: (repos: Repositories) => Promise<T>): Promise<T> {
-    return this.unit((unit) => work(createMikroOrmRepositories(unit, tenantId)));
+    // The unit's connections carry its tenant, for the row-level security policies.
+    return withTenant(tenantId, () => this.unit((unit) => work(createMikroOrmRepositories(unit, tenantId))));
   }
 
   platform<T>(work: (platform: PlatformRepositories) => Promise<T>): Promise<T> {
-    return this.unit((unit) => work(new MikroOrmPlatformRepositories(unit)));
+    // No tenant: tenant rows are reached through the platform functions, or `inTenant`.
+    return withTenant('', () => this.unit((unit) => work(new MikroOrmPlatformRepositories(unit))));
   }
 
   /**

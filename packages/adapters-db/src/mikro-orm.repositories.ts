@@ -1,4 +1,5 @@
-import { type EntityManager, LockMode, sql } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import {
   type BuildArtifact,
   type BuildRepository,
@@ -22,59 +23,6 @@ import { ENTITY_CLASSES } from './schemas/define-schema.js';
 import type { UnitContext } from './unit-context.js';
 
 const FINISHED_BUILD_STATUSES = ['succeeded', 'failed', 'cancelled'];
-
-/** Builds or deployments waiting since before `waitingBefore` or running past their lease, with their tenant. */
-async function unsettledRows(
-  manager: EntityManager,
-  entity: 'build' | 'deployment',
-  statuses: { waiting: string; running: string },
-  options: UnsettledOptions,
-): Promise<UnsettledRow[]> {
-  if (options.limit <= 0) return [];
-  const rows = (await manager.find(
-    ENTITY_CLASSES[entity],
-    {
-      $or: [
-        { status: statuses.waiting, updatedAt: { $lt: options.waitingBefore } },
-        { status: statuses.running, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: options.leaseEndedBefore } }] },
-      ],
-    } as never,
-    {
-      fields: ['id', 'serviceId'] as never,
-      orderBy: { updatedAt: 'asc' } as never,
-      limit: options.limit,
-      // Partial rows must not stand in for whole ones later in the unit (the identity map).
-      disableIdentityMap: true,
-    },
-  )) as unknown as { id: string; serviceId: string }[];
-  return withTenants(manager, rows);
-}
-
-/** The tenant of each build or deployment row, through its service and project (rows gone meanwhile are left out). */
-async function withTenants<R extends { id: string; serviceId: string }>(
-  manager: EntityManager,
-  rows: readonly R[],
-): Promise<Array<R & UnsettledRow>> {
-  if (rows.length === 0) return [];
-  const services = await manager.find(
-    ENTITY_CLASSES.service,
-    { id: { $in: [...new Set(rows.map((row) => row.serviceId))] } },
-    { fields: ['id', 'projectId'], disableIdentityMap: true },
-  );
-  const projects = await manager.find(
-    ENTITY_CLASSES.project,
-    { id: { $in: [...new Set(services.map((service) => service.projectId))] } },
-    { fields: ['id', 'tenantId'], disableIdentityMap: true },
-  );
-  const projectOf = new Map(services.map((service) => [service.id, service.projectId]));
-  const tenantOf = new Map(projects.map((project) => [project.id, project.tenantId]));
-  const found: Array<R & UnsettledRow> = [];
-  for (const row of rows) {
-    const tenantId = tenantOf.get(projectOf.get(row.serviceId) ?? '');
-    if (tenantId !== undefined) found.push({ ...row, id: row.id, tenantId });
-  }
-  return found;
-}
 
 export class MikroOrmBuildRepository extends MikroOrmScopedRepository<'build'> implements BuildRepository {
   findPrunable(options: { finishedBefore: Date; keepLatest: number; limit: number }): Promise<string[]> {
@@ -164,7 +112,10 @@ export class MikroOrmOutboxRepository extends MikroOrmScopedRepository<'outboxMe
 
 /**
  * The platform-wide operations, on the unit's EntityManager: the only queries of the adapter that
- * carry no tenant condition.
+ * carry no tenant condition. Under row-level security a platform unit sees no tenant's rows, so
+ * each goes through one of the SECURITY DEFINER functions of the migration
+ * `Migration20261202180000_row_level_security` (ids, flags, the relay's messages), and reads a
+ * tenant's rows through `inTenant`, whose repositories run under that tenant.
  */
 export class MikroOrmPlatformRepositories implements PlatformRepositories {
   private readonly tenants = new Map<string, Repositories>();
@@ -175,125 +126,113 @@ export class MikroOrmPlatformRepositories implements PlatformRepositories {
     return this.unit.em;
   }
 
-  /** Runs an operation, turning database errors into the core's. */
-  private async guard<R>(operation: () => Promise<R>): Promise<R> {
+  /** Calls a platform function, turning database errors into the core's. */
+  private async call<R extends object>(sqlText: string, params: unknown[]): Promise<R[]> {
     try {
-      return await operation();
+      return (await (this.em as SqlEntityManager).execute(sqlText, params)) as R[];
     } catch (error) {
       throw translateError(error);
     }
   }
 
-  findUserByEmail(email: string): Promise<User | null> {
-    return this.guard(async () => {
-      // Matches the unique index on lower(email).
-      const user = await this.em.findOne(ENTITY_CLASSES.user, { [sql.lower('email')]: email.trim().toLowerCase() });
-      return user === null ? null : copyEntity('user', user);
-    });
+  /** Outbox rows as the function returns them (columns), as entities outside the identity map. */
+  private messages(rows: Record<string, unknown>[]): OutboxMessage[] {
+    return rows.map((row) => copyEntity('outboxMessage', this.em.map(ENTITY_CLASSES.outboxMessage, row)));
   }
 
-  tenantSlugExists(slug: string): Promise<boolean> {
-    return this.guard(async () => (await this.em.count(ENTITY_CLASSES.tenant, { slug })) > 0);
+  async findUserByEmail(email: string): Promise<User | null> {
+    // Matches the unique index on lower(email).
+    const [found] = await this.call<{ id: string; tenant_id: string }>('select * from shipyard_user_by_email(?)', [
+      email.trim().toLowerCase(),
+    ]);
+    return found === undefined ? null : this.inTenant(found.tenant_id).users.find(found.id);
   }
 
-  listTenantIds(afterId: string | null, limit: number): Promise<string[]> {
-    return this.guard(async () => {
-      const rows = await this.em.find(ENTITY_CLASSES.tenant, afterId === null ? {} : { id: { $gt: afterId } }, {
-        fields: ['id'],
-        orderBy: { id: 'asc' },
-        limit,
-        disableIdentityMap: true,
-      });
-      return rows.map((row) => row.id);
-    });
+  async tenantSlugExists(slug: string): Promise<boolean> {
+    const [row] = await this.call<{ exists: boolean }>('select shipyard_tenant_slug_exists(?) as "exists"', [slug]);
+    return row?.exists === true;
   }
 
-  findOAuthAccount(
+  async listTenantIds(afterId: string | null, limit: number): Promise<string[]> {
+    if (limit <= 0 || (afterId !== null && !isUuid(afterId))) return [];
+    const rows = await this.call<{ id: string }>('select "id" from shipyard_tenant_ids(?, ?) as "id"', [
+      afterId?.toLowerCase() ?? null,
+      limit,
+    ]);
+    return rows.map((row) => row.id);
+  }
+
+  async findOAuthAccount(
     provider: OAuthProviderName,
     providerAccountId: string,
   ): Promise<{ account: OAuthAccount; tenantId: string } | null> {
-    return this.guard(async () => {
-      const account = await this.em.findOne(ENTITY_CLASSES.oauthAccount, { provider, providerAccountId });
-      if (account === null) return null;
-      const owner = await this.em.findOne(
-        ENTITY_CLASSES.user,
-        { id: account.userId },
-        { fields: ['tenantId'], disableIdentityMap: true },
-      );
-      return owner === null ? null : { account: copyEntity('oauthAccount', account), tenantId: owner.tenantId };
-    });
+    const [found] = await this.call<{ id: string; tenant_id: string }>('select * from shipyard_oauth_account(?, ?)', [
+      provider,
+      providerAccountId,
+    ]);
+    if (found === undefined) return null;
+    const account = await this.inTenant(found.tenant_id).oauthAccounts.find(found.id);
+    return account === null ? null : { account, tenantId: found.tenant_id };
+  }
+
+  private async unsettled(fn: string, options: UnsettledOptions): Promise<UnsettledRow[]> {
+    if (options.limit <= 0) return [];
+    const rows = await this.call<{ id: string; tenant_id: string }>(`select * from ${fn}(?, ?, ?)`, [
+      options.waitingBefore,
+      options.leaseEndedBefore,
+      options.limit,
+    ]);
+    return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id }));
   }
 
   listUnsettledBuilds(options: UnsettledOptions): Promise<UnsettledRow[]> {
-    return this.guard(() => unsettledRows(this.em, 'build', { waiting: 'queued', running: 'running' }, options));
+    return this.unsettled('shipyard_unsettled_builds', options);
   }
 
   listUnsettledDeployments(options: UnsettledOptions): Promise<UnsettledRow[]> {
-    return this.guard(() =>
-      unsettledRows(this.em, 'deployment', { waiting: 'pending', running: 'deploying' }, options),
+    return this.unsettled('shipyard_unsettled_deployments', options);
+  }
+
+  async listRunningDeployments(options: { limit: number }): Promise<RunningDeploymentRow[]> {
+    if (options.limit <= 0) return [];
+    const rows = await this.call<{ id: string; tenant_id: string; status: 'live' | 'deploying' }>(
+      'select * from shipyard_running_deployments(?)',
+      [options.limit],
+    );
+    return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, status: row.status }));
+  }
+
+  async listBuildArtifacts(options: { limit: number }): Promise<BuildArtifact[]> {
+    if (options.limit <= 0) return [];
+    const rows = await this.call<{ artifact: BuildArtifact | string | null }>(
+      'select "artifact" from shipyard_build_artifacts(?) as "artifact"',
+      [options.limit],
+    );
+    return rows.flatMap((row) =>
+      row.artifact === null
+        ? []
+        : [typeof row.artifact === 'string' ? (JSON.parse(row.artifact) as BuildArtifact) : row.artifact],
     );
   }
 
-  listRunningDeployments(options: { limit: number }): Promise<RunningDeploymentRow[]> {
-    return this.guard(async () => {
-      if (options.limit <= 0) return [];
-      const rows = (await this.em.find(ENTITY_CLASSES.deployment, { status: { $in: ['live', 'deploying'] } } as never, {
-        fields: ['id', 'serviceId', 'status'] as never,
-        orderBy: { createdAt: 'asc', id: 'asc' } as never,
-        limit: options.limit,
-        disableIdentityMap: true,
-      })) as unknown as { id: string; serviceId: string; status: 'live' | 'deploying' }[];
-      const found = await withTenants(this.em, rows);
-      return found.map(({ id, tenantId, status }) => ({ id, tenantId, status }));
-    });
+  async listPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]> {
+    if (limit <= 0) return [];
+    return this.messages(await this.call('select * from shipyard_pending_messages(?, ?)', [now, limit]));
   }
 
-  listBuildArtifacts(options: { limit: number }): Promise<BuildArtifact[]> {
-    return this.guard(async () => {
-      if (options.limit <= 0) return [];
-      const rows = (await this.em.find(ENTITY_CLASSES.build, { artifact: { $ne: null } } as never, {
-        fields: ['id', 'artifact'] as never,
-        limit: options.limit,
-        disableIdentityMap: true,
-      })) as unknown as { artifact: BuildArtifact | null }[];
-      return rows.flatMap((row) => (row.artifact === null ? [] : [row.artifact]));
-    });
+  async claimPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]> {
+    if (limit <= 0) return [];
+    // Row locks need the transaction, which a lazily opened unit has not begun yet.
+    await this.unit.beforeWrite();
+    return this.messages(await this.call('select * from shipyard_claim_pending_messages(?, ?)', [now, limit]));
   }
 
-  listPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]> {
-    return this.guard(async () => {
-      if (limit <= 0) return [];
-      const messages = await this.em.find(
-        ENTITY_CLASSES.outboxMessage,
-        { sentAt: null, availableAt: { $lte: now } },
-        { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], limit },
-      );
-      return messages.map((message) => copyEntity('outboxMessage', message));
-    });
-  }
-
-  claimPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]> {
-    return this.guard(async () => {
-      if (limit <= 0) return [];
-      // Row locks need the transaction, which a lazily opened unit (PGlite) has not begun yet.
-      await this.unit.beforeWrite();
-      const messages = await this.em.find(
-        ENTITY_CLASSES.outboxMessage,
-        { sentAt: null, availableAt: { $lte: now } },
-        { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], limit, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
-      );
-      return messages.map((message) => copyEntity('outboxMessage', message));
-    });
-  }
-
-  markMessagesSent(ids: readonly string[], now: Date): Promise<void> {
-    return this.guard(async () => {
-      const wanted = ids.filter(isUuid).map((id) => id.toLowerCase());
-      if (wanted.length === 0) return;
-      const messages = await this.em.find(ENTITY_CLASSES.outboxMessage, { id: { $in: wanted }, sentAt: null });
-      if (messages.length > 0) await this.unit.beforeWrite();
-      for (const message of messages) if (message.sentAt === null) message.markSent(now);
-    });
+  async markMessagesSent(ids: readonly string[], now: Date): Promise<void> {
+    const wanted = ids.filter(isUuid).map((id) => id.toLowerCase());
+    if (wanted.length === 0) return;
+    await this.unit.beforeWrite();
+    // An array literal: the query builder would spread an array binding into a list.
+    await this.call('select shipyard_mark_messages_sent(?::uuid[], ?)', [`{${wanted.join(',')}}`, now]);
   }
 
   inTenant(tenantId: string): Repositories {

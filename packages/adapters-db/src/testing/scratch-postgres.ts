@@ -61,6 +61,8 @@ export async function createScratchPostgres(options: ScratchPostgresOptions = {}
     async drop() {
       try {
         await connection.execute(`drop database if exists "${name}" with (force)`);
+        // The migrations' application role (roles belong to the server, not to the database).
+        await connection.execute(`drop role if exists "${name}_app"`);
       } finally {
         await admin.close(true);
       }
