@@ -1,4 +1,5 @@
 import {
+  ApplicationRoleError,
   createDatabase,
   type Database,
   type DatabaseOptions,
@@ -76,6 +77,7 @@ async function openDatabase(options: DatabaseOptions): Promise<Database> {
  * development); anywhere else a pending migration stops the process.
  */
 async function prepareSchema(database: Database, config: Config, logger: PinoLogger, auto: boolean): Promise<void> {
+  await checkApplicationRole(database);
   const pending = await database.pendingMigrations();
   if (pending.length === 0) return;
   const automatic = auto && !config.production && (database.kind === 'pglite' || config.debug);
@@ -87,6 +89,17 @@ async function prepareSchema(database: Database, config: Config, logger: PinoLog
   }
   const applied = await database.migrate();
   logger.info({ applied }, 'database migrations applied');
+  await checkApplicationRole(database);
+}
+
+/** The server's database user must be able to take the application role (row-level security). */
+async function checkApplicationRole(database: Database): Promise<void> {
+  try {
+    await database.checkApplicationRole();
+  } catch (error) {
+    if (error instanceof ApplicationRoleError) throw new StartupError(`DATABASE_URL: ${error.message}`);
+    throw error;
+  }
 }
 
 /**
@@ -126,7 +139,11 @@ export async function composeRuntime(
     const database = await openDatabase({
       ...(config.databaseUrl === undefined
         ? { dataDir: embeddedDataDir(config.dataDir) }
-        : { url: config.databaseUrl, pool: config.databasePool }),
+        : {
+            url: config.databaseUrl,
+            pool: config.databasePool,
+            ...(config.databaseMigrationUrl === undefined ? {} : { migrationUrl: config.databaseMigrationUrl }),
+          }),
       logger: coreLogger.child({ component: 'database' }),
     });
     closers.push(() => database.close());

@@ -149,3 +149,18 @@ test('.env.example lists every variable the configuration reads, and only those'
     'in .env.example but read by nothing',
   );
 });
+
+test('DATABASE_MIGRATION_URL is where migrations connect; it needs DATABASE_URL and a postgres:// URL', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shipyard-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const url = 'postgres://owner@db:5432/shipyard';
+  const app = 'postgres://app@db:5432/shipyard';
+  t.is(loadConfig({ DATA_DIR: dir, DATABASE_URL: app, DATABASE_MIGRATION_URL: url }).databaseMigrationUrl, url);
+  t.is(loadConfig({ DATA_DIR: dir, DATABASE_URL: app }).databaseMigrationUrl, undefined);
+  const alone = t.throws(() => loadConfig({ DATA_DIR: dir, DATABASE_MIGRATION_URL: url }), { instanceOf: ConfigError });
+  t.regex(alone?.message ?? '', /DATABASE_MIGRATION_URL: needs DATABASE_URL/);
+  const bad = t.throws(() => loadConfig({ DATA_DIR: dir, DATABASE_URL: app, DATABASE_MIGRATION_URL: 'mysql://x' }), {
+    instanceOf: ConfigError,
+  });
+  t.regex(bad?.message ?? '', /DATABASE_MIGRATION_URL/);
+});

@@ -55,6 +55,10 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  DATABASE_MIGRATION_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   DATA_DIR: z.string().min(1).default('./.data'),
@@ -114,6 +118,8 @@ export interface Config {
   host: string;
   publicUrl: string;
   databaseUrl: string | undefined;
+  /** Where migrations connect, as the tables' owner (default: `databaseUrl`). */
+  databaseMigrationUrl: string | undefined;
   /** Connections at most, and how long a unit of work waits for one. */
   databasePool: { max: number; acquireTimeoutMs: number };
   dataDir: string;
@@ -244,6 +250,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const hasSecret = c.GITHUB_CLIENT_SECRET !== undefined;
   if (hasId !== hasSecret) problems.push('GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither');
   if (c.DEBUG && production) problems.push('DEBUG: must be false in production');
+  if (c.DATABASE_MIGRATION_URL !== undefined && c.DATABASE_URL === undefined) {
+    problems.push('DATABASE_MIGRATION_URL: needs DATABASE_URL (the embedded database migrates on its own)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -253,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     publicUrl: c.PUBLIC_URL ?? `http://localhost:${c.PORT}`,
     databaseUrl: c.DATABASE_URL,
+    databaseMigrationUrl: c.DATABASE_MIGRATION_URL,
     databasePool: { max: c.DATABASE_POOL_MAX, acquireTimeoutMs: c.DATABASE_POOL_TIMEOUT_MS },
     dataDir: resolve(c.DATA_DIR),
     redisUrl: c.REDIS_URL,

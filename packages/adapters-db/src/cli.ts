@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Database tasks for operators and developers:
- *   migrate                  apply pending migrations (DATABASE_URL, else PGlite under DATA_DIR)
+ *   migrate                  apply pending migrations (as DATABASE_MIGRATION_URL's user, the tables'
+ *                            owner; default DATABASE_URL, else PGlite under DATA_DIR)
  *   pending                  list pending migrations; exit code 1 when there are some
  *   migrate:create [name]    write a migration for the mappings' changes into src/migrations
  */
@@ -23,9 +24,9 @@ async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const url = process.env.DATABASE_URL;
+  const url = process.env.DATABASE_MIGRATION_URL || process.env.DATABASE_URL;
   const database = await createDatabase(
-    url ? { url } : { dataDir: embeddedDataDir(process.env.DATA_DIR || './.data') },
+    url ? { url, migrationUrl: url } : { dataDir: embeddedDataDir(process.env.DATA_DIR || './.data') },
   );
   try {
     if (command === 'migrate') {

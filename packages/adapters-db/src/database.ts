@@ -14,7 +14,13 @@ import { MikroOrmUnitOfWork } from './mikro-orm-unit-of-work.js';
 import { OrmLogger } from './orm-logger.js';
 import { patchPGliteStatementSplitting } from './pglite-statements.js';
 import { ADAPTER_SCHEMAS, SCHEMAS } from './schemas/index.js';
-import { asOwner, installTenantSessions } from './tenant-session.js';
+import {
+  APPLICATION_ROLE_REFUSED,
+  ApplicationRoleError,
+  asOwner,
+  installTenantSessions,
+  withTenant,
+} from './tenant-session.js';
 
 export interface PoolOptions {
   /** Connections kept open when idle (default 0). */
@@ -64,6 +70,11 @@ export interface Database {
   pendingMigrations(): Promise<string[]>;
   /** Whether the database answers. */
   ping(): Promise<boolean>;
+  /**
+   * Rejects with `ApplicationRoleError` (what to grant) when the connection's user may not take
+   * the application role the migrations made; resolves once it can (or before the migrations).
+   */
+  checkApplicationRole(): Promise<void>;
   /** Closes the connections (and the embedded engine, then releases its directory). */
   close(): Promise<void>;
 }
@@ -237,6 +248,17 @@ class MikroOrmDatabase implements Database {
   async ping(): Promise<boolean> {
     const status = await this.orm.checkConnection();
     return status.ok;
+  }
+
+  async checkApplicationRole(): Promise<void> {
+    try {
+      await withTenant('', () => this.orm.em.getConnection().execute('select 1'));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === APPLICATION_ROLE_REFUSED) {
+        throw new ApplicationRoleError((error as Error).message);
+      }
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,7 @@ import {
 } from '@shipyard/core';
 import { foreignKeyConstraintName, uniqueConstraintName } from './schemas/constraint-names.js';
 import { ENTITY_CLASSES } from './schemas/define-schema.js';
+import { APPLICATION_ROLE_REFUSED } from './tenant-session.js';
 
 const entities = Object.keys(MODEL) as EntityName[];
 
@@ -111,6 +112,10 @@ export function translateError(error: unknown): unknown {
     const fk = typeof constraint === 'string' ? FOREIGN_KEYS.get(constraint) : undefined;
     if (fk === undefined) return new NotFoundError('Referenced row');
     return new NotFoundError(ENTITY_LABELS[fk.references], { field: fk.field });
+  }
+  if ((error as { code?: unknown } | null)?.code === APPLICATION_ROLE_REFUSED) {
+    // A misconfigured server (its user may not take the application role): logged with the cause.
+    return new ServiceUnavailableError('The database is unavailable', { cause: error });
   }
   const refused = rowSecurityRefusal(error);
   if (refused !== undefined) return refused;

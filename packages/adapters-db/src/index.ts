@@ -26,3 +26,4 @@ export {
   MikroOrmLogStore,
   TRUNCATED_MARK,
 } from './mikro-orm-log-store.js';
+export { ApplicationRoleError } from './tenant-session.js';

@@ -82,7 +82,11 @@ const STATE = Symbol('shipyard.session');
 /** Raised when the connection's user may not take the application role. */
 export class ApplicationRoleError extends Error {
   override readonly name = 'ApplicationRoleError';
+  /** Kept when the ORM wraps the error (it copies own properties). */
+  readonly code = APPLICATION_ROLE_REFUSED;
 }
+
+export const APPLICATION_ROLE_REFUSED = 'SHIPYARD_APPLICATION_ROLE';
 
 /**
  * Makes every connection `client` hands out carry the current context's tenant and role (see
@@ -135,7 +139,7 @@ async function apply(
   }
   // The application role is `<database>_app`, once the migration has made it.
   const { response } = await client._query(connection, {
-    sql: `select set_config('app.tenant_id', $1, false) as "tenant", r.rolname as "role", pg_has_role(session_user, r.oid, 'MEMBER') as "member" from (select 1) as one left join pg_roles as r on r.rolname = current_database() || '_app'`,
+    sql: `select set_config('app.tenant_id', $1, false) as "tenant", r.rolname as "role", pg_has_role(session_user, r.oid, 'MEMBER') as "member", session_user as "user" from (select 1) as one left join pg_roles as r on r.rolname = current_database() || '_app'`,
     bindings: [want.tenant],
     method: 'raw',
   });
@@ -143,7 +147,7 @@ async function apply(
   if (typeof row.role !== 'string') return { tenant: want.tenant, role: false };
   if (row.member !== true) {
     throw new ApplicationRoleError(
-      `the database user may not take the application role ${row.role}: grant it (GRANT "${row.role}" TO <the DATABASE_URL user>) or connect as a member`,
+      `the database user ${String(row.user)} may not take the application role ${row.role}: GRANT "${row.role}" TO "${String(row.user)}", or connect as a member of it`,
     );
   }
   await client._query(connection, { sql: `select set_config('role', $1, false)`, bindings: [row.role], method: 'raw' });
