@@ -357,9 +357,9 @@ async function seed(url: string, tenantId: string, chainService: string, otherBu
       [SIZES.otherProjects],
     );
     await client.query(
-      `insert into services (id, project_id, name, repo_url, branch, build_command, start_command, port, auto_deploy,
+      `insert into services (id, project_id, tenant_id, name, repo_url, branch, build_command, start_command, port, auto_deploy,
                              env, status, created_at, updated_at, health_check_path, repo_credentials)
-       select gen_random_uuid(), p.id, 'api', 'https://github.com/acme/api.git', 'main', null, null, null, false,
+       select gen_random_uuid(), p.id, p.tenant_id, 'api', 'https://github.com/acme/api.git', 'main', null, null, null, false,
               '{}'::jsonb, 'idle', now(), now(), null, null
        from projects p join tenants t on t.id = p.tenant_id
        where t.slug like 'bench-tenant-%' and p.name = 'Project 1'`,
@@ -372,20 +372,25 @@ async function seed(url: string, tenantId: string, chainService: string, otherBu
        from generate_series(1, $2::int) g`,
       [tenantId, SIZES.bigProjects - 1],
     );
-    const builds = (target: string) =>
-      `insert into builds (id, service_id, commit_sha, branch, status, attempt, logs, error,
+    // Rows reached through a parent carry their tenant too (row-level security).
+    const builds = (target: string, tenant: string) =>
+      `insert into builds (id, service_id, tenant_id, commit_sha, branch, status, attempt, logs, error,
                            started_at, finished_at, created_at, updated_at)
-       select gen_random_uuid(), ${target}, md5(g::text), 'main', 'succeeded', 1, '', null,
+       select gen_random_uuid(), ${target}, ${tenant}, md5(g::text), 'main', 'succeeded', 1, '', null,
               now() - g * interval '1 second', now() - g * interval '1 second' + interval '30 seconds',
               now() - g * interval '1 second', now() - g * interval '1 second'`;
-    await client.query(`${builds('$1::uuid')} from generate_series(1, $2::int) g`, [chainService, SIZES.chainBuilds]);
+    await client.query(`${builds('$1::uuid', '$3::uuid')} from generate_series(1, $2::int) g`, [
+      chainService,
+      SIZES.chainBuilds,
+      tenantId,
+    ]);
     // The other builds, round-robin over the other tenants' services.
     await client.query(
       `with s as materialized (
-         select s.id, (row_number() over (order by s.id) - 1)::int as i
+         select s.id, s.tenant_id, (row_number() over (order by s.id) - 1)::int as i
          from services s join projects p on p.id = s.project_id join tenants t on t.id = p.tenant_id
          where t.slug like 'bench-tenant-%')
-       ${builds('s.id')}
+       ${builds('s.id', 's.tenant_id')}
        from generate_series(1, $1::int) g join s on s.i = g % (select count(*) from s)::int`,
       [otherBuilds],
     );
@@ -492,9 +497,9 @@ async function triggerBuilds(client: pg.Client, count: number, trigger: Trigger)
      building as (
        update services set status = 'building', updated_at = now(), version = version + 1
        where id in (select service_id from picked) and status <> 'building')
-     insert into builds (id, service_id, commit_sha, branch, status, attempt, logs, error, started_at, finished_at,
+     insert into builds (id, service_id, tenant_id, commit_sha, branch, status, attempt, logs, error, started_at, finished_at,
                          created_at, updated_at, lease_until, job_id, artifact)
-     select build_id, service_id, null, branch, 'queued', 0, '', null, null, null, now(), now(), null, job_id, null
+     select build_id, service_id, tenant_id, null, branch, 'queued', 0, '', null, null, null, now(), now(), null, job_id, null
      from picked
      returning id`,
     [count - 1],

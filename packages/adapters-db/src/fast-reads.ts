@@ -55,6 +55,8 @@ export class FastReads {
     for (const prop of meta.props) {
       if (prop.persist === false || prop.fieldNames === undefined || prop.fieldNames.length !== 1) continue;
       if (prop.kind !== 'scalar' && prop.kind !== 'm:1') continue;
+      // The denormalised tenant of a chain row: for row-level security, not a field of the entity.
+      if (prop.lazy === true) continue;
       const column = prop.fieldNames[0] as string;
       columns.set(prop.name, `"t".${quote(column)}`);
       // As the ORM's hydrator: the mapped type's conversion, else dates parsed (the driver hands

@@ -10,6 +10,7 @@ import {
   Project,
   RefreshToken,
   Service,
+  TENANT_ISOLATION,
   Team,
   TeamMember,
   Tenant,
@@ -34,6 +35,9 @@ export const ENTITY_CLASSES: { readonly [N in EntityName]: new () => EntityTypes
 
 /** A column mapping, as `EntitySchema` takes it. */
 export type Column = Record<string, unknown>;
+
+/** The adapter's own property holding a chain row's tenant id (no field of the core's entity). */
+export const ROW_TENANT = 'rowTenantId';
 
 /** The mapped (persisted) property names of each entity, filled as the schemas are defined. */
 export const MAPPED_FIELDS = new Map<EntityName, readonly string[]>();
@@ -84,6 +88,18 @@ export function defineSchema<N extends EntityName>(spec: SchemaSpec<N>): EntityS
       : { name, expression: expression(name, model.table) };
   });
   MAPPED_FIELDS.set(spec.entity, Object.keys(properties));
+  if (TENANT_ISOLATION[spec.entity].path.length > 0) {
+    // The row's tenant, denormalised for row-level security (see the migration
+    // `Migration20261202180000_row_level_security`): written by the column's default from the
+    // connection's tenant, never read nor written by the ORM (lazy, and not a field of the core's
+    // entity, so not in MAPPED_FIELDS).
+    properties[ROW_TENANT] = {
+      type: 'uuid',
+      fieldName: 'tenant_id',
+      defaultRaw: 'shipyard_current_tenant()',
+      lazy: true,
+    };
+  }
   const metadata = {
     class: ENTITY_CLASSES[spec.entity],
     tableName: model.table,
