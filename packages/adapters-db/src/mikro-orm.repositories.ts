@@ -1,23 +1,31 @@
-import { type EntityManager, LockMode, sql } from '@mikro-orm/core';
+import { type EntityManager, LockMode, type QueryOrderMap, sql } from '@mikro-orm/core';
+import type { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import {
+  type AuditEvent,
+  type AuditEventRepository,
+  assertListQuery,
   type BuildArtifact,
   type BuildRepository,
   isUuid,
+  type ListQuery,
   type OAuthAccount,
   type OAuthProviderName,
   type OutboxMessage,
   type OutboxRepository,
+  type Page,
   type PlatformRepositories,
+  parseFilters,
   type RefreshTokenRepository,
   type Repositories,
   type RunningDeploymentRow,
+  type TimeRange,
   type UnsettledOptions,
   type UnsettledRow,
   type User,
 } from '@shipyard/core';
 import { translateError } from './driver-errors.js';
 import { copyEntity } from './entity-copy.js';
-import { MikroOrmScopedRepository } from './mikro-orm-scoped.repository.js';
+import { filterCondition, MikroOrmScopedRepository } from './mikro-orm-scoped.repository.js';
 import { ENTITY_CLASSES } from './schemas/define-schema.js';
 import type { UnitContext } from './unit-context.js';
 
@@ -162,6 +170,55 @@ export class MikroOrmOutboxRepository extends MikroOrmScopedRepository<'outboxMe
   }
 }
 
+/** The scoped rows of the audit trail, with the time range a plain filter cannot say. */
+class MikroOrmAuditRows extends MikroOrmScopedRepository<'auditEvent'> {
+  listWithin(query: ListQuery, range: TimeRange): Promise<Page<AuditEvent>> {
+    return this.guard(async () => {
+      assertListQuery('auditEvent', query);
+      const filters = parseFilters('auditEvent', query.filters as Record<string, unknown>);
+      const page = { skip: query.skip, limit: query.limit };
+      const occurredAt: Record<string, Date> = {};
+      if (range.from != null) occurredAt.$gte = range.from;
+      if (range.to != null) occurredAt.$lte = range.to;
+      const condition = filterCondition(filters);
+      if (Object.keys(occurredAt).length > 0) condition.occurredAt = occurredAt;
+      const where = this.where(condition);
+      if (where === null) return { items: [], total: 0, ...page };
+      const orderBy = [{ [query.sortBy]: query.sortOrder }, { id: query.sortOrder }] as QueryOrderMap<object>[];
+      const [rows, total] = await Promise.all([
+        this.rows(where, { orderBy, limit: query.limit, offset: query.skip }),
+        this.em.count(this.entityClass, where),
+      ]);
+      return { items: await this.output(rows, []), total, ...page };
+    });
+  }
+}
+
+/** The audit trail on the unit's EntityManager: add and list only (append-only). */
+export class MikroOrmAuditEventRepository implements AuditEventRepository {
+  readonly #rows: MikroOrmAuditRows;
+
+  constructor(unit: UnitContext, tenantId: string) {
+    this.#rows = new MikroOrmAuditRows(unit, 'auditEvent', tenantId);
+  }
+
+  add(event: AuditEvent): Promise<void> {
+    return this.#rows.add(event);
+  }
+
+  list(query: ListQuery, range: TimeRange = {}): Promise<Page<AuditEvent>> {
+    return this.#rows.listWithin(query, range);
+  }
+}
+
+/**
+ * The audit retention's delete, across tenants. Plain SQL on purpose: it is meant to become a
+ * call of a database function of the table's owner once the table has row-level security.
+ */
+const PRUNE_AUDIT_EVENTS_SQL =
+  'delete from "audit_events" where "id" in ' +
+  '(select "id" from "audit_events" where "occurred_at" < ? order by "occurred_at" limit ?)';
+
 /**
  * The platform-wide operations, on the unit's EntityManager: the only queries of the adapter that
  * carry no tenant condition.
@@ -296,6 +353,19 @@ export class MikroOrmPlatformRepositories implements PlatformRepositories {
     });
   }
 
+  pruneAuditEvents(before: Date, limit: number): Promise<number> {
+    return this.guard(async () => {
+      if (limit <= 0) return 0;
+      await this.unit.beforeWrite();
+      const result = await (this.em as SqlEntityManager).execute<{ affectedRows: number }>(
+        PRUNE_AUDIT_EVENTS_SQL,
+        [before, Math.floor(limit)],
+        'run',
+      );
+      return result.affectedRows;
+    });
+  }
+
   inTenant(tenantId: string): Repositories {
     let repos = this.tenants.get(tenantId);
     if (repos === undefined) {
@@ -321,5 +391,6 @@ export function createMikroOrmRepositories(unit: UnitContext, tenantId: string):
     deployments: new MikroOrmScopedRepository(unit, 'deployment', tenantId),
     refreshTokens: new MikroOrmRefreshTokenRepository(unit, 'refreshToken', tenantId),
     outbox: new MikroOrmOutboxRepository(unit, 'outboxMessage', tenantId),
+    audit: new MikroOrmAuditEventRepository(unit, tenantId),
   };
 }
