@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AppError,
+  type AuditAction,
+  AuditEvent,
+  type AuditTargetType,
   Build,
   type BuildArtifact,
   Deployment,
@@ -9,6 +12,7 @@ import {
   type EntityTypes,
   type ListQuery,
   OutboxMessage,
+  type Page,
   Project,
   RefreshToken,
   type Repositories,
@@ -887,6 +891,169 @@ export function unitOfWorkContract(label: string, getUow: () => UnitOfWork): voi
   });
 }
 
+/**
+ * The audit trail: append-only, tenant-scoped, filtered by actor, action, target and a time range
+ * (both ends included), newest first by `occurredAt`; pruned platform-wide by age.
+ */
+export function auditEventRepositoryContract(label: string, getUow: () => UnitOfWork): void {
+  const name = `${label} audit events`;
+  const event = (
+    tenantId: string,
+    at: Date,
+    over: { action?: AuditAction; actorId?: string | null; target?: { type: AuditTargetType; id: string } } = {},
+  ) =>
+    AuditEvent.create(
+      { id: randomUUID(), now: at },
+      {
+        tenantId,
+        actor: {
+          type: over.actorId === null ? 'system' : 'user',
+          id: over.actorId ?? randomUUID(),
+          sessionId: randomUUID(),
+          ip: '203.0.113.9',
+        },
+        action: over.action ?? 'project.update',
+        target: over.target ?? { type: 'project', id: randomUUID() },
+        summary: { changed: ['name', 'team_id'], nested: { count: 2, flag: true, none: null } },
+      },
+    );
+  const byTime = (over: Partial<ListQuery> = {}) => query({ sortBy: 'occurredAt', ...over });
+  const at = (minute: number) => new Date(Date.UTC(2026, 4, 1, 12, minute));
+
+  test(`${name}: add stores every field; lists hold only the tenant's events; no update or remove`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    const mine = event(a.tenant.id, at(0), { actorId: a.owner.id });
+    const theirs = event(b.tenant.id, at(1));
+    await getUow().run(a.tenant.id, (r) => r.audit.add(mine));
+    await getUow().run(b.tenant.id, (r) => r.audit.add(theirs));
+    const page = await getUow().run(a.tenant.id, (r) => r.audit.list(byTime()));
+    t.deepEqual(
+      page.items.map((e) => e.id),
+      [mine.id],
+    );
+    t.is(page.total, 1);
+    const [stored] = page.items as [AuditEvent];
+    for (const field of [
+      'tenantId',
+      'actorType',
+      'actorId',
+      'sessionId',
+      'ip',
+      'action',
+      'targetType',
+      'targetId',
+    ] as const) {
+      t.is(stored[field], mine[field], field);
+    }
+    t.is(stored.occurredAt.getTime(), mine.occurredAt.getTime());
+    t.deepEqual(stored.summary, mine.summary);
+    t.true(stored instanceof AuditEvent);
+    const repo = await getUow().run(a.tenant.id, async (r) => r.audit as unknown as Record<string, unknown>);
+    t.is(repo.update, undefined, 'append-only: no update');
+    t.is(repo.remove, undefined, 'append-only: no remove');
+    t.is((await getUow().run('not-a-uuid', (r) => r.audit.list(byTime()))).total, 0);
+  });
+
+  test(`${name}: an event of another tenant is refused; a unit that throws keeps none`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    await t.throwsAsync(
+      getUow().run(a.tenant.id, (r) => r.audit.add(event(b.tenant.id, at(2)))),
+      NOT_FOUND,
+    );
+    const doomed = event(a.tenant.id, at(3));
+    await t.throwsAsync(
+      getUow().run(a.tenant.id, async (r) => {
+        await r.audit.add(doomed);
+        throw new Error('boom');
+      }),
+      { message: 'boom' },
+    );
+    t.is((await getUow().run(b.tenant.id, (r) => r.audit.list(byTime()))).total, 0);
+    t.is((await getUow().run(a.tenant.id, (r) => r.audit.list(byTime()))).total, 0);
+  });
+
+  test(`${name}: newest first, pages, filters and a time range with both ends included`, async (t) => {
+    const { a } = await seedTwoTenants(getUow());
+    const actor = a.owner.id;
+    const target = { type: 'service' as const, id: a.service.id };
+    const events = [
+      event(a.tenant.id, at(10), { actorId: actor, action: 'service.create', target }),
+      event(a.tenant.id, at(11), { action: 'project.update' }),
+      event(a.tenant.id, at(12), { actorId: actor, action: 'service.env_update', target }),
+      event(a.tenant.id, at(13), { actorId: null, action: 'deployment.create' }),
+      event(a.tenant.id, at(14), { actorId: actor, action: 'project.update' }),
+    ];
+    await getUow().run(a.tenant.id, async (r) => {
+      for (const e of events) await r.audit.add(e);
+    });
+    const ids = (page: Page<AuditEvent>) => page.items.map((e) => e.id);
+    const list = (over: Partial<ListQuery>, range?: { from?: Date; to?: Date }) =>
+      getUow().run(a.tenant.id, (r) => r.audit.list(byTime(over), range));
+    const newest = [...events].reverse().map((e) => e.id);
+    t.deepEqual(ids(await list({})), newest);
+    const second = await list({ skip: 1, limit: 2 });
+    t.deepEqual(ids(second), newest.slice(1, 3));
+    t.like(second, { total: 5, skip: 1, limit: 2 });
+    t.deepEqual(ids(await list({ sortOrder: 'asc', limit: 1 })), [events[0]?.id]);
+    t.deepEqual(
+      ids(await list({ filters: { actorId: [actor] } })),
+      [events[4], events[2], events[0]].map((e) => e?.id),
+    );
+    t.deepEqual(ids(await list({ filters: { actorType: ['system'] } })), [events[3]?.id]);
+    t.deepEqual(
+      ids(await list({ filters: { action: ['service.create', 'service.env_update'] } })),
+      [events[2], events[0]].map((e) => e?.id),
+    );
+    t.deepEqual(
+      ids(await list({ filters: { targetType: ['service'], targetId: [a.service.id] } })),
+      [events[2], events[0]].map((e) => e?.id),
+    );
+    const range = await list({}, { from: at(11), to: at(13) });
+    t.deepEqual(
+      ids(range),
+      [events[3], events[2], events[1]].map((e) => e?.id),
+    );
+    t.is(range.total, 3);
+    t.deepEqual(ids(await list({}, { from: at(14) })), [events[4]?.id]);
+    t.deepEqual(ids(await list({}, { to: at(10) })), [events[0]?.id]);
+    t.is((await list({ filters: { action: ['project.update'] } }, { to: at(13) })).total, 1);
+    await t.throwsAsync(
+      getUow().run(a.tenant.id, (r) => r.audit.list(byTime({ filters: { summary: ['x'] } }))),
+      INVALID,
+    );
+  });
+
+  test(`${name}: the retention deletes old events of every tenant, oldest first, at most limit at a time`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    // Long before every other suite's events, which share the store.
+    const old = (day: number) => new Date(Date.UTC(2001, 0, day));
+    const aOld = [event(a.tenant.id, old(1)), event(a.tenant.id, old(3))];
+    const bOld = event(b.tenant.id, old(2));
+    const kept = event(a.tenant.id, old(20));
+    await getUow().run(a.tenant.id, async (r) => {
+      for (const e of [...aOld, kept]) await r.audit.add(e);
+    });
+    await getUow().run(b.tenant.id, (r) => r.audit.add(bOld));
+    const before = old(10);
+    t.is(await getUow().platform((p) => p.pruneAuditEvents(before, 2)), 2);
+    const left = await getUow().run(a.tenant.id, (r) => r.audit.list(byTime({ sortOrder: 'asc' })));
+    t.deepEqual(
+      left.items.map((e) => e.id),
+      [aOld[1]?.id, kept.id],
+      'the two oldest (one of each tenant) went first',
+    );
+    t.is((await getUow().run(b.tenant.id, (r) => r.audit.list(byTime()))).total, 0);
+    t.is(await getUow().platform((p) => p.pruneAuditEvents(before, 100)), 1);
+    t.is(await getUow().platform((p) => p.pruneAuditEvents(before, 100)), 0);
+    t.is(await getUow().platform((p) => p.pruneAuditEvents(before, 0)), 0);
+    const rest = await getUow().run(a.tenant.id, (r) => r.audit.list(byTime()));
+    t.deepEqual(
+      rest.items.map((e) => e.id),
+      [kept.id],
+    );
+  });
+}
+
 /** Every repository contract against one implementation. Call it once per test file. */
 export function repositoryContracts(label: string, factory: RepositoryFactory): void {
   let subject: RepositorySubject | undefined;
@@ -903,5 +1070,6 @@ export function repositoryContracts(label: string, factory: RepositoryFactory): 
   allScopedRepositoryContracts(label, getUow);
   listQueryContract(label, getUow);
   repositorySpecificsContract(label, getUow);
+  auditEventRepositoryContract(label, getUow);
   unitOfWorkContract(label, getUow);
 }

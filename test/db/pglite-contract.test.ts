@@ -4,6 +4,7 @@ import test from 'ava';
 import { Stamps, seedTenant } from '../contracts/fixtures.js';
 import {
   allScopedRepositoryContracts,
+  auditEventRepositoryContract,
   listQueryContract,
   repositorySpecificsContract,
 } from '../contracts/repository.contract.js';
@@ -31,6 +32,7 @@ const getUow = () => {
 allScopedRepositoryContracts('pglite', getUow);
 listQueryContract('pglite', getUow);
 repositorySpecificsContract('pglite', getUow);
+auditEventRepositoryContract('pglite', getUow);
 
 test('pglite unit of work: a throwing unit rolls every write back and rethrows the same error', async (t) => {
   const stamps = new Stamps();

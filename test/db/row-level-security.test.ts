@@ -143,6 +143,10 @@ test('PostgreSQL: the application role sees and writes only the tenant its conne
   await t.throwsAsync(app.query('alter table "projects" no force row level security'), { message: /must be owner/ });
   await t.throwsAsync(app.query('drop policy "projects_tenant_isolation" on "projects"'), { message: /must be owner/ });
   await t.throwsAsync(app.query('create table "stolen" (x int)'), { message: /permission denied/ });
+  // The audit trail is append-only for the server.
+  await t.throwsAsync(app.query('delete from "audit_events"'), { message: /permission denied/ });
+  await t.throwsAsync(app.query('update "audit_events" set "action" = \'x\''), { message: /permission denied/ });
+  await t.throwsAsync(app.query('truncate "audit_events"'), { message: /permission denied/ });
 
   // The platform paths answer only what they are for: ids across tenants, never rows.
   const [byEmail] = await app.query('select * from shipyard_user_by_email($1)', [b.owner.email.toLowerCase()]);

@@ -71,6 +71,7 @@ test('GET /openapi.json is an OpenAPI 3.1 document of every route, with request 
     ['/api/v1/jobs', 'get'],
     ['/api/v1/jobs/{id}', 'get'],
     ['/api/v1/jobs/{id}/retry', 'post'],
+    ['/api/v1/audit-events', 'get'],
   ];
   for (const [path, method] of expected) {
     t.truthy(doc.paths?.[path]?.[method], `${method.toUpperCase()} ${path} is documented`);

@@ -165,7 +165,11 @@ export async function composeRuntime(
     container.load(
       coreModule(config, coreLogger, {
         runtime: appRuntime,
-        settings: { jobLeaseMs: config.jobs.leaseMs, allowLocalRepos: config.runtime.allowLocalRepos },
+        settings: {
+          jobLeaseMs: config.jobs.leaseMs,
+          allowLocalRepos: config.runtime.allowLocalRepos,
+          auditRetentionDays: config.auditRetentionDays,
+        },
         oauthProviders: config.github === undefined ? {} : { github: new GitHubOAuthProvider(config.github) },
       }),
       httpModule({

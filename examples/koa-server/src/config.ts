@@ -93,6 +93,7 @@ const schema = z.object({
   JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
   JOB_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(15_000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   RUNTIME: z.enum(['local', 'simulated']).default('local'),
   SIMULATED_BUILD_MS: z.coerce.number().int().min(0).max(600_000).default(1500),
   RUNTIME_DIR: z.string().min(1).optional(),
@@ -142,6 +143,8 @@ export interface Config {
     /** How often the reconciler looks for stranded builds and deployments. */
     reconcileIntervalMs: number;
   };
+  /** Audit events older than this many days are deleted by the cleanup jobs. */
+  auditRetentionDays: number;
   /** What runs builds and apps: `local` processes on this machine, or `simulated` (nothing runs). */
   runtime: {
     kind: 'local' | 'simulated';
@@ -293,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: c.JOB_LEASE_MS,
       reconcileIntervalMs: c.RECONCILE_INTERVAL_MS,
     },
+    auditRetentionDays: c.AUDIT_RETENTION_DAYS,
     runtime: {
       kind: c.RUNTIME,
       simulatedBuildMs: c.SIMULATED_BUILD_MS,

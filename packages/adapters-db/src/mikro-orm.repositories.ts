@@ -1,24 +1,31 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, QueryOrderMap } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/postgresql';
 import {
+  type AuditEvent,
+  type AuditEventRepository,
+  assertListQuery,
   type BuildArtifact,
   type BuildRepository,
   isUuid,
+  type ListQuery,
   type OAuthAccount,
   type OAuthProviderName,
   type OutboxMessage,
   type OutboxRepository,
+  type Page,
   type PlatformRepositories,
+  parseFilters,
   type RefreshTokenRepository,
   type Repositories,
   type RunningDeploymentRow,
+  type TimeRange,
   type UnsettledOptions,
   type UnsettledRow,
   type User,
 } from '@shipyard/core';
 import { translateError } from './driver-errors.js';
 import { copyEntity } from './entity-copy.js';
-import { MikroOrmScopedRepository } from './mikro-orm-scoped.repository.js';
+import { filterCondition, MikroOrmScopedRepository } from './mikro-orm-scoped.repository.js';
 import { ENTITY_CLASSES } from './schemas/define-schema.js';
 import type { UnitContext } from './unit-context.js';
 
@@ -107,6 +114,47 @@ export class MikroOrmOutboxRepository extends MikroOrmScopedRepository<'outboxMe
       for (const message of sent) this.em.remove(message);
       return sent.length;
     });
+  }
+}
+
+/** The scoped rows of the audit trail, with the time range a plain filter cannot say. */
+class MikroOrmAuditRows extends MikroOrmScopedRepository<'auditEvent'> {
+  listWithin(query: ListQuery, range: TimeRange): Promise<Page<AuditEvent>> {
+    return this.guard(async () => {
+      assertListQuery('auditEvent', query);
+      const filters = parseFilters('auditEvent', query.filters as Record<string, unknown>);
+      const page = { skip: query.skip, limit: query.limit };
+      const occurredAt: Record<string, Date> = {};
+      if (range.from != null) occurredAt.$gte = range.from;
+      if (range.to != null) occurredAt.$lte = range.to;
+      const condition = filterCondition(filters);
+      if (Object.keys(occurredAt).length > 0) condition.occurredAt = occurredAt;
+      const where = this.where(condition);
+      if (where === null) return { items: [], total: 0, ...page };
+      const orderBy = [{ [query.sortBy]: query.sortOrder }, { id: query.sortOrder }] as QueryOrderMap<object>[];
+      const [rows, total] = await Promise.all([
+        this.rows(where, { orderBy, limit: query.limit, offset: query.skip }),
+        this.em.count(this.entityClass, where),
+      ]);
+      return { items: await this.output(rows, []), total, ...page };
+    });
+  }
+}
+
+/** The audit trail on the unit's EntityManager: add and list only (append-only). */
+export class MikroOrmAuditEventRepository implements AuditEventRepository {
+  readonly #rows: MikroOrmAuditRows;
+
+  constructor(unit: UnitContext, tenantId: string) {
+    this.#rows = new MikroOrmAuditRows(unit, 'auditEvent', tenantId);
+  }
+
+  add(event: AuditEvent): Promise<void> {
+    return this.#rows.add(event);
+  }
+
+  list(query: ListQuery, range: TimeRange = {}): Promise<Page<AuditEvent>> {
+    return this.#rows.listWithin(query, range);
   }
 }
 
@@ -235,6 +283,17 @@ export class MikroOrmPlatformRepositories implements PlatformRepositories {
     await this.call('select shipyard_mark_messages_sent(?::uuid[], ?)', [`{${wanted.join(',')}}`, now]);
   }
 
+  /** The audit retention's delete, across tenants: the application role may not delete audit events. */
+  async pruneAuditEvents(before: Date, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    await this.unit.beforeWrite();
+    const [row] = await this.call<{ removed: number }>('select shipyard_prune_audit_events(?, ?) as "removed"', [
+      before,
+      Math.floor(limit),
+    ]);
+    return row?.removed ?? 0;
+  }
+
   inTenant(tenantId: string): Repositories {
     let repos = this.tenants.get(tenantId);
     if (repos === undefined) {
@@ -260,5 +319,6 @@ export function createMikroOrmRepositories(unit: UnitContext, tenantId: string):
     deployments: new MikroOrmScopedRepository(unit, 'deployment', tenantId),
     refreshTokens: new MikroOrmRefreshTokenRepository(unit, 'refreshToken', tenantId),
     outbox: new MikroOrmOutboxRepository(unit, 'outboxMessage', tenantId),
+    audit: new MikroOrmAuditEventRepository(unit, tenantId),
   };
 }

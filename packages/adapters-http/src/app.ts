@@ -15,6 +15,7 @@ import { requestId } from './middleware/request-id.middleware.js';
 import { securityHeaders } from './middleware/security-headers.middleware.js';
 import { docsAssets } from './openapi/docs.js';
 import { mountRoutes, type RouteSpec } from './route.js';
+import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { buildRoutes } from './routes/build.routes.js';
 import { deploymentRoutes } from './routes/deployment.routes.js';
@@ -74,6 +75,7 @@ export const apiRoutes = (deps: RouteDeps): RouteSpec[] => [
   ...buildRoutes(deps),
   ...deploymentRoutes(deps),
   ...jobRoutes(deps),
+  ...auditRoutes(deps),
 ];
 
 /**

@@ -157,7 +157,8 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, specs: Ro
           ? await (spec as PublicRouteSpec<ZodType, ZodType, ZodType>).handler(input as never)
           : await (spec as AuthedRouteSpec<ZodType, ZodType, ZodType>).handler({
               ...input,
-              actor: auth.principal,
+              // The request's IP travels with the actor, for the audit trail.
+              actor: { ...auth.principal, ip: ctx.ip || null },
               auth,
             } as never);
       if (spec.status === 302 || spec.produces !== undefined) return;

@@ -1,4 +1,6 @@
 export * from './domain/app.errors.js';
+export * from './domain/audit-event.entity.js';
+export * from './domain/audit-redaction.js';
 export * from './domain/build.entity.js';
 export * from './domain/deployment.entity.js';
 export * from './domain/entity.js';
@@ -35,6 +37,7 @@ export type * from './ports/unit-of-work.port.js';
 export * from './query/list-query.js';
 export * from './system/index.js';
 export * from './tokens.js';
+export * from './use-cases/audit.use-cases.js';
 export * from './use-cases/authenticate.use-case.js';
 export * from './use-cases/build.use-cases.js';
 export * from './use-cases/core-deps.js';

@@ -47,6 +47,7 @@ export const TENANT_POLICIES: Readonly<Record<string, { using: string; check: st
     refresh_tokens: policy('refresh_tokens', parent('refresh_tokens', 'user_id', 'users')),
     outbox_messages: policy('outbox_messages'),
     log_chunks: policy('log_chunks'),
+    audit_events: policy('audit_events'),
     oauth_accounts: policy('oauth_accounts', parent('oauth_accounts', 'user_id', 'users')),
     teams: policy('teams', parent('teams', 'owner_id', 'users')),
     team_members: policy(
@@ -76,6 +77,7 @@ const PLATFORM_ACCESS: Readonly<Record<string, readonly ('select' | 'update' | '
   deployments: ['select'],
   outbox_messages: ['select', 'update'],
   log_chunks: ['select', 'delete'],
+  audit_events: ['select', 'delete'],
 };
 
 /**
@@ -127,6 +129,10 @@ const PLATFORM_FUNCTIONS: readonly { signature: string; body: string }[] = [
   {
     signature: `shipyard_mark_messages_sent(p_ids uuid[], p_now timestamptz) returns int language sql volatile`,
     body: `with "marked" as (update "outbox_messages" set "sent_at" = p_now, "state" = case when "state" = 'pending' then 'sent' else "state" end, "updated_at" = p_now, "version" = "version" + 1 where "id" = any (p_ids) and "sent_at" is null returning 1) select count(*)::int from "marked"`,
+  },
+  {
+    signature: `shipyard_prune_audit_events(p_before timestamptz, p_limit int) returns int language sql volatile`,
+    body: `with "gone" as (delete from "audit_events" where "id" in (select "id" from "audit_events" where "occurred_at" < p_before order by "occurred_at" limit p_limit) returning 1) select count(*)::int from "gone"`,
   },
   {
     signature: `shipyard_prune_log_chunks(p_before timestamptz) returns int language sql volatile`,
@@ -202,6 +208,8 @@ begin
   end;
   execute format('grant usage on schema public to %I', app);
   execute format('grant select, insert, update, delete on ${tables} to %I', app);
+  -- The audit trail is append-only for the server: its retention deletes through a platform function.
+  execute format('revoke update, delete, truncate on "audit_events" from %I', app);
   execute format('grant usage, select on all sequences in schema public to %I', app);
   execute format('grant select on "mikro_orm_migrations" to %I', app);
   execute format('grant execute on function shipyard_current_tenant(), ${functions} to %I', app);

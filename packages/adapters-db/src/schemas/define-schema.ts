@@ -1,5 +1,6 @@
 import { EntitySchema, type EntitySchemaMetadata } from '@mikro-orm/core';
 import {
+  AuditEvent,
   Build,
   Deployment,
   type EntityName,
@@ -31,6 +32,7 @@ export const ENTITY_CLASSES: { readonly [N in EntityName]: new () => EntityTypes
   deployment: Deployment,
   refreshToken: RefreshToken,
   outboxMessage: OutboxMessage,
+  auditEvent: AuditEvent,
 };
 
 /** A column mapping, as `EntitySchema` takes it. */

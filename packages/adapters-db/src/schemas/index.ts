@@ -1,5 +1,6 @@
 import type { EntitySchema } from '@mikro-orm/core';
 import type { EntityName } from '@shipyard/core';
+import { AuditEventSchema } from './audit-event.schema.js';
 import { BuildSchema } from './build.schema.js';
 import { DeploymentSchema } from './deployment.schema.js';
 import { LogChunkSchema } from './log-chunk.schema.js';
@@ -26,6 +27,7 @@ export const SCHEMAS: { readonly [N in EntityName]: EntitySchema } = {
   deployment: DeploymentSchema,
   refreshToken: RefreshTokenSchema,
   outboxMessage: OutboxMessageSchema,
+  auditEvent: AuditEventSchema,
 };
 
 /** Tables of this adapter that are no core entity. */

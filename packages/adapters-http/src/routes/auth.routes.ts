@@ -33,12 +33,15 @@ export const authRoutes = ({ useCases, rateLimits, cookies }: RouteDeps): RouteS
     response: RegisterWire,
     handler: async ({ body, ctx }) => {
       await rateLimits.consumeIp(ctx.ip);
-      const session = await useCases.register.execute({
-        tenantName: body.tenant_name,
-        email: body.email,
-        password: body.password,
-        fullName: body.full_name ?? null,
-      });
+      const session = await useCases.register.execute(
+        {
+          tenantName: body.tenant_name,
+          email: body.email,
+          password: body.password,
+          fullName: body.full_name ?? null,
+        },
+        { ip: ctx.ip },
+      );
       setSessionCookies(ctx, session, cookies);
       return { ...sessionToWire(session), tenant: tenantToWire(session.tenant) };
     },
@@ -59,7 +62,7 @@ export const authRoutes = ({ useCases, rateLimits, cookies }: RouteDeps): RouteS
         ctx.set('Retry-After', String(locked));
         throw new AuthenticationError(INVALID_CREDENTIALS);
       }
-      const session = await useCases.login.execute({ email: body.email, password: body.password });
+      const session = await useCases.login.execute({ email: body.email, password: body.password }, { ip: ctx.ip });
       await rateLimits.clearFailedLogins(body.email);
       setSessionCookies(ctx, session, cookies);
       return sessionToWire(session);
@@ -78,7 +81,7 @@ export const authRoutes = ({ useCases, rateLimits, cookies }: RouteDeps): RouteS
       await rateLimits.consumeIp(ctx.ip);
       const token = body.refresh_token ?? ctx.cookies.get(REFRESH_COOKIE);
       if (token === undefined || token === '') throw new AuthenticationError('Refresh token required');
-      const session = await useCases.refreshSession.execute(token);
+      const session = await useCases.refreshSession.execute(token, { ip: ctx.ip });
       setSessionCookies(ctx, session, cookies);
       return sessionToWire(session);
     },

@@ -132,11 +132,15 @@ export const oauthRoutes =
           if (await options.usedStates.hasAny([stateId]))
             throw new BadRequestError('This sign-in link was already used');
           await options.usedStates.add(stateId, stored.expiresAt);
-          const session = await useCases.completeOAuthSignIn.execute(provider, {
-            code: query.code,
-            codeVerifier: stored.codeVerifier,
-            redirectUri,
-          });
+          const session = await useCases.completeOAuthSignIn.execute(
+            provider,
+            {
+              code: query.code,
+              codeVerifier: stored.codeVerifier,
+              redirectUri,
+            },
+            { ip: ctx.ip },
+          );
           setSessionCookies(ctx, session, cookies);
           ctx.set('Cache-Control', 'no-store');
           ctx.redirect(options.frontendUrl);

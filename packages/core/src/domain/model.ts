@@ -1,3 +1,4 @@
+import type { AuditEvent } from './audit-event.entity.js';
 import type { Build } from './build.entity.js';
 import type { Deployment } from './deployment.entity.js';
 import type { OAuthAccount } from './oauth-account.entity.js';
@@ -10,7 +11,7 @@ import type { TeamMember } from './team-member.entity.js';
 import type { Tenant } from './tenant.entity.js';
 import type { User } from './user.entity.js';
 
-/** Every stored entity by name: the nine of the domain plus the refresh tokens and the outbox. */
+/** Every stored entity by name: the nine of the domain plus the refresh tokens, the outbox and the audit trail. */
 export interface EntityTypes {
   tenant: Tenant;
   user: User;
@@ -23,6 +24,7 @@ export interface EntityTypes {
   deployment: Deployment;
   refreshToken: RefreshToken;
   outboxMessage: OutboxMessage;
+  auditEvent: AuditEvent;
 }
 export type EntityName = keyof EntityTypes;
 
@@ -94,6 +96,8 @@ export const MODEL: Readonly<Record<EntityName, EntityModel>> = {
     uniques: [],
   },
   outboxMessage: { table: 'outbox_messages', foreignKeys: [cascade('tenantId', 'tenant')], uniques: [] },
+  // Only the tenant: the actor and the target may be deleted later, their events stay.
+  auditEvent: { table: 'audit_events', foreignKeys: [cascade('tenantId', 'tenant')], uniques: [] },
 };
 
 /** A relation that repositories can load with a row (eager loading). */
@@ -125,4 +129,5 @@ export const ENTITY_LABELS: Readonly<Record<EntityName, string>> = {
   deployment: 'Deployment',
   refreshToken: 'Refresh token',
   outboxMessage: 'Job',
+  auditEvent: 'Audit event',
 };

@@ -18,6 +18,10 @@ export interface Principal {
   readonly userId: string;
   readonly tenantId: string;
   readonly role: Role;
+  /** The sign-in session (refresh-token family) of the token, when known: for the audit trail. */
+  readonly sessionId?: string | null;
+  /** Where the request came from, as the HTTP server sees it: for the audit trail. */
+  readonly ip?: string | null;
 }
 
 /** Throws `AuthorizationError` unless the actor holds `minimum` or a higher role. */

@@ -31,6 +31,7 @@ export const TENANT_ISOLATION: Readonly<Record<EntityName, TenantScopeRule>> = {
   project: { path: [], tenantField: 'tenantId' },
   refreshToken: { path: [], tenantField: 'tenantId' },
   outboxMessage: { path: [], tenantField: 'tenantId' },
+  auditEvent: { path: [], tenantField: 'tenantId' },
   oauthAccount: { path: [hop('userId', 'user')], tenantField: 'tenantId' },
   team: { path: [hop('ownerId', 'user')], tenantField: 'tenantId' },
   teamMember: { path: [hop('teamId', 'team'), hop('ownerId', 'user')], tenantField: 'tenantId' },

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../domain/audit-event.entity.js';
 import type { Build } from '../domain/build.entity.js';
 import type { Deployment } from '../domain/deployment.entity.js';
 import type { Entity } from '../domain/entity.js';
@@ -76,6 +77,24 @@ export interface OutboxRepository extends ScopedRepository<OutboxMessage> {
   pruneSent(sentBefore: Date): Promise<number>;
 }
 
+/** An interval of time, both ends included; an end left out is open. */
+export interface TimeRange {
+  from?: Date | null;
+  to?: Date | null;
+}
+
+/**
+ * The tenant's audit trail: append-only. There is no update and no remove: an event is written
+ * in the unit of work of the change it records (so it commits or rolls back with it) and only
+ * the retention (`PlatformRepositories.pruneAuditEvents`) deletes it.
+ */
+export interface AuditEventRepository {
+  /** Appends an event of the unit's tenant (`NotFoundError` for another tenant's id). */
+  add(event: AuditEvent): Promise<void>;
+  /** A page of the tenant's events matching the filters and occurred within `range`. */
+  list(query: ListQuery, range?: TimeRange): Promise<Page<AuditEvent>>;
+}
+
 /** The repositories of one unit of work, every one bound to the unit's tenant. */
 export interface Repositories {
   /** The tenant the unit is bound to, as `run` was given it. */
@@ -91,6 +110,7 @@ export interface Repositories {
   deployments: DeploymentRepository;
   refreshTokens: RefreshTokenRepository;
   outbox: OutboxRepository;
+  audit: AuditEventRepository;
 }
 
 /** A build or deployment the reconciler should look at, with the tenant it belongs to. */
@@ -150,6 +170,11 @@ export interface PlatformRepositories {
   claimPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]>;
   /** For the relay: marks these messages sent, whatever their tenant. */
   markMessagesSent(ids: readonly string[], now: Date): Promise<void>;
+  /**
+   * For the retention: deletes at most `limit` audit events, of any tenant, that occurred before
+   * `before`, oldest first; returns how many. The only path that deletes audit events.
+   */
+  pruneAuditEvents(before: Date, limit: number): Promise<number>;
   /**
    * The repositories of one tenant, in this same transaction: for a platform path that goes on to
    * work inside the tenant it found or created (sign-in, registration), and must do it atomically

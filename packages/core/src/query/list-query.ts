@@ -1,4 +1,5 @@
 import { type FieldIssue, ValidationError } from '../domain/app.errors.js';
+import { AUDIT_ACTIONS, AUDIT_ACTOR_TYPES, AUDIT_TARGET_TYPES } from '../domain/audit-event.entity.js';
 import { BUILD_STATUSES } from '../domain/build.entity.js';
 import { DEPLOYMENT_STATUSES } from '../domain/deployment.entity.js';
 import { type EntityName, RELATIONS } from '../domain/model.js';
@@ -109,6 +110,17 @@ export const QUERY_RULES: Readonly<Record<EntityName, QueryRules>> = {
   outboxMessage: {
     sortable: [...TIMESTAMPS, 'availableAt', 'failedAt'],
     filterable: { queue: QUEUES, name: JOB_NAMES, state: JOB_STATES },
+    relations: [],
+  },
+  auditEvent: {
+    sortable: ['occurredAt', 'createdAt'],
+    filterable: {
+      actorId: 'uuid',
+      actorType: AUDIT_ACTOR_TYPES,
+      action: AUDIT_ACTIONS,
+      targetType: AUDIT_TARGET_TYPES,
+      targetId: 'uuid',
+    },
     relations: [],
   },
 };

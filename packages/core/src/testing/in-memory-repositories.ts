@@ -1,4 +1,5 @@
 import { NotFoundError } from '../domain/app.errors.js';
+import type { AuditEvent } from '../domain/audit-event.entity.js';
 import type { Build } from '../domain/build.entity.js';
 import { isFinishedBuild } from '../domain/build.entity.js';
 import type { Entity } from '../domain/entity.js';
@@ -18,6 +19,7 @@ import type { User } from '../domain/user.entity.js';
 import { isTenantRow, TENANT_ISOLATION } from '../policy/tenant-isolation.policy.js';
 import type { BuildArtifact } from '../ports/build-runner.port.js';
 import type {
+  AuditEventRepository,
   BuildRepository,
   GetOptions,
   OutboxRepository,
@@ -26,6 +28,7 @@ import type {
   Repositories,
   RunningDeploymentRow,
   ScopedRepository,
+  TimeRange,
   UnsettledOptions,
   UnsettledRow,
 } from '../ports/repository.port.js';
@@ -261,6 +264,43 @@ export class InMemoryOutboxRepository extends InMemoryScopedRepository<'outboxMe
   }
 }
 
+/** The scoped rows of the audit trail, with the time range a plain filter cannot say. */
+class InMemoryAuditRows extends InMemoryScopedRepository<'auditEvent'> {
+  listWithin(query: ListQuery, range: TimeRange): Page<AuditEvent> {
+    assertListQuery('auditEvent', query);
+    const from = range.from?.getTime();
+    const to = range.to?.getTime();
+    const rows = [...this.scopedRows(query.filters)].filter((row) => {
+      const at = (row.occurredAt as Date).getTime();
+      return (from === undefined || at >= from) && (to === undefined || at <= to);
+    });
+    rows.sort((a, b) => compareRows(a, b, query.sortBy, query.sortOrder));
+    return {
+      items: rows.slice(query.skip, query.skip + query.limit).map((row) => this.output(row, [])),
+      total: rows.length,
+      skip: query.skip,
+      limit: query.limit,
+    };
+  }
+}
+
+/** The audit trail over an in-memory transaction: add and list only (append-only). */
+export class InMemoryAuditEventRepository implements AuditEventRepository {
+  readonly #rows: InMemoryAuditRows;
+
+  constructor(tx: InMemoryTransaction, tenantId: string) {
+    this.#rows = new InMemoryAuditRows(tx, 'auditEvent', tenantId);
+  }
+
+  add(event: AuditEvent): Promise<void> {
+    return this.#rows.add(event);
+  }
+
+  async list(query: ListQuery, range: TimeRange = {}): Promise<Page<AuditEvent>> {
+    return this.#rows.listWithin(query, range);
+  }
+}
+
 /** The reconciler's view of builds or deployments: waiting ones changed long ago, running ones past their lease. */
 function unsettledRows(
   rows: Iterable<Row>,
@@ -391,6 +431,16 @@ export class InMemoryPlatformRepositories implements PlatformRepositories {
     }
   }
 
+  async pruneAuditEvents(before: Date, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const old = [...this.tx.rows('auditEvent')]
+      .filter((row) => (row.occurredAt as Date) < before)
+      .sort((a, b) => compareRows(a, b, 'occurredAt', 'asc'))
+      .slice(0, limit);
+    for (const row of old) this.tx.delete('auditEvent', row.id);
+    return old.length;
+  }
+
   inTenant(tenantId: string): Repositories {
     let repos = this.tenants.get(tenantId);
     if (repos === undefined) {
@@ -416,5 +466,6 @@ export function createInMemoryRepositories(tx: InMemoryTransaction, tenantId: st
     deployments: new InMemoryScopedRepository(tx, 'deployment', tenantId),
     refreshTokens: new InMemoryRefreshTokenRepository(tx, 'refreshToken', tenantId),
     outbox: new InMemoryOutboxRepository(tx, 'outboxMessage', tenantId),
+    audit: new InMemoryAuditEventRepository(tx, tenantId),
   };
 }

@@ -13,6 +13,7 @@ export { cloneRow, InMemoryDatabase, InMemoryTransaction, type Row } from './in-
 export { DEFAULT_MAX_CHUNKS, InMemoryLogStore } from './in-memory-log-store.js';
 export {
   createInMemoryRepositories,
+  InMemoryAuditEventRepository,
   InMemoryBuildRepository,
   InMemoryOutboxRepository,
   InMemoryPlatformRepositories,

@@ -28,7 +28,13 @@ test('register creates a tenant and its owner and signs the owner in', async (t)
   t.truthy(session.refreshToken);
 
   const { principal } = await harness.useCases.authenticate.execute(session.accessToken);
-  t.deepEqual(principal, { userId: session.user.id, tenantId: session.tenant.id, role: 'owner' });
+  t.deepEqual(principal, {
+    userId: session.user.id,
+    tenantId: session.tenant.id,
+    role: 'owner',
+    sessionId: principal.sessionId,
+  });
+  t.truthy(principal.sessionId, 'the session of the token rides along, for the audit trail');
   const tenant = await harness.useCases.getTenant.execute(principal);
   t.is(tenant.id, session.tenant.id);
   const me = await harness.useCases.getMe.execute(principal);

@@ -32,6 +32,10 @@ export class Authenticate {
     if (revoked) throw new AuthenticationError('Token has been revoked');
     if (user === null || !user.isActive)
       throw new AuthenticationError('This account no longer exists or is deactivated');
-    return { principal: { userId: user.id, tenantId: user.tenantId, role: user.role }, token, user };
+    return {
+      principal: { userId: user.id, tenantId: user.tenantId, role: user.role, sessionId: token.sessionId },
+      token,
+      user,
+    };
   }
 }

@@ -2,6 +2,7 @@ import { Build, checkCommitSha } from '../domain/build.entity.js';
 import { type Principal, requireRole } from '../domain/role.js';
 import { checkBranch } from '../domain/service.entity.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
@@ -33,6 +34,11 @@ export class TriggerBuild {
         build.jobId = job.id;
         await repos.builds.add(build);
         if (service.setStatus('building', this.deps.clock.now())) await repos.services.update(service);
+        await recordAudit(this.deps, repos, actor, {
+          action: 'build.trigger',
+          target: { type: 'build', id: build.id },
+          summary: { service_id: service.id, branch: build.branch, commit_sha: build.commitSha },
+        });
         return build;
       }),
     );
@@ -63,7 +69,7 @@ export class GetBuild {
 
 /** Cancels a queued or running build; a running one is aborted at its next lease check. */
 export class CancelBuild {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
   async execute(actor: Principal, buildId: string): Promise<Build> {
     requireRole(actor, 'member');
@@ -72,10 +78,16 @@ export class CancelBuild {
       this.deps.uow.run(actor.tenantId, async (repos) => {
         const build = await repos.builds.get(buildId);
         const now = this.deps.clock.now();
+        const from = build.status;
         build.cancel(now);
         await repos.builds.update(build);
         const service = await repos.services.get(build.serviceId);
         if (service.status === 'building') await settleServiceStatus(repos, service, now);
+        await recordAudit(this.deps, repos, actor, {
+          action: 'build.cancel',
+          target: { type: 'build', id: build.id },
+          summary: { service_id: service.id, status_from: from },
+        });
         return build;
       }),
     );

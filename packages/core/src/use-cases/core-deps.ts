@@ -24,6 +24,8 @@ export interface CoreSettings {
   keepLatestBuilds: number;
   /** Sent outbox messages are deleted after this many days. */
   outboxRetentionDays: number;
+  /** Audit events are deleted this many days after they occurred. */
+  auditRetentionDays: number;
   /**
    * How often a running build or deployment reads its row: to see a cancel, to renew its lease,
    * and to notice another worker took it over (0 turns it off).
@@ -58,6 +60,7 @@ export const DEFAULT_SETTINGS: CoreSettings = {
   buildRetentionDays: 30,
   keepLatestBuilds: 10,
   outboxRetentionDays: 7,
+  auditRetentionDays: 365,
   cancelCheckIntervalMs: 2000,
   jobLeaseMs: 15_000,
   maxJobAttempts: 4,

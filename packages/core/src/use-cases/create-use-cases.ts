@@ -1,3 +1,4 @@
+import { ListAuditEvents } from './audit.use-cases.js';
 import { Authenticate } from './authenticate.use-case.js';
 import { CancelBuild, GetBuild, ListBuilds, TriggerBuild } from './build.use-cases.js';
 import type { CoreDeps } from './core-deps.js';
@@ -97,6 +98,7 @@ export function createUseCases(deps: CoreDeps) {
     listJobs: new ListJobs(deps),
     getJob: new GetJob(deps),
     retryJob: new RetryJob(deps),
+    listAuditEvents: new ListAuditEvents(deps),
     recordJobFailure: new RecordJobFailure(deps),
     reconcileJobs: new ReconcileJobs(deps),
     runBuild: new RunBuild(deps),

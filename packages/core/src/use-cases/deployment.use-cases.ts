@@ -4,6 +4,7 @@ import { type Principal, requireRole } from '../domain/role.js';
 import { uuid } from '../domain/validate.js';
 import type { Repositories } from '../ports/repository.port.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { scheduleJob, settleServiceStatus } from './outbox.js';
 import { retryOnConflict } from './retry.js';
@@ -48,7 +49,15 @@ export class CreateDeployment {
   async execute(actor: Principal, serviceId: string, input: { buildId: string }): Promise<Deployment> {
     requireRole(actor, 'member');
     const buildId = uuid('buildId', input.buildId);
-    return this.deps.uow.run(actor.tenantId, (repos) => startDeployment(this.deps, repos, serviceId, buildId));
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const deployment = await startDeployment(this.deps, repos, serviceId, buildId);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'deployment.create',
+        target: { type: 'deployment', id: deployment.id },
+        summary: { service_id: deployment.serviceId, build_id: deployment.buildId },
+      });
+      return deployment;
+    });
   }
 }
 
@@ -79,7 +88,7 @@ export class GetDeployment {
  * sees it at its next lease check and its runtime is aborted through its signal.
  */
 export class CancelDeployment {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
   async execute(actor: Principal, deploymentId: string): Promise<Deployment> {
     requireRole(actor, 'member');
@@ -87,10 +96,16 @@ export class CancelDeployment {
       this.deps.uow.run(actor.tenantId, async (repos) => {
         const deployment = await repos.deployments.get(deploymentId);
         const now = this.deps.clock.now();
+        const from = deployment.status;
         deployment.cancel(now);
         await repos.deployments.update(deployment);
         const service = await repos.services.get(deployment.serviceId);
         if (service.status === 'deploying') await settleServiceStatus(repos, service, now);
+        await recordAudit(this.deps, repos, actor, {
+          action: 'deployment.cancel',
+          target: { type: 'deployment', id: deployment.id },
+          summary: { service_id: service.id, status_from: from },
+        });
         return deployment;
       }),
     );
@@ -121,7 +136,13 @@ export class RollbackDeployment {
           d.createdAt.getTime() <= current.createdAt.getTime() && d.id !== current.id && d.buildId !== current.buildId,
       );
       if (target === undefined) throw new ConflictError('There is no earlier successful deployment to roll back to');
-      return startDeployment(this.deps, repos, current.serviceId, target.buildId);
+      const deployment = await startDeployment(this.deps, repos, current.serviceId, target.buildId);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'deployment.rollback',
+        target: { type: 'deployment', id: deployment.id },
+        summary: { service_id: deployment.serviceId, build_id: deployment.buildId, from_deployment_id: current.id },
+      });
+      return deployment;
     });
   }
 }

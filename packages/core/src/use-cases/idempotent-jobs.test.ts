@@ -162,6 +162,6 @@ test('a cleanup job run twice deletes nothing the second time', async (t) => {
   const second = await uc.runCleanup.execute(payload);
   t.is(first.buildsDeleted, 3);
   t.true(first.outboxMessagesDeleted > 0);
-  t.deepEqual(second, { buildsDeleted: 0, outboxMessagesDeleted: 0, artifactsDiscarded: 0 });
+  t.deepEqual(second, { buildsDeleted: 0, outboxMessagesDeleted: 0, artifactsDiscarded: 0, auditEventsDeleted: 0 });
   t.is(harness.db.table('build').size, 1);
 });

@@ -5,6 +5,7 @@ import { type Principal, requireRole } from '../domain/role.js';
 import { isUuid } from '../domain/validate.js';
 import type { JobPayloads } from '../jobs/job.types.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { startDeployment } from './deployment.use-cases.js';
 import { markJobFailed } from './job-failure.js';
@@ -102,6 +103,11 @@ export class RetryJob {
       }
       dead.markRetried(now);
       await repos.outbox.update(dead);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'job.retry',
+        target: { type: 'job', id: dead.id },
+        summary: { name: dead.name, new_job_id: job.id },
+      });
       return job;
     });
   }

@@ -1,4 +1,5 @@
 import { AuthenticationError, ValidationError } from '../domain/app.errors.js';
+import { type RequestOrigin, recordAudit } from './audit.use-cases.js';
 import type { CoreDeps } from './core-deps.js';
 import { PASSWORD_MAX_LENGTH } from './password-policy.js';
 import { retryOnConflict } from './retry.js';
@@ -15,7 +16,11 @@ export class Login {
 
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'passwords' | 'tokens'>) {}
 
-  async execute(input: { email: string; password: string }): Promise<AuthSession> {
+  /**
+   * A failure for an email that belongs to a user is recorded in that user's tenant
+   * (`auth.login_failed`); a failure for an unknown email is recorded nowhere (it has no tenant).
+   */
+  async execute(input: { email: string; password: string }, origin: RequestOrigin = {}): Promise<AuthSession> {
     if (typeof input.email !== 'string' || input.email.length > 254) {
       throw ValidationError.field('email', 'must be an email address');
     }
@@ -26,10 +31,15 @@ export class Login {
     if (user === null || user.passwordHash === null) {
       this.dummyHash ??= this.deps.passwords.hash('not-a-real-password-only-equalises-timing');
       await this.deps.passwords.verify(await this.dummyHash, input.password);
+      if (user !== null) await this.recordFailure(user.tenantId, user.id, origin, 'no_password');
       throw new AuthenticationError(INVALID_CREDENTIALS);
     }
     const valid = await this.deps.passwords.verify(user.passwordHash, input.password);
-    if (!valid || !user.isActive) throw new AuthenticationError(INVALID_CREDENTIALS);
+    if (!valid || !user.isActive) {
+      await this.recordFailure(user.tenantId, user.id, origin, valid ? 'deactivated' : 'wrong_password');
+      throw new AuthenticationError(INVALID_CREDENTIALS);
+    }
+    const actor = { type: 'user', id: user.id, ip: origin.ip ?? null } as const;
 
     // Parallel sign-ins of one user all write its last_login_at: the later ones run again.
     return retryOnConflict(() =>
@@ -38,8 +48,35 @@ export class Login {
         if (!current.isActive) throw new AuthenticationError(INVALID_CREDENTIALS);
         current.recordLogin(this.deps.clock.now());
         await repos.users.update(current);
-        return openSession(this.deps, repos, current, this.deps.ids.next());
+        const sessionId = this.deps.ids.next();
+        const session = await openSession(this.deps, repos, current, sessionId);
+        await recordAudit(
+          this.deps,
+          repos,
+          { ...actor, sessionId },
+          {
+            action: 'auth.login',
+            target: { type: 'user', id: current.id },
+            summary: { method: 'password' },
+          },
+        );
+        return session;
       }),
+    );
+  }
+
+  /**
+   * In the tenant of the user the email belongs to, in a tenant unit of its own (nothing else is
+   * written). The actor is nobody known (`actor_id` null): the account is the target.
+   */
+  private async recordFailure(tenantId: string, userId: string, origin: RequestOrigin, reason: string): Promise<void> {
+    await this.deps.uow.run(tenantId, (repos) =>
+      recordAudit(
+        this.deps,
+        repos,
+        { type: 'user', id: null, sessionId: null, ip: origin.ip ?? null },
+        { action: 'auth.login_failed', target: { type: 'user', id: userId }, summary: { reason } },
+      ),
     );
   }
 }

@@ -1,5 +1,6 @@
 import type { Principal } from '../domain/role.js';
 import type { AccessTokenClaims } from '../ports/token-issuer.port.js';
+import { recordAudit } from './audit.use-cases.js';
 import type { CoreDeps } from './core-deps.js';
 import { endSession } from './session.js';
 
@@ -9,13 +10,20 @@ import { endSession } from './session.js';
  * stops working at once, not only the one used to log out.
  */
 export class Logout {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'blacklist' | 'tokens'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'blacklist' | 'tokens'>) {}
 
   async execute(
     actor: Principal,
     token: Pick<AccessTokenClaims, 'tokenId' | 'expiresAt' | 'sessionId'>,
   ): Promise<void> {
     await this.deps.blacklist.add(token.tokenId, token.expiresAt);
-    await endSession(this.deps, actor.tenantId, token.sessionId);
+    await endSession(this.deps, actor.tenantId, token.sessionId, (repos) =>
+      recordAudit(
+        this.deps,
+        repos,
+        { ...actor, sessionId: token.sessionId },
+        { action: 'auth.logout', target: { type: 'user', id: actor.userId } },
+      ),
+    );
   }
 }

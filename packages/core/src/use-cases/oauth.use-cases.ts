@@ -6,6 +6,7 @@ import { User } from '../domain/user.entity.js';
 import type { OAuthIdentity, OAuthProvider, OAuthTokens } from '../ports/oauth-provider.port.js';
 import type { PlatformRepositories, Repositories } from '../ports/repository.port.js';
 import { parseListQuery } from '../query/list-query.js';
+import { type RequestOrigin, recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { retryOnConflict } from './retry.js';
 import { type AuthSession, openSession } from './session.js';
@@ -56,12 +57,13 @@ export class CompleteOAuthSignIn {
   async execute(
     providerName: OAuthProviderName,
     input: { code: string; codeVerifier: string; redirectUri: string },
+    origin: RequestOrigin = {},
   ): Promise<AuthSession & { outcome: OAuthOutcome }> {
     const provider = providerOf(this.deps, providerName);
     const tokens = await provider.exchangeCode(input);
     const identity = await provider.fetchIdentity(tokens.accessToken);
     const result = await retryOnConflict(() =>
-      this.deps.uow.platform((platform) => this.signIn(platform, providerName, identity, tokens)),
+      this.deps.uow.platform((platform) => this.signIn(platform, providerName, identity, tokens, origin)),
     );
     this.deps.logger.info(
       { provider: providerName, outcome: result.outcome, user_id: result.user.id, tenant_id: result.user.tenantId },
@@ -79,6 +81,7 @@ export class CompleteOAuthSignIn {
     provider: OAuthProviderName,
     identity: OAuthIdentity,
     tokens: OAuthTokens,
+    origin: RequestOrigin,
   ): Promise<AuthSession & { outcome: OAuthOutcome }> {
     const now = this.deps.clock.now();
     const linked = await platform.findOAuthAccount(provider, identity.providerAccountId);
@@ -146,7 +149,21 @@ export class CompleteOAuthSignIn {
     }
     user.recordLogin(now);
     await repos.users.update(user);
-    const session = await openSession(this.deps, repos, user, this.deps.ids.next());
+    const sessionId = this.deps.ids.next();
+    const session = await openSession(this.deps, repos, user, sessionId);
+    // In the tenant of the user found or created (`inTenant`), in the sign-in's transaction.
+    await recordAudit(
+      this.deps,
+      repos,
+      { type: 'user', id: user.id, sessionId, ip: origin.ip ?? null },
+      outcome === 'registered'
+        ? { action: 'auth.register', target: { type: 'tenant', id: user.tenantId }, summary: { method: provider } }
+        : {
+            action: outcome === 'linked' ? 'auth.oauth_link' : 'auth.login',
+            target: { type: 'user', id: user.id },
+            summary: { method: provider },
+          },
+    );
     return { ...session, outcome };
   }
 
@@ -171,7 +188,7 @@ export class ListOAuthAccounts {
 
 /** Unlinks one of the user's own accounts, unless it is their last way to sign in. */
 export class UnlinkOAuthAccount {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
   async execute(actor: Principal, accountId: string): Promise<void> {
     await this.deps.uow.run(actor.tenantId, async (repos) => {
@@ -183,6 +200,11 @@ export class UnlinkOAuthAccount {
         throw new ConflictError('This is your only way to sign in; set a password or link another account first');
       }
       await repos.oauthAccounts.remove(account.id);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'auth.oauth_unlink',
+        target: { type: 'oauth_account', id: account.id },
+        summary: { provider: account.provider },
+      });
     });
   }
 }

@@ -1,6 +1,7 @@
 import { AuthenticationError, ConflictError } from '../domain/app.errors.js';
 import type { Repositories } from '../ports/repository.port.js';
 import type { RefreshTokenClaims } from '../ports/token-issuer.port.js';
+import { type RequestOrigin, recordAudit } from './audit.use-cases.js';
 import type { CoreDeps } from './core-deps.js';
 import { type AuthSession, endSession, openSession } from './session.js';
 
@@ -16,7 +17,7 @@ type Outcome = { kind: 'ok'; session: AuthSession } | { kind: 'reused' } | { kin
 export class RefreshSession {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'tokens' | 'logger' | 'blacklist'>) {}
 
-  async execute(refreshToken: string): Promise<AuthSession> {
+  async execute(refreshToken: string, origin: RequestOrigin = {}): Promise<AuthSession> {
     const claims = await this.deps.tokens.verifyRefresh(refreshToken);
     let outcome: Outcome;
     try {
@@ -28,7 +29,14 @@ export class RefreshSession {
     }
     if (outcome.kind === 'ok') return outcome.session;
     if (outcome.kind === 'reused') {
-      const revoked = await endSession(this.deps, claims.tenantId, claims.familyId);
+      const revoked = await endSession(this.deps, claims.tenantId, claims.familyId, (repos) =>
+        recordAudit(
+          this.deps,
+          repos,
+          { type: 'user', id: null, sessionId: claims.familyId, ip: origin.ip ?? null },
+          { action: 'auth.refresh_reused', target: { type: 'user', id: claims.userId } },
+        ),
+      );
       this.deps.logger.warn(
         { tenant_id: claims.tenantId, user_id: claims.userId, family_id: claims.familyId, revoked },
         'refresh token reused: its session is ended',

@@ -2,6 +2,7 @@ import { ConflictError } from '../domain/app.errors.js';
 import { slugify, Tenant } from '../domain/tenant.entity.js';
 import { User } from '../domain/user.entity.js';
 import { email as checkEmail, text } from '../domain/validate.js';
+import { type RequestOrigin, recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { checkPassword } from './password-policy.js';
 import { type AuthSession, openSession } from './session.js';
@@ -17,7 +18,7 @@ export interface RegisterInput {
 export class Register {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'passwords' | 'tokens' | 'settings'>) {}
 
-  async execute(input: RegisterInput): Promise<AuthSession & { tenant: Tenant }> {
+  async execute(input: RegisterInput, origin: RequestOrigin = {}): Promise<AuthSession & { tenant: Tenant }> {
     const tenantName = text('tenantName', input.tenantName, { max: 100 });
     const email = checkEmail('email', input.email);
     const password = checkPassword(input.password, this.deps.settings.passwordMinLength);
@@ -26,7 +27,7 @@ export class Register {
     // Two registrations may pick the same free slug at once; the one that loses takes a suffix.
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.register(tenantName, email, passwordHash, input.fullName ?? null, attempt > 1);
+        return await this.register(tenantName, email, passwordHash, input.fullName ?? null, attempt > 1, origin);
       } catch (error) {
         const slugTaken =
           error instanceof ConflictError && (error.details as { field?: string } | null)?.field === 'slug';
@@ -41,6 +42,7 @@ export class Register {
     passwordHash: string,
     fullName: string | null,
     suffixed: boolean,
+    origin: RequestOrigin,
   ): Promise<AuthSession & { tenant: Tenant }> {
     // Platform-wide: emails and slugs are unique across tenants. The new tenant's rows are written
     // in the same transaction as the checks.
@@ -64,7 +66,14 @@ export class Register {
         passwordHash,
       });
       await repos.users.add(user);
-      const session = await openSession(this.deps, repos, user, this.deps.ids.next());
+      const sessionId = this.deps.ids.next();
+      const session = await openSession(this.deps, repos, user, sessionId);
+      await recordAudit(
+        this.deps,
+        repos,
+        { type: 'user', id: user.id, sessionId, ip: origin.ip ?? null },
+        { action: 'auth.register', target: { type: 'tenant', id: tenant.id }, summary: { method: 'password' } },
+      );
       return { ...session, tenant };
     });
   }

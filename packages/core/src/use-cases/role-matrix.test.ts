@@ -181,6 +181,7 @@ const CASES: Case[] = [
     run: (w, a) => w.harness.useCases.cancelDeployment.execute(a, w.pending.id),
   },
   { does: 'list jobs', minimum: 'admin', run: (w, a) => w.harness.useCases.listJobs.execute(a) },
+  { does: 'list audit events', minimum: 'admin', run: (w, a) => w.harness.useCases.listAuditEvents.execute(a) },
   {
     does: 'retry a failed job',
     minimum: 'admin',

@@ -3,6 +3,7 @@ import { type Build, isFinishedBuild, MAX_BUILD_LOG_LENGTH } from '../domain/bui
 import type { Service } from '../domain/service.entity.js';
 import type { JobPayloads } from '../jobs/job.types.js';
 import type { BuildOutcome } from '../ports/build-runner.port.js';
+import { recordAudit } from './audit.use-cases.js';
 import type { CoreDeps } from './core-deps.js';
 import { startDeployment } from './deployment.use-cases.js';
 import { abandonAfterAbort, abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
@@ -206,7 +207,12 @@ export class RunBuild {
 
       const service = await repos.services.get(build.serviceId);
       if (succeeded && service.autoDeploy) {
-        await startDeployment(this.deps, repos, service.id, build.id);
+        const deployment = await startDeployment(this.deps, repos, service.id, build.id);
+        await recordAudit(this.deps, repos, 'system', {
+          action: 'deployment.create',
+          target: { type: 'deployment', id: deployment.id },
+          summary: { service_id: service.id, build_id: build.id, trigger: 'auto_deploy' },
+        });
       } else {
         await settleServiceStatus(repos, service, now, succeeded ? 'idle' : 'failed');
       }

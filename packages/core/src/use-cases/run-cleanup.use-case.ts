@@ -13,14 +13,18 @@ export interface CleanupReport {
   outboxMessagesDeleted: number;
   /** Artifacts deleted: of deleted builds, and of succeeded builds past the newest `keepArtifacts` of their service. */
   artifactsDiscarded: number;
+  /** Audit events past the retention, of every tenant (see `pruneAuditEvents`). */
+  auditEventsDeleted: number;
 }
 
 const PAGE = 100;
 
 /**
  * The cleanup job of one tenant: deletes finished builds past the retention (always keeping the
- * newest per service and any build a deployment refers to) and old sent outbox messages.
- * Running it twice deletes nothing more the second time.
+ * newest per service and any build a deployment refers to) and old sent outbox messages. It also
+ * applies the audit retention, which is platform-wide (one delete of every tenant's events older
+ * than `auditRetentionDays`): the first cleanup job of a period does the work, the others of the
+ * same period find nothing left. Running it twice deletes nothing more the second time.
  */
 export class RunCleanup {
   constructor(
@@ -30,7 +34,7 @@ export class RunCleanup {
   async execute(payload: JobPayloads['cleanup.run']): Promise<CleanupReport> {
     const tenantId = payload.tenant_id;
     const now = this.deps.clock.now();
-    const { buildRetentionDays, keepLatestBuilds, outboxRetentionDays } = this.deps.settings;
+    const { buildRetentionDays, keepLatestBuilds, outboxRetentionDays, auditRetentionDays } = this.deps.settings;
     const finishedBefore = new Date(now.getTime() - buildRetentionDays * DAY_MS);
     let buildsDeleted = 0;
     let artifactsDiscarded = 0;
@@ -59,11 +63,22 @@ export class RunCleanup {
     const outboxMessagesDeleted = await this.deps.uow.run(tenantId, (repos) =>
       repos.outbox.pruneSent(new Date(now.getTime() - outboxRetentionDays * DAY_MS)),
     );
+    const auditEventsDeleted = await this.pruneAuditEvents(new Date(now.getTime() - auditRetentionDays * DAY_MS));
     this.deps.logger.info(
-      { tenant_id: tenantId, buildsDeleted, outboxMessagesDeleted, artifactsDiscarded },
+      { tenant_id: tenantId, buildsDeleted, outboxMessagesDeleted, artifactsDiscarded, auditEventsDeleted },
       'cleanup done',
     );
-    return { buildsDeleted, outboxMessagesDeleted, artifactsDiscarded };
+    return { buildsDeleted, outboxMessagesDeleted, artifactsDiscarded, auditEventsDeleted };
+  }
+
+  /** The audit retention, in batches of one unit each so no transaction grows without bound. */
+  private async pruneAuditEvents(before: Date): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const batch = await this.deps.uow.platform((platform) => platform.pruneAuditEvents(before, BATCH));
+      deleted += batch;
+      if (batch < BATCH) return deleted;
+    }
   }
 
   /**

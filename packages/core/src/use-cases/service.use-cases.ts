@@ -1,8 +1,10 @@
 import { ValidationError } from '../domain/app.errors.js';
+import { changedFields, envChangeSummary, snapshot } from '../domain/audit-redaction.js';
 import { type ParsedRepoUrl, parseRepoUrl, type RepoUrlPolicy } from '../domain/repo-url.js';
 import { type Principal, requireRole } from '../domain/role.js';
 import { checkEnvVars, Service, type ServiceSettings } from '../domain/service.entity.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { envContext, MASK, repoCredentialsContext } from './service-env.js';
 
@@ -90,13 +92,18 @@ export class CreateService {
     return this.deps.uow.run(actor.tenantId, async (repos) => {
       await repos.projects.get(projectId);
       await repos.services.add(service);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'service.create',
+        target: { type: 'service', id: service.id },
+        summary: { name: service.name, project_id: service.projectId },
+      });
       return service;
     });
   }
 }
 
 export class UpdateService {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'encryptor' | 'settings'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'encryptor' | 'settings'>) {}
 
   async execute(actor: Principal, serviceId: string, changes: Partial<ServiceSettings>): Promise<Service> {
     requireRole(actor, 'member');
@@ -105,23 +112,50 @@ export class UpdateService {
     return this.deps.uow.run(actor.tenantId, async (repos) => {
       const service = await repos.services.get(serviceId);
       const previousUrl = service.repoUrl;
+      const before = snapshot(service);
       service.update(rest, this.deps.clock.now());
       const parsed = repoUrl === undefined ? null : parseRepoUrl(repoUrl, policy);
       if (parsed !== null) service.update({ repoUrl: parsed.url }, this.deps.clock.now(), policy);
       if (parsed !== null) await applyCredentials(this.deps, actor.tenantId, service, parsed, previousUrl);
       await repos.services.update(service);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'service.update',
+        target: { type: 'service', id: service.id },
+        summary: { changed: changedFields(before, service, SERVICE_AUDITED_FIELDS) },
+      });
       return service;
     });
   }
 }
 
+/** The service fields whose change the audit trail names (credentials by name only, as `repo_credentials`). */
+const SERVICE_AUDITED_FIELDS = [
+  'name',
+  'repoUrl',
+  'repoCredentials',
+  'branch',
+  'buildCommand',
+  'startCommand',
+  'port',
+  'autoDeploy',
+  'healthCheckPath',
+] as const;
+
 /** Deleting a service, like a project, is for admins; its builds and deployments go with it. */
 export class DeleteService {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
   async execute(actor: Principal, serviceId: string): Promise<void> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run(actor.tenantId, (repos) => repos.services.remove(serviceId));
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const service = await repos.services.get(serviceId);
+      await repos.services.remove(service.id);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'service.delete',
+        target: { type: 'service', id: service.id },
+        summary: { name: service.name, project_id: service.projectId },
+      });
+    });
   }
 }
 
@@ -137,7 +171,7 @@ const mask = (env: Record<string, string>): MaskedEnv =>
 
 /** Replaces a service's env vars; each value is encrypted, bound to tenant, service and name. */
 export class SetServiceEnv {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'encryptor'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'encryptor'>) {}
 
   async execute(actor: Principal, serviceId: string, vars: Record<string, string>): Promise<MaskedEnv> {
     requireRole(actor, 'member');
@@ -148,8 +182,15 @@ export class SetServiceEnv {
       for (const [name, value] of Object.entries(plain)) {
         encrypted[name] = await this.deps.encryptor.encrypt(value, envContext(actor.tenantId, service.id, name));
       }
+      const previous = service.env;
       service.replaceEnv(encrypted, this.deps.clock.now());
       await repos.services.update(service);
+      // Names only: the values, plain or encrypted, never reach the trail.
+      await recordAudit(this.deps, repos, actor, {
+        action: 'service.env_update',
+        target: { type: 'service', id: service.id },
+        summary: envChangeSummary(previous, service.env),
+      });
       return mask(service.env);
     });
   }

@@ -62,9 +62,15 @@ export async function endSession(
   deps: Pick<CoreDeps, 'uow' | 'clock' | 'blacklist' | 'tokens'>,
   tenantId: string,
   sessionId: string,
+  /** Also written in the revocation's unit of work (the audit event of why the session ended). */
+  alongside?: (repos: Repositories) => Promise<void>,
 ): Promise<number> {
   const revoked = await retryOnConflict(() =>
-    deps.uow.run(tenantId, (repos) => repos.refreshTokens.revokeFamily(sessionId, deps.clock.now())),
+    deps.uow.run(tenantId, async (repos) => {
+      const count = await repos.refreshTokens.revokeFamily(sessionId, deps.clock.now());
+      await alongside?.(repos);
+      return count;
+    }),
   );
   await deps.blacklist.add(
     sessionKey(sessionId),

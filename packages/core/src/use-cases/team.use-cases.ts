@@ -1,8 +1,10 @@
 import { NotFoundError } from '../domain/app.errors.js';
+import { changedFields, snapshot } from '../domain/audit-redaction.js';
 import { type Principal, requireRole } from '../domain/role.js';
 import { Team } from '../domain/team.entity.js';
 import { TeamMember, type TeamRole } from '../domain/team-member.entity.js';
 import { type ListQueryInput, type Page, parseInclude, parseListQuery } from '../query/list-query.js';
+import { recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 
 /** Members read teams; admins manage them. */
@@ -35,31 +37,50 @@ export class CreateTeam {
     const team = Team.create(stamp(this.deps), { name: input.name, ownerId: input.ownerId ?? actor.userId });
     return this.deps.uow.run(actor.tenantId, async (repos) => {
       await repos.teams.add(team);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'team.create',
+        target: { type: 'team', id: team.id },
+        summary: { name: team.name, owner_id: team.ownerId },
+      });
       return team;
     });
   }
 }
 
 export class UpdateTeam {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
   async execute(actor: Principal, teamId: string, changes: { name?: string; ownerId?: string }): Promise<Team> {
     requireRole(actor, 'admin');
     return this.deps.uow.run(actor.tenantId, async (repos) => {
       const team = await repos.teams.get(teamId);
+      const before = snapshot(team);
       team.update(changes, this.deps.clock.now());
       await repos.teams.update(team);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'team.update',
+        target: { type: 'team', id: team.id },
+        summary: { changed: changedFields(before, team, ['name', 'ownerId']) },
+      });
       return team;
     });
   }
 }
 
 export class DeleteTeam {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
   async execute(actor: Principal, teamId: string): Promise<void> {
     requireRole(actor, 'admin');
-    return this.deps.uow.run(actor.tenantId, (repos) => repos.teams.remove(teamId));
+    return this.deps.uow.run(actor.tenantId, async (repos) => {
+      const team = await repos.teams.get(teamId);
+      await repos.teams.remove(team.id);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'team.delete',
+        target: { type: 'team', id: team.id },
+        summary: { name: team.name },
+      });
+    });
   }
 }
 
@@ -77,13 +98,18 @@ export class AddTeamMember {
         role: input.role ?? 'member',
       });
       await repos.teamMembers.add(member);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'team.member_add',
+        target: { type: 'team', id: member.teamId },
+        summary: { user_id: member.userId, role: member.role },
+      });
       return member;
     });
   }
 }
 
 export class RemoveTeamMember {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
   async execute(actor: Principal, teamId: string, userId: string): Promise<void> {
     requireRole(actor, 'admin');
@@ -95,6 +121,11 @@ export class RemoveTeamMember {
       const member = page.items[0];
       if (member === undefined) throw new NotFoundError('Team member');
       await repos.teamMembers.remove(member.id);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'team.member_remove',
+        target: { type: 'team', id: member.teamId },
+        summary: { user_id: member.userId },
+      });
     });
   }
 }

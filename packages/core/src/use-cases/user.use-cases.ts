@@ -1,8 +1,10 @@
 import { AuthorizationError, ConflictError } from '../domain/app.errors.js';
+import { changedFields } from '../domain/audit-redaction.js';
 import { type Principal, type Role, requireRole } from '../domain/role.js';
 import { User } from '../domain/user.entity.js';
 import type { Repositories } from '../ports/repository.port.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
+import { recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { checkPassword } from './password-policy.js';
 
@@ -81,7 +83,13 @@ export class CreateUser {
       if ((await platform.findUserByEmail(user.email)) !== null) {
         throw new ConflictError('A user with this email already exists', { field: 'email' });
       }
-      await platform.inTenant(actor.tenantId).users.add(user);
+      const repos = platform.inTenant(actor.tenantId);
+      await repos.users.add(user);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'user.create',
+        target: { type: 'user', id: user.id },
+        summary: { role: user.role },
+      });
       return user;
     });
   }
@@ -99,7 +107,7 @@ export interface UpdateUserInput {
  * user out everywhere (their refresh tokens are revoked).
  */
 export class UpdateUser {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
   async execute(actor: Principal, userId: string, changes: UpdateUserInput): Promise<User> {
     requireRole(actor, 'admin');
@@ -110,7 +118,7 @@ export class UpdateUser {
       }
       if (changes.role !== undefined) assertMayGrant(actor, changes.role);
       const wasActiveOwner = user.role === 'owner' && user.isActive;
-      const before = { role: user.role, isActive: user.isActive };
+      const before = { role: user.role, isActive: user.isActive, fullName: user.fullName };
       const now = this.deps.clock.now();
       user.update(changes, now);
       if (wasActiveOwner && (user.role !== 'owner' || !user.isActive) && (await activeOwners(repos, now)) <= 1) {
@@ -120,6 +128,22 @@ export class UpdateUser {
       if (user.role !== before.role || (before.isActive && !user.isActive)) {
         await repos.refreshTokens.revokeAllOfUser(user.id, now);
       }
+      const action =
+        before.isActive && !user.isActive
+          ? 'user.deactivate'
+          : !before.isActive && user.isActive
+            ? 'user.activate'
+            : user.role !== before.role
+              ? 'user.role_change'
+              : 'user.update';
+      await recordAudit(this.deps, repos, actor, {
+        action,
+        target: { type: 'user', id: user.id },
+        summary: {
+          changed: changedFields(before, user, ['fullName', 'role', 'isActive']),
+          ...(user.role === before.role ? {} : { role_from: before.role, role_to: user.role }),
+        },
+      });
       return user;
     });
   }
@@ -127,7 +151,7 @@ export class UpdateUser {
 
 /** An admin removes a user; only an owner removes an owner, and never the last active one. */
 export class DeleteUser {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
 
   async execute(actor: Principal, userId: string): Promise<void> {
     requireRole(actor, 'admin');
@@ -140,6 +164,11 @@ export class DeleteUser {
         }
       }
       await repos.users.remove(user.id);
+      await recordAudit(this.deps, repos, actor, {
+        action: 'user.delete',
+        target: { type: 'user', id: user.id },
+        summary: { role: user.role },
+      });
     });
   }
 }
