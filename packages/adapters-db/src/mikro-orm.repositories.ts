@@ -286,6 +286,10 @@ export class MikroOrmPlatformRepositories implements PlatformRepositories {
     });
   }
 
+  countPendingMessages(now: Date): Promise<number> {
+    return this.guard(() => this.em.count(ENTITY_CLASSES.outboxMessage, { sentAt: null, availableAt: { $lte: now } }));
+  }
+
   markMessagesSent(ids: readonly string[], now: Date): Promise<void> {
     return this.guard(async () => {
       const wanted = ids.filter(isUuid).map((id) => id.toLowerCase());
