@@ -314,7 +314,8 @@ export async function composeRuntime(
 
 /**
  * Starts the metrics listener when `METRICS_PORT` is set, on the server's HOST, closed with the
- * runtime; returns its port, or `undefined` when there is none. A port in use stops the start-up.
+ * runtime; returns its port, or `undefined` when there is none. A port in use stops the start-up
+ * (`StartupError`), after closing the runtime (the embedded database's lock goes with it).
  */
 export async function serveMetricsPort(
   config: Config,
@@ -332,6 +333,7 @@ export async function serveMetricsPort(
     runtime.addCloser(() => server.close());
     return server.port;
   } catch (error) {
+    await runtime.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
       throw new StartupError(
