@@ -700,6 +700,33 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
     t.is(await getUow().run(a.tenant.id, (r) => r.outbox.find(a.outboxMessage.id)), null);
   });
 
+  test(`${name}: the outbox counts the messages due and unsent, across tenants`, async (t) => {
+    const { a, b } = await seedTwoTenants(getUow());
+    // Available long before any other test's rows, so concurrent tests do not change the counts.
+    const at = new Date('1990-01-01T00:00:00.000Z');
+    const due = (tenantId: string, buildId: string, availableAt: Date) =>
+      OutboxMessage.create(
+        { id: randomUUID(), now: new Date('2026-03-01T00:00:00.000Z') },
+        {
+          tenantId,
+          queue: 'build',
+          name: 'build.run',
+          payload: { tenant_id: tenantId, build_id: buildId },
+          availableAt,
+        },
+      );
+    const first = due(a.tenant.id, a.build.id, at);
+    const second = due(b.tenant.id, b.build.id, new Date(at.getTime() + 1000));
+    await getUow().run(a.tenant.id, (r) => r.outbox.add(first));
+    await getUow().run(b.tenant.id, (r) => r.outbox.add(second));
+    const count = (now: Date) => getUow().platform((p) => p.countPendingMessages(now));
+    t.is(await count(new Date(at.getTime() - 1)), 0);
+    t.is(await count(at), 1);
+    t.is(await count(new Date(at.getTime() + 1000)), 2, 'both tenants');
+    await getUow().platform((p) => p.markMessagesSent([first.id], new Date('2026-04-01T00:00:00.000Z')));
+    t.is(await count(new Date(at.getTime() + 1000)), 1, 'sent messages are not pending');
+  });
+
   test(`${name}: a build's artifact and a service's health check path and repository credentials round-trip`, async (t) => {
     const stamps = new Stamps();
     const rows = await seedTenant(getUow(), stamps, 'runtime');

@@ -70,3 +70,38 @@ test('on PGlite a unit that only reads does not hold the engine for others', asy
     await database.close();
   }
 });
+
+test('PGlite reports its one-connection pool: held by a unit that writes, with the units waiting for it', async (t) => {
+  const database = await createDatabase();
+  try {
+    await database.migrate();
+    await seedTenant(database.uow, new Stamps(), 'pool');
+    t.like(database.poolStats(), { used: 0, pending: 0, max: 1 });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered: () => void = () => {};
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const holder = database.uow.platform(async (p) => {
+      // Locks rows: the unit holds the engine's connection until it ends.
+      await p.claimPendingMessages(new Date(), 1);
+      entered();
+      await held;
+    });
+    await inside;
+    t.like(database.poolStats(), { used: 1, free: 0, pending: 0, max: 1 });
+    const waiting = database.uow.platform((p) => p.claimPendingMessages(new Date(), 1));
+    const deadline = Date.now() + 5_000;
+    while (database.poolStats().pending === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    t.like(database.poolStats(), { used: 1, pending: 1 });
+    release();
+    await holder;
+    await waiting;
+    t.like(database.poolStats(), { used: 0, pending: 0 });
+  } finally {
+    await database.close();
+  }
+});

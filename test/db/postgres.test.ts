@@ -254,6 +254,39 @@ test.serial('after every pooled connection is dropped, parallel units of work al
   t.deepEqual(counts, [1, 1, 1, 1, 1, 1]);
 });
 
+test.serial('poolStats reports the connections in use and the units waiting for one', async (t) => {
+  const { scratch } = shared();
+  const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 1, acquireTimeoutMs: 5_000 } });
+  try {
+    t.like(database.poolStats(), { used: 0, pending: 0, max: 1 });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const holder = database.uow.platform(async (p) => {
+      await p.claimPendingMessages(new Date(), 1);
+      opened();
+      await gate;
+    });
+    await isOpen;
+    t.like(database.poolStats(), { used: 1, free: 0, pending: 0 });
+    const waiting = database.uow.platform((p) => p.claimPendingMessages(new Date(), 1));
+    const deadline = Date.now() + 5_000;
+    while (database.poolStats().pending === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    t.like(database.poolStats(), { used: 1, pending: 1 });
+    release();
+    await holder;
+    await waiting;
+    t.like(database.poolStats(), { used: 0, free: 1, pending: 0 });
+  } finally {
+    await database.close();
+  }
+});
+
 test.serial('the pool size and acquire timeout come from the options', async (t) => {
   const { scratch } = shared();
   const database = await createDatabase({ url: scratch.url, pool: { min: 0, max: 1, acquireTimeoutMs: 300 } });

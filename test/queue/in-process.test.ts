@@ -65,6 +65,37 @@ test('a build triggered through the outbox runs on the in-process queue and noti
   t.like(done?.fields, { queue: 'build', tenant_id: w.owner.tenantId, attempt: 1 });
 });
 
+test("a job's log lines carry its job id, its tenant and the rows it is about", async (t) => {
+  const w = await world();
+  const build = await w.useCases.triggerBuild.execute(w.owner, w.service.id);
+  await w.relay.execute();
+  await w.queue.onIdle();
+  // The build's notification, written to the outbox when the build ended.
+  await w.relay.execute();
+  await w.queue.onIdle();
+  await w.queue.close();
+  const lines = w.logger.entries.filter((e) => e.fields.job_name === 'build.run');
+  const jobId = lines[0]?.fields.job_id;
+  t.is(typeof jobId, 'string');
+  const worker = lines.find((e) => e.message === 'job succeeded');
+  t.like(worker?.fields, { queue: 'build', job_id: jobId, tenant_id: w.owner.tenantId, build_id: build.id });
+  // The handler writes through the job's logger, and adds the service once it read the row.
+  const handler = lines.find((e) => e.message === 'build job done');
+  t.like(handler?.fields, {
+    job_id: jobId,
+    tenant_id: w.owner.tenantId,
+    build_id: build.id,
+    service_id: w.service.id,
+    build_attempt: 1,
+    outcome: 'succeeded',
+  });
+  const notification = w.logger.entries.find(
+    (e) => e.fields.job_name === 'notification.send' && e.message === 'build.finished: succeeded',
+  );
+  t.like(notification?.fields, { tenant_id: w.owner.tenantId, subject_id: build.id });
+  t.is(typeof notification?.fields.job_id, 'string');
+});
+
 test('infrastructure failures are retried; after the last retry the build is given up', async (t) => {
   const flaky = await world({ infrastructureFailures: 2 });
   const retried = await flaky.useCases.triggerBuild.execute(flaky.owner, flaky.service.id);

@@ -31,6 +31,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { createAppRuntime } from './app-runtime.js';
 import type { Config } from './config.js';
 import { coreModule } from './core.module.js';
+import { Metrics, startMetricsServer } from './metrics.js';
 import { startReconciler, startRuntimeReconciler } from './reconciler.js';
 
 export const JWT_ISSUER = 'shipyard';
@@ -52,6 +53,8 @@ export interface Runtime {
   healthChecks: HealthCheck[];
   /** The outbox relay (not started for maintenance tasks). */
   relay: OutboxRelayHandle | undefined;
+  /** The Prometheus registry and its collectors, when metrics are on (not for maintenance tasks). */
+  metrics: Metrics | undefined;
   /**
    * Makes this process the owner of the runtime (the apps router on APPS_PORT, the runtime's
    * reconciler); false when another process on this machine owns it. Always true when simulated.
@@ -157,6 +160,10 @@ export async function composeRuntime(
     });
 
     const distributed = config.redisUrl !== undefined && config.databaseUrl !== undefined;
+    const metrics =
+      config.metrics.enabled && role !== 'maintenance'
+        ? new Metrics({ logger: coreLogger.child({ component: 'metrics' }) })
+        : undefined;
     // Builds and apps run where the jobs run: in the worker, or in the server when jobs are in process.
     const runsJobs = role === 'worker' || (role === 'server' && !distributed);
     const appRuntime = await createAppRuntime(config, runsJobs, coreLogger.child({ component: 'runtime' }));
@@ -196,12 +203,21 @@ export async function composeRuntime(
               backoffMs: config.jobs.backoffMs,
               concurrency: config.jobs.concurrency,
               timeoutMs: config.jobs.timeoutMs,
+              ...(metrics === undefined ? {} : { onAttempt: metrics.observeJob }),
             },
       ),
     );
     const queue = container.get<ClosableJobQueue>(QUEUE_TOKENS.ClosableJobQueue);
     closers.push(() => queue.close());
     const useCases = container.get<UseCases>(TOKENS.UseCases);
+    if (metrics !== undefined) {
+      const clock = container.get<Clock>(TOKENS.Clock);
+      metrics.watch({
+        queueDepths: (options) => queue.counts(options),
+        outboxBacklog: () => database.uow.platform((platform) => platform.countPendingMessages(clock.now())),
+        pool: () => database.poolStats(),
+      });
+    }
 
     let relay: OutboxRelayHandle | undefined;
     if (role !== 'maintenance') {
@@ -295,6 +311,7 @@ export async function composeRuntime(
       distributed,
       healthChecks,
       relay,
+      metrics,
       claimRuntime,
       addCloser: (closer) => closers.push(closer),
       close,
@@ -316,6 +333,38 @@ export async function composeRuntime(
   }
 }
 
+/**
+ * Starts the metrics listener when `METRICS_PORT` is set, on the server's HOST, closed with the
+ * runtime; returns its port, or `undefined` when there is none. A port in use stops the start-up
+ * (`StartupError`), after closing the runtime (the embedded database's lock goes with it).
+ */
+export async function serveMetricsPort(
+  config: Config,
+  runtime: Runtime,
+  logger: PinoLogger,
+): Promise<number | undefined> {
+  if (config.metrics.port === undefined || runtime.metrics === undefined) return undefined;
+  try {
+    const server = await startMetricsServer({
+      host: config.host,
+      port: config.metrics.port,
+      metrics: runtime.metrics,
+      logger: (logger as unknown as Logger).child({ component: 'metrics' }),
+    });
+    runtime.addCloser(() => server.close());
+    return server.port;
+  } catch (error) {
+    await runtime.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new StartupError(
+        `The metrics listener cannot listen on ${config.host}:${config.metrics.port} (${code}): set METRICS_PORT`,
+      );
+    }
+    throw error;
+  }
+}
+
 /** The API server: the runtime plus the Koa app. */
 export async function composeServer(
   config: Config,
@@ -325,6 +374,7 @@ export async function composeServer(
   const { container } = runtime;
   // Aborted at shutdown: followed logs end at once (clients reconnect) instead of holding it up.
   const streams = new AbortController();
+  const { metrics } = runtime;
   const app = createHttpApp({
     logStream: { signal: streams.signal },
     useCases: runtime.useCases,
@@ -337,6 +387,13 @@ export async function composeServer(
     rateLimits: container.get<AuthRateLimits>(HTTP_TOKENS.AuthRateLimits),
     healthChecks: runtime.healthChecks,
     onWrite: () => runtime.relay?.nudge(),
+    ...(metrics === undefined
+      ? {}
+      : {
+          observeRequest: metrics.observeRequest,
+          // With METRICS_PORT, /metrics is served there only (see main.ts), and is 404 here.
+          ...(config.metrics.port === undefined ? { metrics: () => metrics.render() } : {}),
+        }),
     oauth: {
       stateSecret: config.jwt.keys[0]?.secret ?? new Uint8Array(),
       usedStates: container.get<TokenBlacklist>(TOKENS.TokenBlacklist),

@@ -129,6 +129,37 @@ test('a bad runtime setting stops the start, naming the variable', (t) => {
   }
 });
 
+test('metrics are off by default, on the API server with METRICS_ENABLED, on their own port with METRICS_PORT', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'shipyard-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.deepEqual(loadConfig({ DATA_DIR: dir }).metrics, { enabled: false, port: undefined });
+  t.deepEqual(loadConfig({ DATA_DIR: dir, METRICS_ENABLED: 'true' }).metrics, { enabled: true, port: undefined });
+  t.deepEqual(loadConfig({ DATA_DIR: dir, METRICS_ENABLED: 'false' }).metrics, { enabled: false, port: undefined });
+  t.deepEqual(loadConfig({ DATA_DIR: dir, METRICS_PORT: '9464' }).metrics, { enabled: true, port: 9464 });
+  t.deepEqual(loadConfig({ DATA_DIR: dir, METRICS_ENABLED: 'yes', METRICS_PORT: '9464' }).metrics, {
+    enabled: true,
+    port: 9464,
+  });
+});
+
+test('a bad metrics setting stops the start, naming the variable', (t) => {
+  for (const [env, name] of [
+    [{ METRICS_ENABLED: 'maybe' }, 'METRICS_ENABLED'],
+    [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '-1' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: 'metrics' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '94.64' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '3000' }, 'METRICS_PORT: must differ from PORT'],
+    [{ METRICS_PORT: '9000', PORT: '9000' }, 'METRICS_PORT: must differ from PORT'],
+    [{ METRICS_PORT: '9464', METRICS_ENABLED: 'false' }, 'METRICS_PORT: serves metrics, but METRICS_ENABLED is false'],
+  ] as const) {
+    const error = t.throws(() => loadConfig({ JWT_SECRET: secret, ENCRYPTION_KEYS: `k1:${key}`, ...env }), {
+      instanceOf: ConfigError,
+    });
+    t.true((error?.message ?? '').includes(name), `${JSON.stringify(env)}: ${error?.message}`);
+  }
+});
+
 test('.env.example lists every variable the configuration reads, and only those', (t) => {
   const example = readFileSync(fileURLToPath(new URL('../../../.env.example', import.meta.url)), 'utf8');
   // `NAME=value` or a commented-out `# NAME=value`.

@@ -108,6 +108,8 @@ const schema = z.object({
   HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   APP_MEMORY_MB: z.coerce.number().int().min(0).max(1_048_576).default(2048),
   APP_UID_BASE: z.coerce.number().int().min(1000).max(4_000_000_000).default(200_000),
+  METRICS_ENABLED: flag.default(false),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 /** Every environment variable the configuration reads (`.env.example` lists each one). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
@@ -169,6 +171,11 @@ export interface Config {
     /** As root, each service's builds and apps run as a uid of its own, from this one on. */
     appUidBase: number;
   };
+  /**
+   * Prometheus metrics at `/metrics`: off, on the API server (`METRICS_ENABLED`), or on a listener
+   * of their own at `port` on `host` (`METRICS_PORT`, the only way a worker serves them).
+   */
+  metrics: { enabled: boolean; port: number | undefined };
   /** Things the operator should know at start (generated development secrets). */
   warnings: string[];
 }
@@ -256,6 +263,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.DATABASE_MIGRATION_URL !== undefined && c.DATABASE_URL === undefined) {
     problems.push('DATABASE_MIGRATION_URL: needs DATABASE_URL (the embedded database migrates on its own)');
   }
+  const metricsEnabledSet = env.METRICS_ENABLED !== undefined && env.METRICS_ENABLED.trim() !== '';
+  if (c.METRICS_PORT !== undefined && metricsEnabledSet && !c.METRICS_ENABLED) {
+    problems.push('METRICS_PORT: serves metrics, but METRICS_ENABLED is false (unset one of them)');
+  }
+  if (c.METRICS_PORT !== undefined && c.METRICS_PORT !== 0 && c.METRICS_PORT === c.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (unset it to serve /metrics on the API server)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -312,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       appMemoryMb: c.APP_MEMORY_MB,
       appUidBase: c.APP_UID_BASE,
     },
+    metrics: { enabled: c.METRICS_ENABLED || c.METRICS_PORT !== undefined, port: c.METRICS_PORT },
     warnings,
   };
 }

@@ -252,3 +252,40 @@ test('after kill -9 of the server another starts at once on its DATA_DIR, with i
   next.child.kill('SIGTERM');
   t.is(await next.exited, 0);
 });
+
+test('with METRICS_PORT the server serves /metrics on that port only, and closes it on SIGTERM', async (t) => {
+  t.timeout(SERVER_TEST_TIMEOUT);
+  const server = await start(t, { METRICS_PORT: '0' });
+  const listening = server.lines.find((l) => typeof l.port === 'number');
+  const metricsPort = listening?.metrics_port;
+  t.is(typeof metricsPort, 'number');
+  t.is(listening?.metrics, `http://127.0.0.1:${metricsPort}/metrics`);
+  t.is((await fetch(`http://127.0.0.1:${server.port}/health`)).status, 200);
+  t.is((await fetch(`http://127.0.0.1:${server.port}/metrics`)).status, 404);
+  const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  t.is(scraped.status, 200);
+  t.regex(await scraped.text(), /shipyard_http_requests_total\{method="GET",route="\/health",status_code="200"\} 1/);
+
+  server.child.kill('SIGTERM');
+  t.is(await server.exited, 0);
+  await t.throwsAsync(fetch(`http://127.0.0.1:${metricsPort}/metrics`), undefined, 'the metrics listener is closed');
+});
+
+test('a metrics port in use stops the start with a message naming METRICS_PORT', async (t) => {
+  const { createServer } = await import('node:net');
+  const taken = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => taken.once('listening', resolve));
+  t.teardown(() => taken.close());
+  const port = (taken.address() as { port: number }).port;
+  const dataDir = sharedDataDir(t);
+  const { code, output, listened } = await runToExit(t, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    METRICS_PORT: String(port),
+  });
+  t.false(listened);
+  t.is(code, 1);
+  t.regex(output, /metrics listener cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\): set METRICS_PORT/);
+  t.false(existsSync(join(dataDir, 'pglite.lock')), 'the embedded database was closed first');
+});

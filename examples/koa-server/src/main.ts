@@ -1,12 +1,13 @@
 import { createServer } from 'node:http';
 import { exitOnFailure, loadConfigOrExit, orExit, processLogger } from './bootstrap.js';
-import { composeServer } from './compose.js';
+import { composeServer, serveMetricsPort } from './compose.js';
 
 /** `npm start`: the API server, with jobs in process unless a worker takes them. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = processLogger(config, 'shipyard-api');
   const composition = await orExit(logger, () => composeServer(config, logger));
+  const metricsPort = await orExit(logger, () => serveMetricsPort(config, composition, logger));
   const server = createServer(composition.app.callback());
   server.keepAliveTimeout = 5000;
   server.requestTimeout = 30_000;
@@ -22,6 +23,13 @@ async function main(): Promise<void> {
       url: config.publicUrl,
       docs: config.production ? undefined : `${config.publicUrl}/docs`,
       env: config.env,
+      metrics:
+        composition.metrics === undefined
+          ? undefined
+          : metricsPort === undefined
+            ? '/metrics'
+            : `http://${config.host}:${metricsPort}/metrics`,
+      metrics_port: metricsPort,
       ...composition.describe,
     },
     `Shipyard API listening on ${config.host}:${port}`,

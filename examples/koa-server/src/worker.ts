@@ -1,7 +1,7 @@
 import { runWorkerProcess, startWorker } from '@shipyard/adapters-queue';
 import { type JobHandlers, type Logger, QUEUES, type QueueName, TOKENS } from '@shipyard/core';
 import { exitOnFailure, loadConfigOrExit, orExit, processLogger } from './bootstrap.js';
-import { composeRuntime, REDIS_PREFIX, type Runtime } from './compose.js';
+import { composeRuntime, REDIS_PREFIX, type Runtime, serveMetricsPort } from './compose.js';
 
 /**
  * `npm run worker`: the job process. It takes jobs from Redis, shares PostgreSQL with the servers,
@@ -22,6 +22,14 @@ async function main(): Promise<void> {
   const handlers = runtime.container.get<JobHandlers>(TOKENS.JobHandlers);
   const workerLogger = (logger as unknown as Logger).child({ component: 'worker' });
   const owner = await orExit(logger, () => runtime.claimRuntime());
+  // A worker has no HTTP server: its metrics are served on METRICS_PORT only.
+  const metricsPort = await orExit(logger, () => serveMetricsPort(config, runtime, logger));
+  if (runtime.metrics !== undefined && metricsPort === undefined) {
+    logger.warn(
+      'METRICS_ENABLED is set, but a worker serves its metrics only on METRICS_PORT: set it to scrape this worker',
+    );
+  }
+  const onAttempt = runtime.metrics?.observeJob;
   await runWorkerProcess({
     redis: config.redisUrl,
     prefix: REDIS_PREFIX,
@@ -29,6 +37,7 @@ async function main(): Promise<void> {
     queues: owner ? QUEUES : QUEUES.filter((queue) => !RUNTIME_QUEUES.includes(queue)),
     concurrency: config.jobs.concurrency,
     logger: workerLogger,
+    ...(onAttempt === undefined ? {} : { onAttempt }),
     exit: (code) => {
       void runtime.close().finally(() => process.exit(code));
     },
@@ -39,6 +48,7 @@ async function main(): Promise<void> {
       runtime: runtime.describe.runtime,
       concurrency: config.jobs.concurrency,
       runs_builds_and_apps: owner,
+      metrics_port: metricsPort,
     },
     'worker started',
   );
@@ -56,6 +66,7 @@ async function main(): Promise<void> {
         queues: RUNTIME_QUEUES,
         concurrency: config.jobs.concurrency,
         logger: workerLogger,
+        ...(onAttempt === undefined ? {} : { onAttempt }),
       });
       runtime.addCloser(() => builds.close());
       logger.info({ runtime: runtime.describe.runtime }, 'this worker now runs builds and apps');

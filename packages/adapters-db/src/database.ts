@@ -57,6 +57,25 @@ export interface DatabaseOptions {
   logger?: Logger;
 }
 
+/** The connection pool at one moment (for metrics). PGlite reports its single connection the same way. */
+export interface PoolStats {
+  /** Connections lent to a unit of work. */
+  used: number;
+  /** Connections open and idle. */
+  free: number;
+  /** Requests waiting for a connection. */
+  pending: number;
+  /** The most connections the pool opens. */
+  max: number;
+}
+
+/** What `poolStats` reads of the query builder's pool (tarn). */
+interface TarnPool {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+}
+
 /** A database with the repositories and unit of work of the core, and its schema migrations. */
 export interface Database {
   /** `postgres` for a server, `pglite` for the embedded engine. */
@@ -75,6 +94,8 @@ export interface Database {
    * the application role the migrations made; resolves once it can (or before the migrations).
    */
   checkApplicationRole(): Promise<void>;
+  /** The connection pool now: cheap, no query. */
+  poolStats(): PoolStats;
   /** Closes the connections (and the embedded engine, then releases its directory). */
   close(): Promise<void>;
 }
@@ -203,7 +224,7 @@ class MikroOrmDatabase implements Database {
     private readonly pglite: PGlite | undefined,
     private readonly lock: DataDirLock | undefined,
     private readonly options: DatabaseOptions,
-    poolMax: number,
+    private readonly poolMax: number,
     private readonly migrationUrl: string | undefined,
   ) {
     const logger = options.logger;
@@ -259,6 +280,14 @@ class MikroOrmDatabase implements Database {
       }
       throw error;
     }
+  }
+
+  poolStats(): PoolStats {
+    const knex = (this.orm.em.getConnection() as unknown as { getKnex(): { client: { pool?: TarnPool } } }).getKnex();
+    const pool = knex.client.pool;
+    // No pool before the first query, nor once closed.
+    if (pool === undefined || pool === null) return { used: 0, free: 0, pending: 0, max: this.poolMax };
+    return { used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires(), max: this.poolMax };
   }
 
   async close(): Promise<void> {

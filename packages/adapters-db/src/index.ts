@@ -16,6 +16,7 @@ export {
   type DatabaseOptions,
   embeddedDataDir,
   type PoolOptions,
+  type PoolStats,
 } from './database.js';
 export { DATABASE, dbModule } from './db.module.js';
 export {

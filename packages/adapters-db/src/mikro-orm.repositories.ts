@@ -294,6 +294,12 @@ export class MikroOrmPlatformRepositories implements PlatformRepositories {
     return row?.removed ?? 0;
   }
 
+  /** The outbox backlog across tenants (for metrics). */
+  async countPendingMessages(now: Date): Promise<number> {
+    const [row] = await this.call<{ count: number }>('select shipyard_count_pending_messages(?) as "count"', [now]);
+    return row?.count ?? 0;
+  }
+
   inTenant(tenantId: string): Repositories {
     let repos = this.tenants.get(tenantId);
     if (repos === undefined) {

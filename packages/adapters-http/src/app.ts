@@ -12,6 +12,7 @@ import { type LogStreamOptions, resolveLogStream } from './log-stream.js';
 import { accessLog } from './middleware/access-log.middleware.js';
 import { errorHandler } from './middleware/error.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
+import { type RequestObserver, requestMetrics } from './middleware/request-metrics.middleware.js';
 import { securityHeaders } from './middleware/security-headers.middleware.js';
 import { docsAssets } from './openapi/docs.js';
 import { mountRoutes, type RouteSpec } from './route.js';
@@ -60,6 +61,16 @@ export interface HttpAppOptions {
   logStream?: LogStreamOptions;
   /** Extra routes, mounted under /api/v1 like the others. */
   extraRoutes?: (deps: RouteDeps) => RouteSpec[];
+  /**
+   * Told about every request (method, route template, status, duration), for metrics. Omitted:
+   * nothing is added to the request path.
+   */
+  observeRequest?: RequestObserver;
+  /**
+   * Serves `GET /metrics` (outside /api/v1) with what this renders, e.g. Prometheus' text format.
+   * Omitted: /metrics is 404.
+   */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 const origin = (url: string) => new URL(url).origin;
@@ -131,6 +142,15 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     ctx.type = 'application/json';
     ctx.body = report.body;
   });
+  if (options.metrics !== undefined) {
+    const render = options.metrics;
+    root.get('/metrics', async (ctx) => {
+      const { contentType, body } = await render();
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = contentType;
+      ctx.body = body;
+    });
+  }
   if (!production) {
     const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
       openapi: '3.1.0',
@@ -155,6 +175,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     }
   }
 
+  if (options.observeRequest !== undefined) app.use(requestMetrics(options.observeRequest));
   app.use(requestId());
   app.use(accessLog(logger));
   app.use(errorHandler(logger));

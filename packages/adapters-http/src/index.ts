@@ -10,6 +10,11 @@ export { type HealthCheck, HealthProbe, type HealthReport } from './health.js';
 export { HTTP_TOKENS, type HttpModuleOptions, httpModule } from './http.module.js';
 export type { LogStreamOptions } from './log-stream.js';
 export { STATUS_OF } from './middleware/error.middleware.js';
+export {
+  type RequestObserver,
+  type RequestRecord,
+  UNMATCHED_ROUTE,
+} from './middleware/request-metrics.middleware.js';
 export { createRedisClient, type RedisClientOptions } from './redis-client.js';
 export { type RouteSpec, route } from './route.js';
 export type { OAuthRouteOptions } from './routes/oauth.routes.js';

@@ -167,10 +167,15 @@ export class BeeQueueJobQueue implements JobQueue {
     return new Set(found.flat());
   }
 
-  /** Waiting, active, delayed, succeeded and failed counts of every queue (for health checks). */
-  async counts(): Promise<QueueCounts> {
+  /**
+   * Waiting, active, delayed, succeeded and failed counts of every queue (for health checks and
+   * metrics). Rejects with `service_unavailable` when Redis does not answer within `timeoutMs`
+   * (default: the publish timeout), connecting included.
+   */
+  async counts(options: { timeoutMs?: number } = {}): Promise<QueueCounts> {
+    const timeoutMs = options.timeoutMs ?? this.publishTimeoutMs;
     const entries = await Promise.all(
-      QUEUES.map(async (name) => [name, await this.using(name, (bq) => bq.checkHealth())] as const),
+      QUEUES.map(async (name) => [name, await this.using(name, (bq) => bq.checkHealth(), timeoutMs)] as const),
     );
     return Object.fromEntries(entries) as QueueCounts;
   }
@@ -183,11 +188,20 @@ export class BeeQueueJobQueue implements JobQueue {
   }
 
   /** Runs a command; a failure drops the connection so the next call reconnects. */
-  private async using<T>(name: QueueName, command: (bq: BeeQueue) => Promise<T>): Promise<T> {
+  private async using<T>(
+    name: QueueName,
+    command: (bq: BeeQueue) => Promise<T>,
+    timeoutMs = this.publishTimeoutMs,
+  ): Promise<T> {
     if (this.closed) throw new ServiceUnavailableError('The job queue is closed');
     const connection = this.connectionFor(name);
     try {
-      return await withTimeout(command(await connection.ready), this.publishTimeoutMs, 'a Redis command');
+      // A shorter timeout than the publish timeout bounds the wait for the connection too.
+      const ready =
+        timeoutMs < this.publishTimeoutMs
+          ? withTimeout(connection.ready, timeoutMs, 'connecting to Redis')
+          : connection.ready;
+      return await withTimeout(command(await ready), timeoutMs, 'a Redis command');
     } catch (error) {
       this.drop(connection);
       throw new ServiceUnavailableError('The job queue is unavailable', { cause: error });

@@ -9,16 +9,18 @@ import {
   SilentLogger,
 } from '@shipyard/core';
 import {
+  type AttemptObserver,
   backoffDelay,
   DEFAULT_ABORT_GRACE_MS,
   DEFAULT_BACKOFF_MS,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
   type JobState,
+  observedAttempt,
   type PerQueue,
   perQueue,
+  type QueueDepth,
   type QueueHandlers,
-  runAttempt,
   WorkerStoppingError,
 } from './job-attempt.js';
 
@@ -46,6 +48,8 @@ export interface InProcessJobQueueOptions {
    * delayed or running deduplicate, however many there are. Default 10 000.
    */
   rememberIds?: number;
+  /** Told how every attempt ended and how long it took (for metrics). */
+  onAttempt?: AttemptObserver;
 }
 
 interface Entry {
@@ -86,6 +90,7 @@ export class InProcessJobQueue implements JobQueue {
   private closed = false;
   private readonly closeTimeoutMs: number;
   private readonly stopping = new AbortController();
+  private readonly onAttempt: AttemptObserver | undefined;
 
   constructor(options: InProcessJobQueueOptions) {
     const { handlers } = options;
@@ -96,6 +101,7 @@ export class InProcessJobQueue implements JobQueue {
     this.rememberIds = Math.max(0, options.rememberIds ?? 10_000);
     this.abortGraceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+    this.onAttempt = options.onAttempt;
     const lane = (queue: QueueName): Lane => ({
       waiting: [],
       running: 0,
@@ -138,6 +144,18 @@ export class InProcessJobQueue implements JobQueue {
   async liveJobs(jobs: readonly JobRef[]): Promise<Set<string>> {
     if (this.closed) throw new ServiceUnavailableError('The job queue is closed');
     return new Set(jobs.filter((job) => this.live.get(job.id)?.queue === job.queue).map((job) => job.id));
+  }
+
+  /** Jobs waiting, running and delayed (retries, `runAt`) on every queue. */
+  async counts(): Promise<Record<QueueName, QueueDepth>> {
+    const counts = Object.fromEntries(
+      QUEUES.map((queue) => {
+        const lane = this.lanes[queue];
+        return [queue, { waiting: lane.waiting.length, active: lane.running, delayed: 0 }];
+      }),
+    ) as Record<QueueName, QueueDepth>;
+    for (const entry of this.timers.values()) counts[entry.job.queue].delayed += 1;
+    return counts;
   }
 
   /** Resolves when no job is waiting, delayed or running. */
@@ -237,18 +255,23 @@ export class InProcessJobQueue implements JobQueue {
   private async runEntry(entry: Entry, lane: Lane): Promise<void> {
     const { job, attempt } = entry;
     const retryDelayMs = backoffDelay(this.backoffMs, attempt);
-    const outcome = await runAttempt(this.getHandlers(), this.logger, {
-      queue: job.queue,
-      jobId: job.id,
-      name: job.name,
-      payload: job.payload,
-      attempt,
-      final: attempt > this.retries,
-      retryDelayMs,
-      timeoutMs: lane.timeoutMs,
-      abortGraceMs: this.abortGraceMs,
-      stop: this.stopping.signal,
-    });
+    const outcome = await observedAttempt(
+      this.getHandlers(),
+      this.logger,
+      {
+        queue: job.queue,
+        jobId: job.id,
+        name: job.name,
+        payload: job.payload,
+        attempt,
+        final: attempt > this.retries,
+        retryDelayMs,
+        timeoutMs: lane.timeoutMs,
+        abortGraceMs: this.abortGraceMs,
+        stop: this.stopping.signal,
+      },
+      this.onAttempt,
+    );
     if (outcome.status === 'released') this.live.delete(job.id);
     else if (outcome.status === 'retry') this.schedule({ job, attempt: attempt + 1 }, retryDelayMs);
     else this.finish(job.id, outcome.status === 'succeeded' ? 'succeeded' : 'failed');

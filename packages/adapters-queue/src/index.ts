@@ -8,6 +8,9 @@ export {
 } from './bee-queue-job-queue.js';
 export { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-job-queue.js';
 export {
+  type AttemptObserver,
+  type AttemptOutcome,
+  type AttemptRecord,
   backoffDelay,
   DEFAULT_ABORT_GRACE_MS,
   DEFAULT_BACKOFF_MS,
@@ -16,6 +19,7 @@ export {
   type JobState,
   JobTimeoutError,
   type PerQueue,
+  type QueueDepth,
   type QueueHandlers,
   WorkerStoppingError,
 } from './job-attempt.js';

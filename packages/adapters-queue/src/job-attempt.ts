@@ -3,6 +3,7 @@ import {
   isJobName,
   type JobHandlers,
   type JobName,
+  jobLogFields,
   type Logger,
   parseJobPayload,
   type QueueName,
@@ -16,6 +17,13 @@ export type QueueHandlers = Pick<JobHandlers, 'run' | 'giveUp'>;
 export const DEFAULT_RETRIES = 3;
 export const DEFAULT_BACKOFF_MS = 1_000;
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+/** Jobs of one queue still to finish: waiting to run, running, and waiting for their time (retries, `runAt`). */
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+}
 
 /** Where a published job stands: not finished yet, or its final outcome. */
 export type JobState = 'pending' | 'succeeded' | 'failed';
@@ -89,8 +97,43 @@ export type AttemptOutcome =
   /** The worker stopped during the attempt: no retry used, no `giveUp`. */
   | { status: 'released'; error: unknown };
 
-const tenantOf = (payload: unknown): unknown =>
-  typeof payload === 'object' && payload !== null ? (payload as { tenant_id?: unknown }).tenant_id : undefined;
+/** One attempt that ended, for metrics: its queue, its job's name, how it ended, how long it took. */
+export interface AttemptRecord {
+  queue: QueueName;
+  /** The job's name; `unknown` for a name that is not one of the platform's jobs. */
+  name: JobName | 'unknown';
+  outcome: AttemptOutcome['status'];
+  durationMs: number;
+}
+
+/**
+ * Told about every attempt a queue adapter ran (the composition root turns these into metrics).
+ * Called synchronously once the attempt ended; it must be cheap and must not throw.
+ */
+export type AttemptObserver = (record: AttemptRecord) => void;
+
+/** Runs `runAttempt` and tells `observer` how it went; an observer that throws is logged, never the job's failure. */
+export async function observedAttempt(
+  handlers: QueueHandlers,
+  logger: Logger,
+  spec: AttemptSpec,
+  observer: AttemptObserver | undefined,
+): Promise<AttemptOutcome> {
+  if (observer === undefined) return runAttempt(handlers, logger, spec);
+  const start = performance.now();
+  const outcome = await runAttempt(handlers, logger, spec);
+  try {
+    observer({
+      queue: spec.queue,
+      name: isJobName(spec.name) ? spec.name : 'unknown',
+      outcome: outcome.status,
+      durationMs: performance.now() - start,
+    });
+  } catch (error) {
+    logger.error({ err: error, queue: spec.queue, job_id: spec.jobId }, 'the attempt observer failed');
+  }
+  return outcome;
+}
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -155,14 +198,15 @@ async function supervise(
  * attempt fails with the `JobTimeoutError` (and a warning says it ignored its abort). The same
  * when `stop` aborts, except that the attempt is then released rather than failed.
  *
- * Logs one line per attempt with queue, job id, tenant, attempt and duration. Never throws.
+ * Logs one line per attempt with queue, job id, tenant, the row the job is about (`jobLogFields`),
+ * attempt and duration; the handler gets the same logger (`JobContext.logger`). Never throws.
  */
 export async function runAttempt(handlers: QueueHandlers, logger: Logger, spec: AttemptSpec): Promise<AttemptOutcome> {
   const log = logger.child({
     queue: spec.queue,
     job_id: spec.jobId,
     job_name: spec.name,
-    tenant_id: tenantOf(spec.payload),
+    ...jobLogFields(spec.payload),
     attempt: spec.attempt,
   });
   const start = performance.now();
@@ -178,7 +222,7 @@ export async function runAttempt(handlers: QueueHandlers, logger: Logger, spec: 
   log.debug({}, 'job started');
   const controller = new AbortController();
   const settled: Promise<Settled> = Promise.resolve()
-    .then(() => handlers.run(name, spec.payload, { jobId: spec.jobId, signal: controller.signal }))
+    .then(() => handlers.run(name, spec.payload, { jobId: spec.jobId, signal: controller.signal, logger: log }))
     .then(
       () => ({ ok: true as const }),
       (error: unknown) => ({ ok: false as const, error }),

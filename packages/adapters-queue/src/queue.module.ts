@@ -1,11 +1,14 @@
-import { type JobHandlers, type JobQueue, type Logger, TOKENS } from '@shipyard/core';
+import { type JobHandlers, type JobQueue, type Logger, type QueueName, TOKENS } from '@shipyard/core';
 import { ContainerModule } from 'inversify';
 import { BeeQueueJobQueue, type BeeQueueJobQueueOptions } from './bee-queue-job-queue.js';
 import { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-job-queue.js';
+import type { QueueDepth } from './job-attempt.js';
 import type { RedisConnectionOptions } from './redis-connection.js';
 
-/** A job queue the composition root must close on shutdown. */
+/** A job queue the composition root must close on shutdown, and can ask how many jobs it holds. */
 export interface ClosableJobQueue extends JobQueue {
+  /** Jobs still to finish per queue; rejects when they cannot be counted within `timeoutMs`. */
+  counts(options?: { timeoutMs?: number }): Promise<Record<QueueName, QueueDepth>>;
   close(): Promise<void>;
 }
 

@@ -2,12 +2,13 @@ import { type Logger, QUEUES, type QueueName, ServiceUnavailableError, SilentLog
 import BeeQueue from 'bee-queue';
 import { DEFAULT_PREFIX, type JobEnvelope } from './bee-queue-job-queue.js';
 import {
+  type AttemptObserver,
   DEFAULT_ABORT_GRACE_MS,
   DEFAULT_TIMEOUT_MS,
+  observedAttempt,
   type PerQueue,
   perQueue,
   type QueueHandlers,
-  runAttempt,
   WorkerStoppingError,
 } from './job-attempt.js';
 import { nodeRedisSettings, type RedisConnectionOptions, toConnectionOptions } from './redis-connection.js';
@@ -55,6 +56,8 @@ export interface WorkerOptions {
    */
   maxRedisRetryDelayMs?: number;
   logger?: Logger;
+  /** Told how every attempt ended and how long it took (for metrics). */
+  onAttempt?: AttemptObserver;
 }
 
 export interface Worker {
@@ -174,18 +177,23 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     // bee-queue fails the job itself at `job.options.timeout`: the grace, and a `giveUp` after it, must end before.
     const backstopMs =
       typeof job.options.timeout === 'number' ? job.options.timeout - timeoutMs : Number.POSITIVE_INFINITY;
-    const attempt = runAttempt(options.handlers, logger, {
-      queue,
-      jobId: job.id,
-      name: envelope.name,
-      payload: envelope.payload,
-      attempt: granted - retriesLeft + 1,
-      final: retriesLeft <= 0,
-      retryDelayMs: job.options.backoff?.delay ?? 0,
-      timeoutMs,
-      abortGraceMs: Math.min(abortGraceMs, Math.max(0, Math.floor(backstopMs / 2))),
-      stop: stopping.signal,
-    });
+    const attempt = observedAttempt(
+      options.handlers,
+      logger,
+      {
+        queue,
+        jobId: job.id,
+        name: envelope.name,
+        payload: envelope.payload,
+        attempt: granted - retriesLeft + 1,
+        final: retriesLeft <= 0,
+        retryDelayMs: job.options.backoff?.delay ?? 0,
+        timeoutMs,
+        abortGraceMs: Math.min(abortGraceMs, Math.max(0, Math.floor(backstopMs / 2))),
+        stop: stopping.signal,
+      },
+      options.onAttempt,
+    );
     attempts.add(attempt);
     const outcome = await attempt.finally(() => attempts.delete(attempt));
     if (outcome.status === 'succeeded') return;

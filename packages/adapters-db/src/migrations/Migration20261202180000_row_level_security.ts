@@ -123,6 +123,10 @@ const PLATFORM_FUNCTIONS: readonly { signature: string; body: string }[] = [
     body: `select * from "outbox_messages" where "sent_at" is null and "available_at" <= p_now order by "created_at", "id" limit p_limit`,
   },
   {
+    signature: `shipyard_count_pending_messages(p_now timestamptz) returns int language sql stable`,
+    body: `select count(*)::int from "outbox_messages" where "sent_at" is null and "available_at" <= p_now`,
+  },
+  {
     signature: `shipyard_claim_pending_messages(p_now timestamptz, p_limit int) returns setof "outbox_messages" language sql volatile`,
     body: `select * from "outbox_messages" where "sent_at" is null and "available_at" <= p_now order by "created_at", "id" limit p_limit for update skip locked`,
   },

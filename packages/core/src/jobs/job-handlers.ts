@@ -1,3 +1,4 @@
+import type { Logger } from '../ports/logger.port.js';
 import type { UseCases } from '../use-cases/create-use-cases.js';
 import { type JobName, type JobPayloads, parseJobPayload } from './job.types.js';
 
@@ -10,6 +11,11 @@ export interface JobContext {
    * work (a build runner kills its processes) and settle soon after.
    */
   signal?: AbortSignal;
+  /**
+   * The delivery's logger, bound to its queue, job id, tenant and row (see `jobLogFields`): the
+   * handler's lines carry them. Omitted: the handler binds the payload's fields itself.
+   */
+  logger?: Logger;
 }
 
 type Handlers = { [N in JobName]: (payload: JobPayloads[N], context: JobContext) => Promise<unknown> };
@@ -32,10 +38,12 @@ export class JobHandlers {
     >,
   ) {
     this.handlers = {
-      'build.run': (payload, context) => useCases.runBuild.execute(payload, context.signal ?? NEVER_ABORTED),
-      'deployment.run': (payload, context) => useCases.runDeployment.execute(payload, context.signal ?? NEVER_ABORTED),
-      'cleanup.run': (payload) => useCases.runCleanup.execute(payload),
-      'notification.send': (payload) => useCases.sendNotification.execute(payload),
+      'build.run': (payload, context) =>
+        useCases.runBuild.execute(payload, context.signal ?? NEVER_ABORTED, context.logger),
+      'deployment.run': (payload, context) =>
+        useCases.runDeployment.execute(payload, context.signal ?? NEVER_ABORTED, context.logger),
+      'cleanup.run': (payload, context) => useCases.runCleanup.execute(payload, context.logger),
+      'notification.send': (payload, context) => useCases.sendNotification.execute(payload, context.logger),
     };
     this.giveUps = {
       'build.run': (payload, reason) => useCases.runBuild.giveUp(payload, reason),

@@ -88,3 +88,21 @@ export function parseJobPayload<N extends JobName>(name: N, raw: unknown): JobPa
   if (issues.length > 0) throw new ValidationError(issues);
   return raw as JobPayloads[N];
 }
+
+/** Payload fields that name what a job is about, for its log lines. */
+const LOG_FIELDS = ['tenant_id', 'build_id', 'deployment_id', 'subject_id'] as const;
+
+/**
+ * The fields every log line of a job carries: its tenant and the row it is about (`build_id`,
+ * `deployment_id`, a notification's `subject_id`). Reads a payload not yet validated: only short
+ * string values are taken.
+ */
+export function jobLogFields(payload: unknown): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (!isObject(payload)) return fields;
+  for (const field of LOG_FIELDS) {
+    const value = payload[field];
+    if (typeof value === 'string' && value.length <= 64) fields[field] = value;
+  }
+  return fields;
+}

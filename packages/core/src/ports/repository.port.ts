@@ -168,6 +168,8 @@ export interface PlatformRepositories {
    * unit holds, so concurrent relays take disjoint messages (`FOR UPDATE SKIP LOCKED`).
    */
   claimPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]>;
+  /** For metrics: how many unsent outbox messages are due at `now` (the relay's backlog), across tenants. */
+  countPendingMessages(now: Date): Promise<number>;
   /** For the relay: marks these messages sent, whatever their tenant. */
   markMessagesSent(ids: readonly string[], now: Date): Promise<void>;
   /**

@@ -416,6 +416,13 @@ export class InMemoryPlatformRepositories implements PlatformRepositories {
       .map((row) => this.copy('outboxMessage', row));
   }
 
+  async countPendingMessages(now: Date): Promise<number> {
+    let count = 0;
+    for (const row of this.tx.rows('outboxMessage'))
+      if (row.sentAt === null && (row.availableAt as Date) <= now) count++;
+    return count;
+  }
+
   /** One in-memory transaction runs at a time, so nothing else can hold these rows. */
   claimPendingMessages(now: Date, limit: number): Promise<OutboxMessage[]> {
     return this.listPendingMessages(now, limit);

@@ -1,8 +1,9 @@
 import { ConflictError } from '../domain/app.errors.js';
 import { type Build, isFinishedBuild, MAX_BUILD_LOG_LENGTH } from '../domain/build.entity.js';
 import type { Service } from '../domain/service.entity.js';
-import type { JobPayloads } from '../jobs/job.types.js';
+import { type JobPayloads, jobLogFields } from '../jobs/job.types.js';
 import type { BuildOutcome } from '../ports/build-runner.port.js';
+import type { Logger } from '../ports/logger.port.js';
 import { recordAudit } from './audit.use-cases.js';
 import type { CoreDeps } from './core-deps.js';
 import { startDeployment } from './deployment.use-cases.js';
@@ -37,18 +38,27 @@ const NEVER_ABORTED = new AbortController().signal;
 export class RunBuild {
   constructor(private readonly deps: BuildDeps) {}
 
-  async execute(payload: JobPayloads['build.run'], signal: AbortSignal = NEVER_ABORTED): Promise<RunBuildResult> {
+  /**
+   * `logger`: the job's, bound to its id, tenant and build (see `JobContext`); omitted, one bound
+   * to the tenant and build here. Every line of the run carries those, and the service's id.
+   */
+  async execute(
+    payload: JobPayloads['build.run'],
+    signal: AbortSignal = NEVER_ABORTED,
+    logger: Logger = this.deps.logger.child(jobLogFields(payload)),
+  ): Promise<RunBuildResult> {
     const tenantId = payload.tenant_id;
-    const claim = await this.claim(tenantId, payload.build_id, signal);
+    const claim = await this.claim({ ...this.deps, logger }, tenantId, payload.build_id, signal);
     if (claim.kind === 'skipped') return 'skipped';
     if (claim.kind === 'exhausted') return 'failed';
     const { build, service } = claim;
     const attempt = build.attempt;
-    const log = this.deps.logger.child({ tenant_id: tenantId, build_id: build.id, attempt });
+    const log = logger.child({ service_id: service.id, build_attempt: attempt });
+    const deps: BuildDeps = { ...this.deps, logger: log };
 
     // The row keeps the tail of this attempt's output; the log store keeps it all, as printed.
     const tail = new LogTail(MAX_BUILD_LOG_LENGTH);
-    const writer = new LogWriter(this.deps, tenantId, { kind: 'build', id: build.id });
+    const writer = new LogWriter(deps, tenantId, { kind: 'build', id: build.id });
     const print = (line: string) => {
       tail.push(line);
       writer.push(line);
@@ -56,20 +66,20 @@ export class RunBuild {
     print(`==> Build attempt ${attempt}`);
     const { controller, unlink } = linkedController(signal);
     const at = { tenantId, id: build.id, attempt };
-    const stopWatching = watchAttempt(this.deps, BUILD_ROWS, at, controller);
+    const stopWatching = watchAttempt(deps, BUILD_ROWS, at, controller);
     let outcome: BuildOutcome;
     try {
       outcome = await abandonAfterAbort(
-        this.runRunner(tenantId, build, service, controller.signal, print, log),
+        this.runRunner(deps, tenantId, build, service, controller.signal, print),
         controller.signal,
-        this.deps.settings.runnerAbortGraceMs,
+        deps.settings.runnerAbortGraceMs,
       );
     } catch (error) {
       stopWatching();
       unlink();
       print(`==> Attempt ${attempt} ended without an outcome: ${(error as Error)?.message ?? String(error)}`);
       await writer.close();
-      return endAttempt(this.deps, BUILD_ROWS, at, controller.signal, error, signal);
+      return endAttempt(deps, BUILD_ROWS, at, controller.signal, error, signal);
     } finally {
       stopWatching();
       unlink();
@@ -79,13 +89,13 @@ export class RunBuild {
       // The job's timeout (or a stopping worker) cut the build short: an attempt without an outcome.
       print(`==> Attempt ${attempt} aborted: ${(controller.signal.reason as Error)?.message ?? 'aborted'}`);
       await writer.close();
-      return endAttempt(this.deps, BUILD_ROWS, at, controller.signal, controller.signal.reason, signal);
+      return endAttempt(deps, BUILD_ROWS, at, controller.signal, controller.signal.reason, signal);
     }
     print(outcome.outcome === 'succeeded' ? '==> Succeeded' : `==> Failed: ${firstLine(outcome.error)}`);
     // Every line is in the store before the build is final: a reader that sees the end saw them all.
     await writer.close();
-    const result = await waitForDatabase(this.deps, () =>
-      retryOnConflict(() => this.finishOnce(tenantId, build.id, attempt, outcome, tail.text())),
+    const result = await waitForDatabase(deps, () =>
+      retryOnConflict(() => this.finishOnce(deps, tenantId, build.id, attempt, outcome, tail.text())),
     );
     log.info({ outcome: result }, 'build job done');
     return result;
@@ -111,23 +121,23 @@ export class RunBuild {
   }
 
   private async runRunner(
+    deps: BuildDeps,
     tenantId: string,
     build: Build,
     service: Service,
     signal: AbortSignal,
     log: (line: string) => void,
-    logger: CoreDeps['logger'],
   ): Promise<BuildOutcome> {
     let env: Record<string, string>;
     let repoUrl: string;
     try {
-      env = await decryptEnv(this.deps.encryptor, tenantId, service.id, service.env);
-      repoUrl = await cloneUrl(this.deps.encryptor, tenantId, service);
+      env = await decryptEnv(deps.encryptor, tenantId, service.id, service.env);
+      repoUrl = await cloneUrl(deps.encryptor, tenantId, service);
     } catch (error) {
-      logger.error({ err: error }, 'cannot decrypt the service env vars or repository credentials');
+      deps.logger.error({ err: error }, 'cannot decrypt the service env vars or repository credentials');
       return { outcome: 'failed', error: 'The service env vars or repository credentials cannot be decrypted' };
     }
-    return this.deps.buildRunner.run(
+    return deps.buildRunner.run(
       {
         tenantId: tenantId,
         buildId: build.id,
@@ -149,10 +159,10 @@ export class RunBuild {
    * delivery took it first. The service's status is written apart, retried on conflicts with
    * other builds of the same service.
    */
-  private async claim(tenantId: string, buildId: string, signal: AbortSignal): Promise<Claim> {
+  private async claim(deps: BuildDeps, tenantId: string, buildId: string, signal: AbortSignal): Promise<Claim> {
     let claim: Claim;
     try {
-      claim = await waitForDatabase(this.deps, () => this.takeRow(tenantId, buildId), signal);
+      claim = await waitForDatabase(deps, () => this.takeRow(deps, tenantId, buildId), signal);
     } catch (error) {
       if (error instanceof ConflictError) return { kind: 'skipped' };
       throw error;
@@ -160,11 +170,11 @@ export class RunBuild {
     if (claim.kind !== 'claimed') return claim;
     const claimed = claim.build;
     // Apart, so that a database lost in between never makes this worker skip its own claim.
-    const service = await waitForDatabase(this.deps, () =>
+    const service = await waitForDatabase(deps, () =>
       retryOnConflict(() =>
-        this.deps.uow.run(tenantId, async (repos) => {
+        deps.uow.run(tenantId, async (repos) => {
           const current = await repos.services.get(claimed.serviceId);
-          if (current.setStatus('building', this.deps.clock.now())) await repos.services.update(current);
+          if (current.setStatus('building', deps.clock.now())) await repos.services.update(current);
           return current;
         }),
       ),
@@ -172,34 +182,35 @@ export class RunBuild {
     return { kind: 'claimed', build: claimed, service };
   }
 
-  private takeRow(tenantId: string, buildId: string): Promise<Claim> {
-    return this.deps.uow.run(tenantId, async (repos): Promise<Claim> => {
+  private takeRow(deps: BuildDeps, tenantId: string, buildId: string): Promise<Claim> {
+    return deps.uow.run(tenantId, async (repos): Promise<Claim> => {
       const found = await repos.builds.find(buildId);
       if (found === null || isFinishedBuild(found.status)) return { kind: 'skipped' };
-      const now = this.deps.clock.now();
+      const now = deps.clock.now();
       if (found.isLeased(now)) return { kind: 'skipped' };
-      if (found.attempt >= this.deps.settings.maxJobAttempts) {
-        await BUILD_ROWS.failForGood(this.deps, repos, found, found.error ?? 'its worker stopped each time');
+      if (found.attempt >= deps.settings.maxJobAttempts) {
+        await BUILD_ROWS.failForGood(deps, repos, found, found.error ?? 'its worker stopped each time');
         return { kind: 'exhausted' };
       }
-      found.start(now, leaseEnd(this.deps, now));
+      found.start(now, leaseEnd(deps, now));
       await repos.builds.update(found);
       return { kind: 'claimed', build: found, service: undefined as unknown as Service };
     });
   }
 
   private finishOnce(
+    deps: BuildDeps,
     tenantId: string,
     buildId: string,
     attempt: number,
     outcome: BuildOutcome,
     logs: string,
   ): Promise<RunBuildResult> {
-    return this.deps.uow.run(tenantId, async (repos) => {
+    return deps.uow.run(tenantId, async (repos) => {
       const build = await repos.builds.find(buildId);
       // Cancelled meanwhile, or a later attempt took over: this run's result is moot.
       if (build === null || build.status !== 'running' || build.attempt !== attempt) return 'skipped';
-      const now = this.deps.clock.now();
+      const now = deps.clock.now();
       const succeeded = outcome.outcome === 'succeeded';
       if (outcome.outcome === 'succeeded') build.succeed(logs, outcome.artifact, now);
       else build.fail(outcome.error, logs, now);
@@ -207,8 +218,8 @@ export class RunBuild {
 
       const service = await repos.services.get(build.serviceId);
       if (succeeded && service.autoDeploy) {
-        const deployment = await startDeployment(this.deps, repos, service.id, build.id);
-        await recordAudit(this.deps, repos, 'system', {
+        const deployment = await startDeployment(deps, repos, service.id, build.id);
+        await recordAudit(deps, repos, 'system', {
           action: 'deployment.create',
           target: { type: 'deployment', id: deployment.id },
           summary: { service_id: service.id, build_id: build.id, trigger: 'auto_deploy' },
@@ -216,7 +227,7 @@ export class RunBuild {
       } else {
         await settleServiceStatus(repos, service, now, succeeded ? 'idle' : 'failed');
       }
-      await scheduleJob(this.deps, repos, 'notification.send', {
+      await scheduleJob(deps, repos, 'notification.send', {
         event: 'build.finished',
         subject_id: build.id,
         status: succeeded ? 'succeeded' : 'failed',

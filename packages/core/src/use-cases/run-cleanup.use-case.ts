@@ -1,5 +1,6 @@
-import type { JobPayloads } from '../jobs/job.types.js';
+import { type JobPayloads, jobLogFields } from '../jobs/job.types.js';
 import type { BuildArtifact } from '../ports/build-runner.port.js';
+import type { Logger } from '../ports/logger.port.js';
 import type { Repositories } from '../ports/repository.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
@@ -31,7 +32,11 @@ export class RunCleanup {
     private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'logger' | 'settings' | 'buildRunner' | 'logStore'>,
   ) {}
 
-  async execute(payload: JobPayloads['cleanup.run']): Promise<CleanupReport> {
+  /** `logger`: the job's (bound to its tenant), else one bound here. */
+  async execute(
+    payload: JobPayloads['cleanup.run'],
+    logger: Logger = this.deps.logger.child(jobLogFields(payload)),
+  ): Promise<CleanupReport> {
     const tenantId = payload.tenant_id;
     const now = this.deps.clock.now();
     const { buildRetentionDays, keepLatestBuilds, outboxRetentionDays, auditRetentionDays } = this.deps.settings;
@@ -54,20 +59,17 @@ export class RunCleanup {
         return { ids, artifacts };
       });
       // After the commit: an artifact is deleted only once no row can hand it to a deployment.
-      for (const artifact of deleted.artifacts) artifactsDiscarded += await this.discard(artifact);
+      for (const artifact of deleted.artifacts) artifactsDiscarded += await this.discard(artifact, logger);
       for (const id of deleted.ids) await this.deps.logStore.remove(tenantId, { kind: 'build', id });
       buildsDeleted += deleted.ids.length;
       if (deleted.ids.length < BATCH) break;
     }
-    artifactsDiscarded += await this.discardOldArtifacts(tenantId);
+    artifactsDiscarded += await this.discardOldArtifacts(tenantId, logger);
     const outboxMessagesDeleted = await this.deps.uow.run(tenantId, (repos) =>
       repos.outbox.pruneSent(new Date(now.getTime() - outboxRetentionDays * DAY_MS)),
     );
     const auditEventsDeleted = await this.pruneAuditEvents(new Date(now.getTime() - auditRetentionDays * DAY_MS));
-    this.deps.logger.info(
-      { tenant_id: tenantId, buildsDeleted, outboxMessagesDeleted, artifactsDiscarded, auditEventsDeleted },
-      'cleanup done',
-    );
+    logger.info({ buildsDeleted, outboxMessagesDeleted, artifactsDiscarded, auditEventsDeleted }, 'cleanup done');
     return { buildsDeleted, outboxMessagesDeleted, artifactsDiscarded, auditEventsDeleted };
   }
 
@@ -85,7 +87,7 @@ export class RunCleanup {
    * Keeps the artifacts of the newest `keepArtifacts` succeeded builds of each service (what a
    * rollback can reach) and of any build a live or coming deployment runs; discards the rest.
    */
-  private async discardOldArtifacts(tenantId: string): Promise<number> {
+  private async discardOldArtifacts(tenantId: string, logger: Logger): Promise<number> {
     let discarded = 0;
     for (let skip = 0; ; skip += PAGE) {
       const services = await this.deps.uow.run(tenantId, (repos) =>
@@ -96,7 +98,7 @@ export class RunCleanup {
         const artifacts = await retryOnConflict(() =>
           this.deps.uow.run(tenantId, (repos) => this.retireArtifacts(repos, service.id)),
         );
-        for (const artifact of artifacts) discarded += await this.discard(artifact);
+        for (const artifact of artifacts) discarded += await this.discard(artifact, logger);
       }
       if (services.items.length < PAGE) return discarded;
     }
@@ -137,12 +139,12 @@ export class RunCleanup {
     return retired;
   }
 
-  private async discard(artifact: BuildArtifact): Promise<number> {
+  private async discard(artifact: BuildArtifact, logger: Logger): Promise<number> {
     try {
       await this.deps.buildRunner.discardArtifact(artifact);
       return 1;
     } catch (error) {
-      this.deps.logger.warn({ err: error, artifact }, 'cannot delete an artifact; it stays on disk');
+      logger.warn({ err: error, artifact }, 'cannot delete an artifact; it stays on disk');
       return 0;
     }
   }

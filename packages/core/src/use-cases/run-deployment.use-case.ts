@@ -1,7 +1,8 @@
 import { ConflictError } from '../domain/app.errors.js';
 import { type Deployment, isActiveDeployment } from '../domain/deployment.entity.js';
-import type { JobPayloads } from '../jobs/job.types.js';
+import { type JobPayloads, jobLogFields } from '../jobs/job.types.js';
 import type { DeploymentOutcome, DeploymentRequest } from '../ports/deployment-runtime.port.js';
+import type { Logger } from '../ports/logger.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
 import { abandonAfterAbort, abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
@@ -32,65 +33,79 @@ export class RunDeployment {
     private readonly gate: RuntimeGate = new RuntimeGate(),
   ) {}
 
-  execute(payload: JobPayloads['deployment.run'], signal: AbortSignal = NEVER_ABORTED): Promise<RunDeploymentResult> {
+  /**
+   * `logger`: the job's, bound to its id, tenant and deployment (see `JobContext`); omitted, one
+   * bound to the tenant and deployment here. Every line of the run carries those, and the ids of
+   * the service and the build.
+   */
+  execute(
+    payload: JobPayloads['deployment.run'],
+    signal: AbortSignal = NEVER_ABORTED,
+    logger: Logger = this.deps.logger.child(jobLogFields(payload)),
+  ): Promise<RunDeploymentResult> {
     // Never while the runtime's reconciler acts on the instances (see RuntimeGate).
-    return this.gate.shared(() => this.run(payload, signal));
+    return this.gate.shared(() => this.run(payload, signal, logger));
   }
 
-  private async run(payload: JobPayloads['deployment.run'], signal: AbortSignal): Promise<RunDeploymentResult> {
+  private async run(
+    payload: JobPayloads['deployment.run'],
+    signal: AbortSignal,
+    logger: Logger,
+  ): Promise<RunDeploymentResult> {
     const tenantId = payload.tenant_id;
-    const claim = await this.claim(tenantId, payload.deployment_id, signal);
+    const claim = await this.claim({ ...this.deps, logger }, tenantId, payload.deployment_id, signal);
     if (claim.kind === 'skipped') return 'skipped';
     if (claim.kind === 'exhausted') return 'failed';
     const { deployment } = claim;
     const attempt = deployment.attempt;
-    const request = await waitForDatabase(this.deps, () => this.request(tenantId, deployment), signal);
+    const log = logger.child({
+      service_id: deployment.serviceId,
+      build_id: deployment.buildId,
+      deployment_attempt: attempt,
+    });
+    const deps: DeploymentDeps = { ...this.deps, logger: log };
+    const request = await waitForDatabase(deps, () => this.request(deps, tenantId, deployment), signal);
     let copying: Promise<void> = Promise.resolve();
 
     const { controller, unlink } = linkedController(signal);
     const at = { tenantId, id: deployment.id, attempt };
-    const stopWatching = watchAttempt(this.deps, DEPLOYMENT_ROWS, at, controller);
+    const stopWatching = watchAttempt(deps, DEPLOYMENT_ROWS, at, controller);
     let outcome: DeploymentOutcome;
     try {
       if ('error' in request) {
         outcome = { outcome: 'failed', error: request.error };
       } else {
-        const deploying = this.deps.runtime.deploy(request, controller.signal);
+        const deploying = deps.runtime.deploy(request, controller.signal);
         // The runtime knows the instance from the moment deploy is called: its output is copied as printed.
         copying = this.shipper.follow(tenantId, deployment.id);
-        outcome = await abandonAfterAbort(deploying, controller.signal, this.deps.settings.runnerAbortGraceMs);
+        outcome = await abandonAfterAbort(deploying, controller.signal, deps.settings.runnerAbortGraceMs);
       }
     } catch (error) {
       stopWatching();
       unlink();
-      return endAttempt(this.deps, DEPLOYMENT_ROWS, at, controller.signal, error, signal);
+      return endAttempt(deps, DEPLOYMENT_ROWS, at, controller.signal, error, signal);
     } finally {
       stopWatching();
       unlink();
     }
     if (abortKind(controller.signal) === 'job') {
-      return endAttempt(this.deps, DEPLOYMENT_ROWS, at, controller.signal, controller.signal.reason, signal);
+      return endAttempt(deps, DEPLOYMENT_ROWS, at, controller.signal, controller.signal.reason, signal);
     }
     if (outcome.outcome === 'failed') {
       // The instance ended: its last lines reach the store before the deployment is final.
       await Promise.race([copying, new Promise((resolve) => setTimeout(resolve, 1_000).unref?.())]);
     }
-    const result = await waitForDatabase(this.deps, () =>
-      retryOnConflict(() => this.finishOnce(tenantId, deployment.id, attempt, outcome)),
+    const result = await waitForDatabase(deps, () =>
+      retryOnConflict(() => this.finishOnce(deps, tenantId, deployment.id, attempt, outcome)),
     );
     if (result === 'skipped' && outcome.outcome === 'live') {
       // Cancelled (or taken over) while it started: the instance must not serve. The previous live
       // deployment, which it replaced in the runtime, is started again by the runtime's reconciler.
-      await this.deps.runtime
+      await deps.runtime
         .stop(deployment.id)
-        .catch((error: unknown) =>
-          this.deps.logger.warn({ err: error, deployment_id: deployment.id }, 'cannot stop a moot instance'),
-        );
+        .catch((error: unknown) => deps.logger.warn({ err: error }, 'cannot stop a moot instance'));
     }
-    this.deps.logger.info(
-      { tenant_id: tenantId, deployment_id: deployment.id, attempt, outcome: result },
-      'deployment job done',
-    );
+    deps.logger.info({ outcome: result }, 'deployment job done');
     return result;
   }
 
@@ -111,10 +126,15 @@ export class RunDeployment {
   }
 
   /** Takes the deployment (its row alone: a conflict means another delivery took it). */
-  private async claim(tenantId: string, deploymentId: string, signal: AbortSignal): Promise<Claim> {
+  private async claim(
+    deps: DeploymentDeps,
+    tenantId: string,
+    deploymentId: string,
+    signal: AbortSignal,
+  ): Promise<Claim> {
     let claim: Claim;
     try {
-      claim = await waitForDatabase(this.deps, () => this.takeRow(tenantId, deploymentId), signal);
+      claim = await waitForDatabase(deps, () => this.takeRow(deps, tenantId, deploymentId), signal);
     } catch (error) {
       if (error instanceof ConflictError) return { kind: 'skipped' };
       throw error;
@@ -122,56 +142,61 @@ export class RunDeployment {
     if (claim.kind !== 'claimed') return claim;
     const serviceId = claim.deployment.serviceId;
     // Apart, so that a database lost in between never makes this worker skip its own claim.
-    await waitForDatabase(this.deps, () =>
+    await waitForDatabase(deps, () =>
       retryOnConflict(() =>
-        this.deps.uow.run(tenantId, async (repos) => {
+        deps.uow.run(tenantId, async (repos) => {
           const current = await repos.services.get(serviceId);
-          if (current.setStatus('deploying', this.deps.clock.now())) await repos.services.update(current);
+          if (current.setStatus('deploying', deps.clock.now())) await repos.services.update(current);
         }),
       ),
     );
     return claim;
   }
 
-  private takeRow(tenantId: string, deploymentId: string): Promise<Claim> {
-    return this.deps.uow.run(tenantId, async (repos): Promise<Claim> => {
+  private takeRow(deps: DeploymentDeps, tenantId: string, deploymentId: string): Promise<Claim> {
+    return deps.uow.run(tenantId, async (repos): Promise<Claim> => {
       const found = await repos.deployments.find(deploymentId);
       if (found === null || !isActiveDeployment(found.status)) return { kind: 'skipped' };
-      const now = this.deps.clock.now();
+      const now = deps.clock.now();
       if (found.isLeased(now)) return { kind: 'skipped' };
-      if (found.attempt >= this.deps.settings.maxJobAttempts) {
-        await DEPLOYMENT_ROWS.failForGood(this.deps, repos, found, found.error ?? 'its worker stopped each time');
+      if (found.attempt >= deps.settings.maxJobAttempts) {
+        await DEPLOYMENT_ROWS.failForGood(deps, repos, found, found.error ?? 'its worker stopped each time');
         return { kind: 'exhausted' };
       }
-      found.start(now, leaseEnd(this.deps, now));
+      found.start(now, leaseEnd(deps, now));
       await repos.deployments.update(found);
       return { kind: 'claimed', deployment: found };
     });
   }
 
-  private async request(tenantId: string, deployment: Deployment): Promise<DeploymentRequest | { error: string }> {
+  private async request(
+    deps: DeploymentDeps,
+    tenantId: string,
+    deployment: Deployment,
+  ): Promise<DeploymentRequest | { error: string }> {
     try {
-      return await this.deps.uow.run(tenantId, (repos) => deploymentRequest(this.deps, repos, deployment));
+      return await deps.uow.run(tenantId, (repos) => deploymentRequest(deps, repos, deployment));
     } catch (error) {
       if (!(error instanceof DeploymentRequestError)) throw error;
-      this.deps.logger.error({ err: error, deployment_id: deployment.id }, 'the deployment cannot be run');
+      deps.logger.error({ err: error }, 'the deployment cannot be run');
       return { error: error.message };
     }
   }
 
   private finishOnce(
+    deps: DeploymentDeps,
     tenantId: string,
     deploymentId: string,
     attempt: number,
     outcome: DeploymentOutcome,
   ): Promise<RunDeploymentResult> {
-    return this.deps.uow.run(tenantId, async (repos) => {
+    return deps.uow.run(tenantId, async (repos) => {
       const deployment = await repos.deployments.find(deploymentId);
       // Cancelled meanwhile, or a later attempt took over: this run's result is moot.
       if (deployment === null || deployment.status !== 'deploying' || deployment.attempt !== attempt) {
         return 'skipped';
       }
-      const now = this.deps.clock.now();
+      const now = deps.clock.now();
       const service = await repos.services.get(deployment.serviceId);
       if (outcome.outcome === 'live') {
         const live = await repos.deployments.list(
@@ -190,7 +215,7 @@ export class RunDeployment {
         await settleServiceStatus(repos, service, now, 'failed');
       }
       const result = outcome.outcome === 'live' ? 'live' : 'failed';
-      await scheduleJob(this.deps, repos, 'notification.send', {
+      await scheduleJob(deps, repos, 'notification.send', {
         event: 'deployment.finished',
         subject_id: deployment.id,
         status: result,
