@@ -102,6 +102,7 @@ export async function seedTenant(uow: UnitOfWork, stamps: Stamps, label = 'tenan
       userId: owner.id,
       familyId: randomUUID(),
       expiresAt: new Date(stamps.now().getTime() + 86_400_000),
+      sessionStartedAt: stamps.now(),
     });
     await repos.refreshTokens.add(refreshToken);
     const outboxMessage = OutboxMessage.create(stamps.next(), {

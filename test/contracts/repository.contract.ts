@@ -321,6 +321,7 @@ export function allScopedRepositoryContracts(label: string, getUow: () => UnitOf
         userId: rows.owner.id,
         familyId: randomUUID(),
         expiresAt: new Date('2030-01-01T00:00:00.000Z'),
+        sessionStartedAt: new Date('2029-12-01T00:00:00.000Z'),
       }),
     change: (token, now) => {
       token.markUsed(now);
@@ -663,6 +664,7 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
       userId: a.owner.id,
       familyId: family,
       expiresAt: new Date('2030-01-01T00:00:00.000Z'),
+      sessionStartedAt: new Date('2029-12-01T00:00:00.000Z'),
     });
     await getUow().run(a.tenant.id, (r) => r.refreshTokens.add(sibling));
     t.is(await getUow().run(b.tenant.id, (r) => r.refreshTokens.revokeFamily(family, stamps.now())), 0);

@@ -8,6 +8,7 @@ import {
   embeddedDataDir,
 } from '@shipyard/adapters-db';
 import {
+  type AccountRateLimits,
   type AuthRateLimits,
   createHttpApp,
   createRedisClient,
@@ -176,6 +177,9 @@ export async function composeRuntime(
           jobLeaseMs: config.jobs.leaseMs,
           allowLocalRepos: config.runtime.allowLocalRepos,
           auditRetentionDays: config.auditRetentionDays,
+          sessionMaxAgeSeconds: config.sessionMaxAgeSeconds,
+          // Emailed links open the app's pages.
+          appUrl: config.frontendUrl,
         },
         oauthProviders: config.github === undefined ? {} : { github: new GitHubOAuthProvider(config.github) },
       }),
@@ -189,6 +193,7 @@ export async function composeRuntime(
         },
         keyPrefix: REDIS_PREFIX,
         ...(redis === undefined ? {} : { redis }),
+        ...(config.smtp === undefined ? {} : { smtp: config.smtp }),
       }),
       dbModule(database),
       queueModule(
@@ -385,6 +390,9 @@ export async function composeServer(
     production: config.production,
     trustProxy: config.trustProxy,
     rateLimits: container.get<AuthRateLimits>(HTTP_TOKENS.AuthRateLimits),
+    accountLimits: container.get<AccountRateLimits>(HTTP_TOKENS.AccountRateLimits),
+    // Every server derives the same CSRF key from the signing secret.
+    cookieSecret: config.jwt.keys[0]?.secret ?? new Uint8Array(),
     healthChecks: runtime.healthChecks,
     onWrite: () => runtime.relay?.nudge(),
     ...(metrics === undefined

@@ -69,6 +69,12 @@ const schema = z.object({
   JWT_SECRET: z.string().optional(),
   ACCESS_TOKEN_TTL: duration('15m'),
   REFRESH_TOKEN_TTL: duration('7d'),
+  SESSION_MAX_AGE: duration('30d'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(200).default('Shipyard <no-reply@localhost>'),
   ENCRYPTION_KEYS: z.string().optional(),
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),
@@ -128,6 +134,10 @@ export interface Config {
   dataDir: string;
   redisUrl: string | undefined;
   jwt: { keys: { id: string; secret: Uint8Array }[]; accessTtlSeconds: number; refreshTtlSeconds: number };
+  /** No refresh renews a sign-in session past this many seconds after it began. */
+  sessionMaxAgeSeconds: number;
+  /** Where the account mails go out (`SMTP_URL`, `MAIL_FROM`); undefined: written to the log. */
+  smtp: { url: string; from: string } | undefined;
   encryptionKeys: { id: string; key: Uint8Array }[];
   github: { clientId: string; clientSecret: string; oauthUrl: string; apiUrl: string } | undefined;
   frontendUrl: string;
@@ -270,6 +280,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.METRICS_PORT !== undefined && c.METRICS_PORT !== 0 && c.METRICS_PORT === c.PORT) {
     problems.push('METRICS_PORT: must differ from PORT (unset it to serve /metrics on the API server)');
   }
+  if (c.SESSION_MAX_AGE < c.REFRESH_TOKEN_TTL) {
+    problems.push('SESSION_MAX_AGE: must be at least REFRESH_TOKEN_TTL');
+  }
+  if (c.SMTP_URL === undefined && production) {
+    warnings.push(
+      'SMTP_URL is not set: verification, password-reset and invitation mails are written to the log, links included',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -288,6 +306,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accessTtlSeconds: c.ACCESS_TOKEN_TTL,
       refreshTtlSeconds: c.REFRESH_TOKEN_TTL,
     },
+    sessionMaxAgeSeconds: c.SESSION_MAX_AGE,
+    smtp: c.SMTP_URL === undefined ? undefined : { url: c.SMTP_URL, from: c.MAIL_FROM },
     encryptionKeys,
     github:
       hasId && hasSecret

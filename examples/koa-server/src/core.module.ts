@@ -1,5 +1,6 @@
 import {
   AesGcmEncryptor,
+  CryptoSecretGenerator,
   type CoreDeps,
   type CoreSettings,
   createUseCases,
@@ -35,6 +36,7 @@ export const coreModule = (
     bind(TOKENS.Logger).toConstantValue(logger);
     bind(TOKENS.CoreSettings).toConstantValue({ ...DEFAULT_SETTINGS, ...extra.settings });
     bind(TOKENS.Encryptor).toConstantValue(new AesGcmEncryptor(config.encryptionKeys));
+    bind(TOKENS.SecretGenerator).toConstantValue(new CryptoSecretGenerator());
     bind(TOKENS.BuildRunner).toConstantValue(extra.runtime.buildRunner);
     bind(TOKENS.DeploymentRuntime).toConstantValue(extra.runtime.deploymentRuntime);
     bind(TOKENS.CoreDeps)
@@ -54,6 +56,8 @@ export const coreModule = (
             logStore,
             log,
             s,
+            mailer,
+            secrets,
           ] = ports;
           return {
             uow,
@@ -68,6 +72,8 @@ export const coreModule = (
             runtime,
             logStore,
             logger: log,
+            mailer,
+            secrets,
             settings: s,
             oauthProviders: extra.oauthProviders ?? {},
           } as CoreDeps;
@@ -86,6 +92,8 @@ export const coreModule = (
           TOKENS.LogStore,
           TOKENS.Logger,
           TOKENS.CoreSettings,
+          TOKENS.Mailer,
+          TOKENS.SecretGenerator,
         ],
       )
       .inSingletonScope();

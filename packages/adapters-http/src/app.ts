@@ -6,6 +6,8 @@ import type { UseCases } from '@shipyard/core';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { CookiePolicy } from './auth/cookies.js';
+import { AccountRateLimits } from './auth/account-limits.js';
+import { CsrfTokens } from './auth/csrf.js';
 import { AuthRateLimits } from './auth/rate-limits.js';
 import { type HealthCheck, HealthProbe } from './health.js';
 import { type LogStreamOptions, resolveLogStream } from './log-stream.js';
@@ -44,6 +46,13 @@ export interface HttpAppOptions {
   /** Trust `X-Forwarded-*` (only behind a proxy you control). */
   trustProxy?: boolean;
   rateLimits?: AuthRateLimits;
+  /** Limits on user creation and on the mails of the account routes. */
+  accountLimits?: AccountRateLimits;
+  /**
+   * Keys the session-bound CSRF tokens (at least 32 bytes; a key of its own is derived). Omitted:
+   * a random one per process, so give one (the same to every server) when several share traffic.
+   */
+  cookieSecret?: Uint8Array;
   healthChecks?: readonly HealthCheck[];
   /** Milliseconds each health check may take. */
   healthTimeoutMs?: number;
@@ -97,8 +106,10 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   const app = new Koa({ proxy: options.trustProxy ?? false });
   const logger = options.logger;
   const production = options.production ?? false;
+  const csrf = new CsrfTokens(options.cookieSecret);
   const cookies: CookiePolicy = {
     secure: options.secureCookies ?? (production || options.publicUrl.startsWith('https:')),
+    csrf,
   };
   const allowedOrigins = new Set(
     [options.publicUrl, options.frontendUrl, ...(options.corsOrigins ?? [])]
@@ -108,6 +119,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   const deps: RouteDeps = {
     useCases: options.useCases,
     rateLimits: options.rateLimits ?? new AuthRateLimits(),
+    accountLimits: options.accountLimits ?? new AccountRateLimits(),
     cookies,
     logStream: resolveLogStream(options.logStream),
     logger,
@@ -128,6 +140,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   mountRoutes(api, registry, [...apiRoutes(deps), ...oauth, ...(options.extraRoutes?.(deps) ?? [])], {
     useCases: options.useCases,
     allowedOrigins,
+    csrf,
   });
 
   const root = new Router();

@@ -1,15 +1,18 @@
-import { type Clock, type IdGenerator, TOKENS } from '@shipyard/core';
+import { type Clock, type IdGenerator, LogMailer, type Logger, TOKENS } from '@shipyard/core';
 import { InMemoryTokenBlacklist } from '@shipyard/core/testing';
 import { ContainerModule } from 'inversify';
 import type { Redis } from 'ioredis';
+import { AccountRateLimits } from './auth/account-limits.js';
 import { Argon2PasswordHasher } from './auth/argon2-password-hasher.js';
 import { JoseTokenIssuer, type SigningKey } from './auth/jose-token-issuer.js';
 import { AuthRateLimits } from './auth/rate-limits.js';
 import { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
+import { SmtpMailer, type SmtpMailerOptions } from './mail/smtp-mailer.js';
 
 /** Tokens of what this adapter adds beyond the core's ports. */
 export const HTTP_TOKENS = {
   AuthRateLimits: Symbol.for('shipyard.http.AuthRateLimits'),
+  AccountRateLimits: Symbol.for('shipyard.http.AccountRateLimits'),
 } as const;
 
 export interface HttpModuleOptions {
@@ -23,11 +26,14 @@ export interface HttpModuleOptions {
   /** Redis for the blacklist and the rate limits (create it with `createRedisClient`); omitted: in process. */
   redis?: Redis;
   keyPrefix?: string;
+  /** SMTP for the account mails; omitted: they are written to the log (`LogMailer`). */
+  smtp?: SmtpMailerOptions;
 }
 
 /**
  * Binds the ports this adapter implements: `TokenIssuer` (jose), `PasswordHasher` (argon2id),
- * `TokenBlacklist` (Redis, or in process without Redis), and the auth rate limits.
+ * `TokenBlacklist` (Redis, or in process without Redis), `Mailer` (SMTP, or the log), and the
+ * auth and account rate limits.
  */
 export const httpModule = (options: HttpModuleOptions): ContainerModule =>
   new ContainerModule(({ bind }) => {
@@ -57,6 +63,19 @@ export const httpModule = (options: HttpModuleOptions): ContainerModule =>
         [TOKENS.Clock],
       )
       .inSingletonScope();
+    const smtp = options.smtp;
+    bind(TOKENS.Mailer)
+      .toResolvedValue(
+        (logger: Logger) => (smtp === undefined ? new LogMailer(logger.child({ component: 'mail' })) : new SmtpMailer(smtp)),
+        [TOKENS.Logger],
+      )
+      .inSingletonScope();
+    bind(HTTP_TOKENS.AccountRateLimits).toConstantValue(
+      new AccountRateLimits({
+        ...(options.redis === undefined ? {} : { redis: options.redis }),
+        keyPrefix: `${prefix}:rl`,
+      }),
+    );
     bind(HTTP_TOKENS.AuthRateLimits).toConstantValue(
       new AuthRateLimits({
         ...(options.redis === undefined ? {} : { redis: options.redis }),

@@ -1,11 +1,14 @@
 export { apiRoutes, createHttpApp, type HttpAppOptions } from './app.js';
+export { type AccountRateLimitOptions, AccountRateLimits } from './auth/account-limits.js';
 export { Argon2PasswordHasher } from './auth/argon2-password-hasher.js';
 export { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE } from './auth/cookies.js';
+export { CsrfTokens } from './auth/csrf.js';
 export { GITHUB_SCOPES, type GitHubOAuthOptions, GitHubOAuthProvider } from './auth/github-oauth-provider.js';
 export { JoseTokenIssuer, type JoseTokenIssuerOptions, type SigningKey } from './auth/jose-token-issuer.js';
 export { OAuthStateCookie } from './auth/oauth-state.js';
 export { type AuthRateLimitOptions, AuthRateLimits } from './auth/rate-limits.js';
 export { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
+export { SmtpMailer, type SmtpMailerOptions } from './mail/smtp-mailer.js';
 export { type HealthCheck, HealthProbe, type HealthReport } from './health.js';
 export { HTTP_TOKENS, type HttpModuleOptions, httpModule } from './http.module.js';
 export type { LogStreamOptions } from './log-stream.js';

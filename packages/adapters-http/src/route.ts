@@ -11,6 +11,7 @@ import {
 } from '@shipyard/core';
 import type { Context } from 'koa';
 import type { ZodType } from 'zod';
+import type { CsrfTokens } from './auth/csrf.js';
 import { authenticate } from './middleware/auth.middleware.js';
 import { z } from './openapi/zod.js';
 import { ErrorWire } from './wire.js';
@@ -118,6 +119,8 @@ export interface RouteContext {
   useCases: UseCases;
   /** Origins a cookie-authenticated unsafe request may come from. */
   allowedOrigins: ReadonlySet<string>;
+  /** The session-bound CSRF tokens a cookie-authenticated unsafe request must echo. */
+  csrf: CsrfTokens;
 }
 
 const ERROR_RESPONSES = {
@@ -140,7 +143,7 @@ export function mountRoutes(router: Router, registry: OpenAPIRegistry, specs: Ro
     const koaPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
     const authed = spec.auth !== false;
     router[spec.method](koaPath, async (ctx) => {
-      const auth = authed ? await authenticate(ctx, context.useCases, context.allowedOrigins) : undefined;
+      const auth = authed ? await authenticate(ctx, context.useCases, context.allowedOrigins, context.csrf) : undefined;
       const rawParams = ctx.params as Record<string, string>;
       for (const value of Object.values(rawParams)) {
         if (!isUuid(value)) throw new NotFoundError(spec.resource ?? 'Resource');

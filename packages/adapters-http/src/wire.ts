@@ -60,6 +60,10 @@ export const UserWire = z
     role: z.enum(ROLES),
     is_active: z.boolean(),
     last_login_at: timestamp().nullable(),
+    email_verified_at: timestamp()
+      .nullable()
+      .openapi({ description: 'When the user proved the address (a link followed, or a provider); null until then' }),
+    has_password: z.boolean().openapi({ description: 'False for an invited user who has not set one yet, and for provider-only sign-in' }),
   })
   .openapi('User');
 export const userToWire = (u: User) => ({
@@ -72,6 +76,8 @@ export const userToWire = (u: User) => ({
   role: u.role,
   is_active: u.isActive,
   last_login_at: iso(u.lastLoginAt),
+  email_verified_at: iso(u.emailVerifiedAt),
+  has_password: u.passwordHash !== null,
 });
 
 export const TeamMemberWire = z

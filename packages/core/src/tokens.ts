@@ -16,6 +16,8 @@ export const TOKENS = {
   LogStore: Symbol.for('shipyard.LogStore'),
   OAuthProvider: Symbol.for('shipyard.OAuthProvider'),
   Logger: Symbol.for('shipyard.Logger'),
+  Mailer: Symbol.for('shipyard.Mailer'),
+  SecretGenerator: Symbol.for('shipyard.SecretGenerator'),
   CoreSettings: Symbol.for('shipyard.CoreSettings'),
   CoreDeps: Symbol.for('shipyard.CoreDeps'),
   UseCases: Symbol.for('shipyard.UseCases'),

@@ -5,6 +5,7 @@ export const RefreshTokenSchema = defineSchema({
   columns: {
     familyId: { type: 'uuid' },
     expiresAt: { ...TIMESTAMPTZ },
+    sessionStartedAt: { ...TIMESTAMPTZ },
     usedAt: { ...TIMESTAMPTZ, nullable: true },
     revokedAt: { ...TIMESTAMPTZ, nullable: true },
   },

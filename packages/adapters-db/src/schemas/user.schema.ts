@@ -1,4 +1,4 @@
-import { ROLES } from '@shipyard/core';
+import { EMAIL_LINK_PURPOSES, ROLES } from '@shipyard/core';
 import { defineSchema, TIMESTAMPTZ } from './define-schema.js';
 
 export const UserSchema = defineSchema({
@@ -10,6 +10,11 @@ export const UserSchema = defineSchema({
     isActive: { type: 'boolean' },
     passwordHash: { type: 'text', nullable: true, hidden: true },
     lastLoginAt: { ...TIMESTAMPTZ, nullable: true },
+    emailVerifiedAt: { ...TIMESTAMPTZ, nullable: true },
+    sessionEpoch: { type: 'integer' },
+    emailLinkPurpose: { enum: true, items: [...EMAIL_LINK_PURPOSES], nullable: true, hidden: true },
+    emailLinkDigest: { type: 'text', nullable: true, hidden: true },
+    emailLinkExpiresAt: { ...TIMESTAMPTZ, nullable: true, hidden: true },
   },
   // Emails are stored lowercase; the index on lower(email) keeps them unique whatever the case.
   uniqueExpressions: {

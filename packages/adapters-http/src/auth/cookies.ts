@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { AuthSession } from '@shipyard/core';
 import type { Context } from 'koa';
+import type { CsrfTokens } from './csrf.js';
 
 export const ACCESS_COOKIE = 'access_token';
 export const REFRESH_COOKIE = 'refresh_token';
@@ -12,6 +12,8 @@ const REFRESH_PATH = '/api/v1/auth';
 export interface CookiePolicy {
   /** `Secure` cookies: on everywhere but development over plain http. */
   secure: boolean;
+  /** Derives the CSRF token of a session. */
+  csrf: CsrfTokens;
 }
 
 /**
@@ -24,8 +26,9 @@ function allowSecure(ctx: Context, policy: CookiePolicy): void {
 }
 
 /**
- * Sets the session cookies: the access and refresh tokens httpOnly and `SameSite=Lax`, and a
- * CSRF token readable by the page, which it echoes in the `x-csrf-token` header (double submit).
+ * Sets the session cookies: the access and refresh tokens httpOnly and `SameSite=Lax`, and the
+ * session's CSRF token (an HMAC of the session id) readable by the page, which it echoes in the
+ * `x-csrf-token` header.
  */
 export function setSessionCookies(ctx: Context, session: AuthSession, policy: CookiePolicy): void {
   allowSecure(ctx, policy);
@@ -40,7 +43,7 @@ export function setSessionCookies(ctx: Context, session: AuthSession, policy: Co
     path: REFRESH_PATH,
     expires: session.refreshTokenExpiresAt,
   });
-  ctx.cookies.set(CSRF_COOKIE, randomBytes(32).toString('base64url'), {
+  ctx.cookies.set(CSRF_COOKIE, policy.csrf.tokenFor(session.sessionId), {
     ...common,
     httpOnly: false,
     path: '/',

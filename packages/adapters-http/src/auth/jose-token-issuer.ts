@@ -81,7 +81,7 @@ export class JoseTokenIssuer implements TokenIssuer {
 
   issueAccess(claims: Omit<AccessTokenClaims, 'tokenId' | 'expiresAt'>): Promise<IssuedToken> {
     return this.sign(
-      { typ: 'access', tid: claims.tenantId, role: claims.role, sid: claims.sessionId },
+      { typ: 'access', tid: claims.tenantId, role: claims.role, sid: claims.sessionId, sep: claims.sessionEpoch },
       claims.userId,
       this.options.ids.next(),
       this.accessTokenTtlSeconds,
@@ -158,12 +158,18 @@ export class JoseTokenIssuer implements TokenIssuer {
   async verifyAccess(token: string): Promise<AccessTokenClaims> {
     const payload = await this.verify(token, 'access');
     if (!isRole(payload.role) || !isUuid(payload.sid)) throw new AuthenticationError('Invalid token');
+    // Tokens issued before epochs existed carry none: they belong to epoch 0.
+    const epoch = payload.sep ?? 0;
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) {
+      throw new AuthenticationError('Invalid token');
+    }
     return {
       userId: payload.sub,
       tenantId: payload.tid as string,
       role: payload.role,
       tokenId: payload.jti,
       sessionId: payload.sid,
+      sessionEpoch: epoch,
       expiresAt: new Date((payload.exp as number) * 1000),
     };
   }

@@ -1,45 +1,48 @@
-import { timingSafeEqual } from 'node:crypto';
 import { type Authenticated, AuthenticationError, AuthorizationError, type UseCases } from '@shipyard/core';
 import type { Context } from 'koa';
-import { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER } from '../auth/cookies.js';
+import { ACCESS_COOKIE, CSRF_HEADER } from '../auth/cookies.js';
+import type { CsrfTokens } from '../auth/csrf.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-const equal = (a: string, b: string): boolean => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
 /**
- * A state-changing request authenticated by cookie must prove it comes from our own pages: the
- * CSRF header equals the CSRF cookie (double submit), and the browser does not report a
- * cross-site origin (`Sec-Fetch-Site`, else `Origin` against the allowed origins).
+ * A state-changing request authenticated by cookie must prove it comes from our own pages:
+ * - the `x-csrf-token` header is the CSRF token of the session the access token belongs to (an
+ *   HMAC of the session id: a cookie set by a sibling subdomain or kept from another session
+ *   does not pass);
+ * - the browser says the request is `same-origin` (`Sec-Fetch-Site`); any other value
+ *   (`same-site`, `cross-site`, `none`) passes only with an `Origin` on the allow list
+ *   (`PUBLIC_URL`, `FRONTEND_URL`, `CORS_ORIGINS`). A client that sends no `Sec-Fetch-Site` (an
+ *   old browser) is judged by `Origin` alone when it sends one.
  */
-function assertSameSite(ctx: Context, allowedOrigins: ReadonlySet<string>): void {
-  const cookie = ctx.cookies.get(CSRF_COOKIE) ?? '';
+function assertSameOrigin(
+  ctx: Context,
+  auth: Authenticated,
+  allowedOrigins: ReadonlySet<string>,
+  csrf: CsrfTokens,
+): void {
   const header = ctx.get(CSRF_HEADER);
-  if (cookie === '' || header === '' || !equal(cookie, header)) {
+  if (header === '' || !csrf.matches(auth.token.sessionId, header)) {
     throw new AuthorizationError('Missing or invalid CSRF token');
   }
   const site = ctx.get('sec-fetch-site');
-  if (site !== '' && site !== 'same-origin' && site !== 'same-site' && site !== 'none') {
-    throw new AuthorizationError('Cross-site request refused');
-  }
   const origin = ctx.get('origin');
-  if (site === '' && origin !== '' && !allowedOrigins.has(origin)) {
+  if (site === 'same-origin') return;
+  if (site === '' && origin === '') return;
+  if (origin === '' || !allowedOrigins.has(origin)) {
     throw new AuthorizationError('Cross-site request refused');
   }
 }
 
 /**
  * Authenticates a request from `Authorization: Bearer` or the access-token cookie, through the
- * core's `Authenticate` use case (token checks and the blacklist; fail closed).
+ * core's `Authenticate` use case (token checks, the blacklist and the session epoch; fail closed).
  */
 export async function authenticate(
   ctx: Context,
   useCases: Pick<UseCases, 'authenticate'>,
   allowedOrigins: ReadonlySet<string>,
+  csrf: CsrfTokens,
 ): Promise<Authenticated> {
   const header = ctx.get('authorization');
   let token: string | undefined;
@@ -54,7 +57,7 @@ export async function authenticate(
   }
   if (token === undefined) throw new AuthenticationError('Authentication required');
   const auth = await useCases.authenticate.execute(token);
-  if (fromCookie && !SAFE_METHODS.has(ctx.method)) assertSameSite(ctx, allowedOrigins);
+  if (fromCookie && !SAFE_METHODS.has(ctx.method)) assertSameOrigin(ctx, auth, allowedOrigins, csrf);
   ctx.state.auth = auth;
   return auth;
 }

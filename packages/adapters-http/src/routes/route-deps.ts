@@ -1,6 +1,7 @@
 import type { UseCases } from '@shipyard/core';
 import type { Logger } from 'pino';
 import type { CookiePolicy } from '../auth/cookies.js';
+import type { AccountRateLimits } from '../auth/account-limits.js';
 import type { AuthRateLimits } from '../auth/rate-limits.js';
 import type { LogStreamSettings } from '../log-stream.js';
 import { z } from '../openapi/zod.js';
@@ -8,6 +9,7 @@ import { z } from '../openapi/zod.js';
 export interface RouteDeps {
   useCases: UseCases;
   rateLimits: AuthRateLimits;
+  accountLimits: AccountRateLimits;
   cookies: CookiePolicy;
   /** How the log routes follow a log (poll interval, keepalive, lifetime). */
   logStream: LogStreamSettings;

@@ -1,4 +1,4 @@
-import { ROLES } from '@shipyard/core';
+import { ROLES, requireRole } from '@shipyard/core';
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
 import { type RouteSpec, route } from '../route.js';
@@ -8,7 +8,12 @@ import { idParams, optionalText, type RouteDeps } from './route-deps.js';
 const CreateUserBody = z
   .strictObject({
     email: z.string().max(254),
-    password: z.string().max(256),
+    password: z
+      .string()
+      .max(256)
+      .nullable()
+      .optional()
+      .openapi({ description: 'The first password; omitted or null: the user is invited by email to set their own' }),
     role: z.enum(ROLES),
     full_name: optionalText(200),
   })
@@ -18,7 +23,7 @@ const UpdateUserBody = z
   .strictObject({ full_name: optionalText(200), role: z.enum(ROLES).optional(), is_active: z.boolean().optional() })
   .openapi('UpdateUserRequest');
 
-export const userRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
+export const userRoutes = ({ useCases, accountLimits }: RouteDeps): RouteSpec[] => [
   route({
     method: 'get',
     path: '/users',
@@ -33,19 +38,25 @@ export const userRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [
     method: 'post',
     path: '/users',
     tag: 'users',
-    summary: 'Add a user with a first password (admin; only an owner adds an owner)',
+    summary: 'Add a user, with a first password or invited by email (admin; only an owner adds an owner)',
+    description:
+      'With `password`, the user can sign in at once and is mailed a verification link. Without it, the user is mailed a single-use invitation link to set their own password (POST /auth/reset-password with its token). A tenant may create 60 users per hour (429 with Retry-After past it). An email taken in any tenant is 409.',
     body: CreateUserBody,
     status: 201,
     response: UserWire,
-    handler: async ({ actor, body }) =>
-      userToWire(
+    handler: async ({ actor, body }) => {
+      // The role first: a viewer cannot spend the tenant's budget.
+      requireRole(actor, 'admin');
+      await accountLimits.consume('userCreation', actor.tenantId);
+      return userToWire(
         await useCases.createUser.execute(actor, {
           email: body.email,
-          password: body.password,
+          password: body.password ?? null,
           role: body.role,
           fullName: body.full_name ?? null,
         }),
-      ),
+      );
+    },
   }),
   route({
     method: 'get',

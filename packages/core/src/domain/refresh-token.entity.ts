@@ -9,13 +9,15 @@ export class RefreshToken extends Entity {
   userId!: string;
   familyId!: string;
   expiresAt!: Date;
+  /** When the sign-in that began the family happened: no refresh renews a session past its maximum age. */
+  sessionStartedAt!: Date;
   /** Set when the token was exchanged for the next one of its family. */
   usedAt!: Date | null;
   revokedAt!: Date | null;
 
   static create(
     ctx: NewEntity,
-    input: { tenantId: string; userId: string; familyId: string; expiresAt: Date },
+    input: { tenantId: string; userId: string; familyId: string; expiresAt: Date; sessionStartedAt: Date },
   ): RefreshToken {
     const token = new RefreshToken();
     token.init(ctx);
@@ -23,6 +25,7 @@ export class RefreshToken extends Entity {
     token.userId = input.userId;
     token.familyId = input.familyId;
     token.expiresAt = input.expiresAt;
+    token.sessionStartedAt = input.sessionStartedAt;
     token.usedAt = null;
     token.revokedAt = null;
     return token;

@@ -14,6 +14,11 @@ export interface AccessTokenClaims {
   tokenId: string;
   /** The refresh-token family of the sign-in this token belongs to. */
   sessionId: string;
+  /**
+   * The user's session epoch when the token was issued: a password change, a reset, a
+   * deactivation or a lower role moves the user's epoch on, and every older token is refused.
+   */
+  sessionEpoch: number;
   expiresAt: Date;
 }
 

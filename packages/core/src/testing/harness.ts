@@ -13,7 +13,9 @@ import { FakePasswordHasher } from './fake-password-hasher.js';
 import { FakeTokenIssuer } from './fake-token-issuer.js';
 import { FixedClock } from './fixed-clock.js';
 import { InMemoryDatabase } from './in-memory-database.js';
+import { CryptoSecretGenerator } from '../system/crypto-secret-generator.js';
 import { InMemoryLogStore } from './in-memory-log-store.js';
+import { InMemoryMailer } from './in-memory-mailer.js';
 import { InMemoryTokenBlacklist } from './in-memory-token-blacklist.js';
 import { InMemoryUnitOfWork } from './in-memory-unit-of-work.js';
 import { MemoryLogger } from './memory-logger.js';
@@ -68,6 +70,8 @@ export class TestHarness {
   readonly runtime: SimulatedDeploymentRuntime;
   readonly logStore: LogStore;
   readonly logger = new MemoryLogger();
+  /** Every verification, reset and invitation mail, for tests to follow the links. */
+  readonly mailer = new InMemoryMailer();
   readonly deps: CoreDeps;
   readonly useCases: UseCases;
   readonly handlers: JobHandlers;
@@ -95,6 +99,8 @@ export class TestHarness {
       runtime: this.runtime,
       logStore: this.logStore,
       logger: this.logger,
+      mailer: this.mailer,
+      secrets: new CryptoSecretGenerator(),
       // No polling timers in tests: cancellation is seen when the build finishes.
       settings: { ...DEFAULT_SETTINGS, cancelCheckIntervalMs: 0, ...options.settings },
       oauthProviders: options.oauthProviders ?? {},
@@ -143,6 +149,13 @@ export class TestHarness {
     });
     const { user, tenant } = session;
     return { principal: { userId: user.id, tenantId: tenant.id, role: user.role }, session, tenant };
+  }
+
+  /** Follows the newest verification link mailed to `email`. */
+  async verifyEmail(email: string): Promise<void> {
+    const token = this.mailer.lastToken(email);
+    if (token === undefined) throw new Error(`no mail to ${email}`);
+    await this.useCases.verifyEmail.execute(token);
   }
 
   /** Adds a user with `role` to the actor's tenant and returns them as a principal. */

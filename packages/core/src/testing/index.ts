@@ -20,6 +20,7 @@ export {
   InMemoryRefreshTokenRepository,
   InMemoryScopedRepository,
 } from './in-memory-repositories.js';
+export { InMemoryMailer } from './in-memory-mailer.js';
 export { InMemoryTokenBlacklist } from './in-memory-token-blacklist.js';
 export { InMemoryUnitOfWork } from './in-memory-unit-of-work.js';
 export { type LogEntry, MemoryLogger } from './memory-logger.js';

@@ -15,7 +15,8 @@ export interface Authenticated {
 /**
  * Turns an access token into a `Principal`: checks the token, asks the blacklist, then reads
  * the user, so a deleted or deactivated user is out at once and a role change applies to the
- * next request (the role in the token is only a hint). When the blacklist cannot answer the
+ * next request (the role in the token is only a hint), and a token issued before the user's
+ * sessions were ended (`sessionEpoch`) is refused. When the blacklist cannot answer the
  * error propagates (fail closed): nobody gets in unchecked.
  */
 export class Authenticate {
@@ -32,6 +33,8 @@ export class Authenticate {
     if (revoked) throw new AuthenticationError('Token has been revoked');
     if (user === null || !user.isActive)
       throw new AuthenticationError('This account no longer exists or is deactivated');
+    // Sessions ended since the token was issued (password changed or reset, deactivated, demoted).
+    if (token.sessionEpoch !== user.sessionEpoch) throw new AuthenticationError('This session has ended');
     return {
       principal: { userId: user.id, tenantId: user.tenantId, role: user.role, sessionId: token.sessionId },
       token,

@@ -8,8 +8,10 @@ import type { IdGenerator } from '../ports/id-generator.port.js';
 import type { JobQueue } from '../ports/job-queue.port.js';
 import type { LogStore } from '../ports/log-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
+import type { Mailer } from '../ports/mailer.port.js';
 import type { OAuthProvider } from '../ports/oauth-provider.port.js';
 import type { PasswordHasher } from '../ports/password-hasher.port.js';
+import type { SecretGenerator } from '../ports/secret-generator.port.js';
 import type { TokenBlacklist } from '../ports/token-blacklist.port.js';
 import type { TokenIssuer } from '../ports/token-issuer.port.js';
 import type { UnitOfWork } from '../ports/unit-of-work.port.js';
@@ -53,6 +55,16 @@ export interface CoreSettings {
   keepArtifacts: number;
   /** Build and deployment output is written to the log store at most this often. */
   logFlushMs: number;
+  /** No refresh renews a sign-in session past this many seconds after it began. */
+  sessionMaxAgeSeconds: number;
+  /** How long an emailed link stays usable: verifying an address... */
+  emailVerificationTtlSeconds: number;
+  /** ...resetting a password... */
+  passwordResetTtlSeconds: number;
+  /** ...and accepting an invitation (setting the first password). */
+  invitationTtlSeconds: number;
+  /** Where emailed links point: the app's pages, given the token in the URL's fragment. */
+  appUrl: string;
 }
 
 export const DEFAULT_SETTINGS: CoreSettings = {
@@ -70,6 +82,11 @@ export const DEFAULT_SETTINGS: CoreSettings = {
   allowLocalRepos: false,
   keepArtifacts: 3,
   logFlushMs: 200,
+  sessionMaxAgeSeconds: 30 * 86_400,
+  emailVerificationTtlSeconds: 2 * 86_400,
+  passwordResetTtlSeconds: 3600,
+  invitationTtlSeconds: 7 * 86_400,
+  appUrl: 'http://localhost:3000',
 };
 
 /** Every port the use cases draw on. Each use case declares the subset it needs. */
@@ -87,6 +104,10 @@ export interface CoreDeps {
   /** Where build and deployment output is kept for the API to show while it is written. */
   logStore: LogStore;
   logger: Logger;
+  /** Verification, password-reset and invitation links go out through it. */
+  mailer: Mailer;
+  /** The secrets of emailed links, and the digests stored in their place. */
+  secrets: SecretGenerator;
   settings: CoreSettings;
   /** Configured sign-in providers; sign-in with one that is absent is `not_found`. */
   oauthProviders: Partial<Record<OAuthProviderName, OAuthProvider>>;

@@ -1,3 +1,4 @@
+import { ChangePassword, ForgotPassword, ResendVerification, ResetPassword, VerifyEmail } from './account.use-cases.js';
 import { ListAuditEvents } from './audit.use-cases.js';
 import { Authenticate } from './authenticate.use-case.js';
 import { CancelBuild, GetBuild, ListBuilds, TriggerBuild } from './build.use-cases.js';
@@ -58,6 +59,11 @@ export function createUseCases(deps: CoreDeps) {
     refreshSession: new RefreshSession(deps),
     logout: new Logout(deps),
     authenticate: new Authenticate(deps),
+    verifyEmail: new VerifyEmail(deps),
+    resendVerification: new ResendVerification(deps),
+    forgotPassword: new ForgotPassword(deps),
+    resetPassword: new ResetPassword(deps),
+    changePassword: new ChangePassword(deps),
     getMe: new GetMe(deps),
     getTenant: new GetTenant(deps),
     updateTenant: new UpdateTenant(deps),

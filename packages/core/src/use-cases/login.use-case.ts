@@ -14,7 +14,7 @@ const INVALID_CREDENTIALS = 'Invalid email or password';
 export class Login {
   private dummyHash: Promise<string> | undefined;
 
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'passwords' | 'tokens'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'passwords' | 'tokens' | 'settings'>) {}
 
   /**
    * A failure for an email that belongs to a user is recorded in that user's tenant

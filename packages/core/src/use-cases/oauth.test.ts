@@ -45,14 +45,34 @@ test('a returning GitHub user signs in to the same user, and the stored token is
   t.is(second.user.id, first.user.id);
 });
 
-test('a GitHub account with the verified email of an existing user is linked to that user', async (t) => {
+test('a GitHub account with the email of an existing user who verified it is linked to that user', async (t) => {
   const { github, harness, signIn } = setup();
   const existing = await harness.signUp({ email: 'octo@example.test' });
+  await harness.verifyEmail('octo@example.test');
   github.grant('c1', octo, { codeVerifier: 'verifier' });
   const session = await signIn('c1');
   t.is(session.outcome, 'linked');
   t.is(session.user.id, existing.principal.userId);
   t.is(session.user.tenantId, existing.principal.tenantId);
+});
+
+test('a pre-made account with an unverified address is never linked to the GitHub user who owns it', async (t) => {
+  const { github, harness, signIn } = setup();
+  // Someone registers the address first, with a password they know, and never verifies it.
+  const squatter = await harness.signUp({ email: 'octo@example.test' });
+  github.grant('c1', octo, { codeVerifier: 'verifier' });
+  const error = await t.throwsAsync(signIn('c1'), { code: 'conflict' });
+  t.regex(error?.message ?? '', /not verified/);
+  t.deepEqual(await harness.useCases.listOAuthAccounts.execute(squatter.principal), []);
+  t.is(harness.db.table('oauthAccount').size, 0);
+  t.is(harness.db.table('tenant').size, 1);
+});
+
+test('a user registered through GitHub has a verified address', async (t) => {
+  const { github, signIn } = setup();
+  github.grant('c1', octo, { codeVerifier: 'verifier' });
+  const session = await signIn('c1');
+  t.truthy(session.user.emailVerifiedAt);
 });
 
 test('no verified primary email: refused, and nothing is created', async (t) => {
@@ -97,6 +117,7 @@ test('the last way to sign in cannot be unlinked; with a password it can', async
   await t.throwsAsync(harness.useCases.unlinkOAuthAccount.execute(actor, account?.id ?? ''), { code: 'conflict' });
 
   const withPassword = await harness.signUp({ email: 'hubot@example.test' });
+  await harness.verifyEmail('hubot@example.test');
   github.grant(
     'c2',
     { ...octo, providerAccountId: '2', login: 'hubot', email: 'hubot@example.test' },

@@ -38,14 +38,14 @@ export type OAuthOutcome = 'signed_in' | 'linked' | 'registered';
 /**
  * Finishes an OAuth sign-in: exchanges the code (with the PKCE verifier), reads the identity,
  * then signs in the user linked to that account; or links the account to the user with the same
- * verified email; or creates a tenant with a new owner. All database writes are one
- * transaction: a failure leaves nothing half-created.
+ * email when that user verified their address (409 when not); or creates a tenant with a new
+ * owner. All database writes are one transaction: a failure leaves nothing half-created.
  */
 export class CompleteOAuthSignIn {
   constructor(
     private readonly deps: Pick<
       CoreDeps,
-      'uow' | 'clock' | 'ids' | 'tokens' | 'encryptor' | 'oauthProviders' | 'logger'
+      'uow' | 'clock' | 'ids' | 'tokens' | 'encryptor' | 'oauthProviders' | 'logger' | 'settings'
     >,
   ) {}
 
@@ -113,6 +113,14 @@ export class CompleteOAuthSignIn {
       const existing = await platform.findUserByEmail(identity.email);
       if (existing !== null) {
         this.assertActive(existing);
+        // Linking on an unproven address would hand a pre-made account (whose password its
+        // maker knows) to the provider's user: only a verified address links by itself.
+        if (existing.emailVerifiedAt === null) {
+          throw new ConflictError(
+            `An account with this email exists but its address is not verified. Sign in with its password, verify the address, then sign in with ${provider} again to link it.`,
+            { reason: 'email_not_verified' },
+          );
+        }
         user = existing;
         repos = platform.inTenant(existing.tenantId);
         outcome = 'linked';
@@ -129,6 +137,8 @@ export class CompleteOAuthSignIn {
           email: identity.email,
           role: 'owner',
           fullName: identity.name,
+          // The provider says this is the account's verified primary email.
+          emailVerifiedAt: now,
         });
         await repos.users.add(user);
         outcome = 'registered';

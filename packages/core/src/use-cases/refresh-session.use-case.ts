@@ -15,7 +15,7 @@ type Outcome = { kind: 'ok'; session: AuthSession } | { kind: 'reused' } | { kin
  * other one is an `AuthenticationError`.
  */
 export class RefreshSession {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'tokens' | 'logger' | 'blacklist'>) {}
+  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'tokens' | 'logger' | 'blacklist' | 'settings'>) {}
 
   async execute(refreshToken: string, origin: RequestOrigin = {}): Promise<AuthSession> {
     const claims = await this.deps.tokens.verifyRefresh(refreshToken);
@@ -53,10 +53,17 @@ export class RefreshSession {
     }
     if (stored.usedAt !== null || stored.revokedAt !== null) return { kind: 'reused' };
     if (!stored.isUsable(now)) return { kind: 'invalid' };
+    // The session's absolute lifetime: refreshing never carries it past SESSION_MAX_AGE.
+    if (now.getTime() - stored.sessionStartedAt.getTime() >= this.deps.settings.sessionMaxAgeSeconds * 1000) {
+      return { kind: 'invalid' };
+    }
     const user = await repos.users.find(claims.userId);
     if (user === null || !user.isActive) return { kind: 'invalid' };
     stored.markUsed(now);
     await repos.refreshTokens.update(stored);
-    return { kind: 'ok', session: await openSession(this.deps, repos, user, stored.familyId) };
+    return {
+      kind: 'ok',
+      session: await openSession(this.deps, repos, user, stored.familyId, stored.sessionStartedAt),
+    };
   }
 }

@@ -4,6 +4,7 @@ import { User } from '../domain/user.entity.js';
 import { email as checkEmail, text } from '../domain/validate.js';
 import { type RequestOrigin, recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
+import { deliver, emailLinkMessage, issueEmailLink } from './email-links.js';
 import { checkPassword } from './password-policy.js';
 import { type AuthSession, openSession } from './session.js';
 
@@ -14,9 +15,17 @@ export interface RegisterInput {
   fullName?: string | null;
 }
 
-/** Creates a tenant with its first user as owner, and signs that user in. */
+/**
+ * Creates a tenant with its first user as owner, and signs that user in. The address is not
+ * verified yet: a verification link is mailed (after the commit, not awaited).
+ */
 export class Register {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'passwords' | 'tokens' | 'settings'>) {}
+  constructor(
+    private readonly deps: Pick<
+      CoreDeps,
+      'uow' | 'clock' | 'ids' | 'passwords' | 'tokens' | 'settings' | 'secrets' | 'mailer' | 'logger'
+    >,
+  ) {}
 
   async execute(input: RegisterInput, origin: RequestOrigin = {}): Promise<AuthSession & { tenant: Tenant }> {
     const tenantName = text('tenantName', input.tenantName, { max: 100 });
@@ -27,7 +36,19 @@ export class Register {
     // Two registrations may pick the same free slug at once; the one that loses takes a suffix.
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.register(tenantName, email, passwordHash, input.fullName ?? null, attempt > 1, origin);
+        const { link, ...registered } = await this.register(
+          tenantName,
+          email,
+          passwordHash,
+          input.fullName ?? null,
+          attempt > 1,
+          origin,
+        );
+        deliver(this.deps, emailLinkMessage(this.deps.settings, registered.user, 'verify_email', link), {
+          tenant_id: registered.tenant.id,
+          user_id: registered.user.id,
+        });
+        return registered;
       } catch (error) {
         const slugTaken =
           error instanceof ConflictError && (error.details as { field?: string } | null)?.field === 'slug';
@@ -43,7 +64,7 @@ export class Register {
     fullName: string | null,
     suffixed: boolean,
     origin: RequestOrigin,
-  ): Promise<AuthSession & { tenant: Tenant }> {
+  ): Promise<AuthSession & { tenant: Tenant; link: string }> {
     // Platform-wide: emails and slugs are unique across tenants. The new tenant's rows are written
     // in the same transaction as the checks.
     return this.deps.uow.platform(async (platform) => {
@@ -65,6 +86,7 @@ export class Register {
         fullName,
         passwordHash,
       });
+      const link = issueEmailLink(this.deps, user, 'verify_email');
       await repos.users.add(user);
       const sessionId = this.deps.ids.next();
       const session = await openSession(this.deps, repos, user, sessionId);
@@ -74,7 +96,7 @@ export class Register {
         { type: 'user', id: user.id, sessionId, ip: origin.ip ?? null },
         { action: 'auth.register', target: { type: 'tenant', id: tenant.id }, summary: { method: 'password' } },
       );
-      return { ...session, tenant };
+      return { ...session, tenant, link };
     });
   }
 }

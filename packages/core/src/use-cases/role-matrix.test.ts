@@ -294,6 +294,12 @@ test('the matrix covers every use case that takes an actor', (t) => {
     'scheduleCleanup',
     // Acts on the caller's own linked account only; covered in oauth.test.ts.
     'unlinkOAuthAccount',
+    // Account links and the caller's own password: no role involved; covered in account.test.ts.
+    'verifyEmail',
+    'resendVerification',
+    'forgotPassword',
+    'resetPassword',
+    'changePassword',
   ]);
   const covered = new Set(CASES.map((c) => c.run.toString().match(/useCases\.(\w+)\.execute/)?.[1]));
   const missing = Object.keys(harness.useCases).filter((name) => !withoutActor.has(name) && !covered.has(name));

@@ -16,22 +16,31 @@ export interface AuthSession {
   expiresIn: number;
   accessTokenExpiresAt: Date;
   refreshTokenExpiresAt: Date;
+  /** The sign-in session (the refresh-token family) the tokens belong to. */
+  sessionId: string;
   user: User;
 }
 
-/** Issues an access token and a stored refresh token of `familyId` for `user`. */
+/**
+ * Issues an access token and a stored refresh token of `familyId` for `user`. `startedAt` is when
+ * the session began (now for a sign-in, the family's start for a refresh): the refresh token
+ * expires at the latest `sessionMaxAgeSeconds` after it.
+ */
 export async function openSession(
-  deps: Pick<CoreDeps, 'tokens' | 'ids' | 'clock'>,
+  deps: Pick<CoreDeps, 'tokens' | 'ids' | 'clock' | 'settings'>,
   repos: Repositories,
   user: User,
   familyId: string,
+  startedAt: Date = deps.clock.now(),
 ): Promise<AuthSession> {
   const tokenId = deps.ids.next();
   const refresh = await deps.tokens.issueRefresh({ userId: user.id, tenantId: user.tenantId, tokenId, familyId });
+  const sessionEnd = new Date(startedAt.getTime() + deps.settings.sessionMaxAgeSeconds * 1000);
+  const refreshExpiresAt = refresh.expiresAt < sessionEnd ? refresh.expiresAt : sessionEnd;
   await repos.refreshTokens.add(
     RefreshToken.create(
       { id: tokenId, now: deps.clock.now() },
-      { tenantId: user.tenantId, userId: user.id, familyId, expiresAt: refresh.expiresAt },
+      { tenantId: user.tenantId, userId: user.id, familyId, expiresAt: refreshExpiresAt, sessionStartedAt: startedAt },
     ),
   );
   const access = await deps.tokens.issueAccess({
@@ -39,6 +48,7 @@ export async function openSession(
     tenantId: user.tenantId,
     role: user.role,
     sessionId: familyId,
+    sessionEpoch: user.sessionEpoch,
   });
   return {
     accessToken: access.token,
@@ -46,7 +56,8 @@ export async function openSession(
     tokenType: 'bearer',
     expiresIn: deps.tokens.accessTokenTtlSeconds,
     accessTokenExpiresAt: access.expiresAt,
-    refreshTokenExpiresAt: refresh.expiresAt,
+    refreshTokenExpiresAt: refreshExpiresAt,
+    sessionId: familyId,
     user,
   };
 }
@@ -77,4 +88,15 @@ export async function endSession(
     new Date(deps.clock.now().getTime() + deps.tokens.accessTokenTtlSeconds * 1000),
   );
   return revoked;
+}
+
+/**
+ * Ends every session of `user` inside the caller's unit of work (the user is saved by the caller):
+ * the session epoch moves on, so every access token issued so far is refused by `Authenticate`
+ * at once (the user row is read on every request: no blacklist, nothing lost if Redis forgets),
+ * and every refresh token is revoked.
+ */
+export async function endEverySession(repos: Repositories, user: User, now: Date): Promise<void> {
+  user.endAllSessions(now);
+  await repos.refreshTokens.revokeAllOfUser(user.id, now);
 }

@@ -1,12 +1,14 @@
 import { AuthorizationError, ConflictError } from '../domain/app.errors.js';
 import { changedFields } from '../domain/audit-redaction.js';
-import { type Principal, type Role, requireRole } from '../domain/role.js';
+import { type Principal, ROLES, type Role, requireRole } from '../domain/role.js';
 import { User } from '../domain/user.entity.js';
 import type { Repositories } from '../ports/repository.port.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
+import { deliver, emailLinkMessage, issueEmailLink } from './email-links.js';
 import { checkPassword } from './password-policy.js';
+import { endEverySession } from './session.js';
 
 export class GetMe {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}
@@ -58,14 +60,27 @@ async function activeOwners(repos: Repositories, now: Date): Promise<number> {
 
 export interface CreateUserInput {
   email: string;
-  password: string;
+  /** Omitted: the user is invited, and sets their own password through an emailed link. */
+  password?: string | null;
   role: Role;
   fullName?: string | null;
 }
 
-/** An admin adds a user to the tenant and sets the first password; only an owner adds an owner. */
+const emailTaken = () => new ConflictError('A user with this email already exists', { field: 'email' });
+
+/**
+ * An admin adds a user to the tenant; only an owner adds an owner. With a password, the user
+ * can sign in at once and is mailed a verification link; without one, the user is invited:
+ * mailed a single-use link to set their own password (which also verifies the address). A
+ * taken email is refused before any password is hashed.
+ */
 export class CreateUser {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'passwords' | 'settings'>) {}
+  constructor(
+    private readonly deps: Pick<
+      CoreDeps,
+      'uow' | 'clock' | 'ids' | 'passwords' | 'settings' | 'secrets' | 'mailer' | 'logger'
+    >,
+  ) {}
 
   async execute(actor: Principal, input: CreateUserInput): Promise<User> {
     requireRole(actor, 'admin');
@@ -76,22 +91,32 @@ export class CreateUser {
       fullName: input.fullName ?? null,
     });
     assertMayGrant(actor, user.role);
-    const password = checkPassword(input.password, this.deps.settings.passwordMinLength);
-    user.passwordHash = await this.deps.passwords.hash(password);
-    // Platform-wide: emails are unique across tenants, so the check looks at every tenant.
-    return this.deps.uow.platform(async (platform) => {
-      if ((await platform.findUserByEmail(user.email)) !== null) {
-        throw new ConflictError('A user with this email already exists', { field: 'email' });
-      }
+    const invited = input.password === undefined || input.password === null;
+    const password = invited ? null : checkPassword(input.password, this.deps.settings.passwordMinLength);
+    // Platform-wide: emails are unique across tenants, so the check looks at every tenant. It runs
+    // before the hashing (a taken email costs no CPU) and again in the writing transaction.
+    if ((await this.deps.uow.platform((platform) => platform.findUserByEmail(user.email))) !== null) {
+      throw emailTaken();
+    }
+    if (password !== null) user.passwordHash = await this.deps.passwords.hash(password);
+    const purpose = invited ? 'invitation' : 'verify_email';
+    const link = issueEmailLink(this.deps, user, purpose);
+    const created = await this.deps.uow.platform(async (platform) => {
+      if ((await platform.findUserByEmail(user.email)) !== null) throw emailTaken();
       const repos = platform.inTenant(actor.tenantId);
       await repos.users.add(user);
       await recordAudit(this.deps, repos, actor, {
         action: 'user.create',
         target: { type: 'user', id: user.id },
-        summary: { role: user.role },
+        summary: { role: user.role, invited },
       });
       return user;
     });
+    deliver(this.deps, emailLinkMessage(this.deps.settings, created, purpose, link), {
+      tenant_id: created.tenantId,
+      user_id: created.id,
+    });
+    return created;
   }
 }
 
@@ -103,8 +128,8 @@ export interface UpdateUserInput {
 
 /**
  * An admin changes a user. Only an owner changes an owner or grants the owner role; nobody
- * demotes or deactivates the last active owner. A role change or a deactivation signs the
- * user out everywhere (their refresh tokens are revoked).
+ * demotes or deactivates the last active owner. A deactivation or a lower role ends every
+ * session of the user (`endEverySession`): reactivating them later brings no old token back.
  */
 export class UpdateUser {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids'>) {}
@@ -124,10 +149,9 @@ export class UpdateUser {
       if (wasActiveOwner && (user.role !== 'owner' || !user.isActive) && (await activeOwners(repos, now)) <= 1) {
         throw new ConflictError('The tenant must keep at least one active owner');
       }
+      const demoted = ROLES.indexOf(user.role) < ROLES.indexOf(before.role);
+      if (demoted || (before.isActive && !user.isActive)) await endEverySession(repos, user, now);
       await repos.users.update(user);
-      if (user.role !== before.role || (before.isActive && !user.isActive)) {
-        await repos.refreshTokens.revokeAllOfUser(user.id, now);
-      }
       const action =
         before.isActive && !user.isActive
           ? 'user.deactivate'
