@@ -6,13 +6,27 @@ test('a demoted owner cannot use the token they still hold to promote themselves
   const owner = await api.register();
   const second = await api.userWithRole(owner, 'owner');
   await api.http.patch(`/api/v1/users/${second.userId}`).set(bearer(owner)).send({ role: 'viewer' }).expect(200);
+  // A lower role ends every session: the token still held is refused outright.
   const res = await api.http
     .patch(`/api/v1/users/${second.userId}`)
     .set(bearer(second))
     .send({ role: 'owner' })
+    .expect(401);
+  t.is(res.body.error.code, 'authentication_error');
+  const again = await api.http
+    .post('/api/v1/auth/login')
+    .send({ email: second.email, password: 'correct horse battery' })
+    .expect(200);
+  const refused = await api.http
+    .patch(`/api/v1/users/${second.userId}`)
+    .set(bearer({ token: again.body.access_token }))
+    .send({ role: 'owner' })
     .expect(403);
-  t.is(res.body.error.code, 'authorization_error');
-  const me = await api.http.get('/api/v1/auth/me').set(bearer(second)).expect(200);
+  t.is(refused.body.error.code, 'authorization_error');
+  const me = await api.http
+    .get('/api/v1/auth/me')
+    .set(bearer({ token: again.body.access_token }))
+    .expect(200);
   t.is(me.body.role, 'viewer');
 });
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { openScratchDatabase, type ScratchDatabase } from '@shipyard/adapters-db/testing';
 import {
+  type AccountRateLimits,
   AuthRateLimits,
   createHttpApp,
   type GitHubOAuthOptions,
@@ -61,6 +62,7 @@ export const AUDIENCE = 'shipyard-api';
 export interface TestAppOptions {
   blacklist?: TokenBlacklist;
   rateLimits?: AuthRateLimits;
+  accountLimits?: AccountRateLimits;
   production?: boolean;
   healthChecks?: HealthCheck[];
   keys?: SigningKey[];
@@ -125,6 +127,7 @@ export class TestApp {
       frontendUrl: 'http://localhost:5173',
       production: options.production ?? false,
       rateLimits: options.rateLimits ?? new AuthRateLimits({ requestsPerMinute: 100_000 }),
+      ...(options.accountLimits === undefined ? {} : { accountLimits: options.accountLimits }),
       healthChecks: options.healthChecks ?? [],
       oauth: { stateSecret: randomBytes(32), usedStates: this.harness.blacklist, clock: this.harness.clock },
       logStream: { pollIntervalMs: 20, ...options.logStream },
@@ -151,6 +154,13 @@ export class TestApp {
       tenantId: res.body.tenant.id,
       email,
     };
+  }
+
+  /** Follows the newest verification link mailed to `email`, over HTTP. */
+  async verifyEmail(email: string): Promise<void> {
+    const token = this.harness.mailer.lastToken(email);
+    if (token === undefined) throw new Error(`no mail to ${email}`);
+    await this.http.post('/api/v1/auth/verify-email').send({ token }).expect(204);
   }
 
   /** Adds a user with `role` to the owner's tenant and signs them in. */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import supertest from 'supertest';
 import { FakeGitHub, type FakeGitHubUser } from './fake-github.js';
-import { TestApp } from './fixture.js';
+import { bearer, TestApp } from './fixture.js';
 
 const github = new FakeGitHub();
 test.before(async () => {
@@ -84,6 +84,7 @@ test.serial(
   async (t) => {
     const api = app();
     const existing = await api.register();
+    await api.verifyEmail(existing.email);
     const user = octocat({ emails: [{ email: existing.email, primary: true, verified: true }] });
     const first = await authorize(api, user);
     await first.browser.get(first.callback).expect(302);
@@ -96,6 +97,19 @@ test.serial(
     t.is(meAgain.body.id, existing.userId, 'linked by GitHub id, whatever the email now');
   },
 );
+
+test.serial('an account pre-made with an unverified address is never linked: 409, and nothing is linked', async (t) => {
+  const api = app();
+  // Someone registers the victim's address first, with a password they know.
+  const squatter = await api.register();
+  const user = octocat({ emails: [{ email: squatter.email, primary: true, verified: true }] });
+  const attempt = await authorize(api, user);
+  const res = await attempt.browser.get(attempt.callback).expect(409);
+  t.is(res.body.error.code, 'conflict');
+  t.regex(res.body.error.message, /not verified/);
+  const accounts = await api.http.get('/api/v1/auth/accounts').set(bearer(squatter)).expect(200);
+  t.deepEqual(accounts.body.items, []);
+});
 
 test.serial('the callback without the state cookie, with another state, or replayed is 400', async (t) => {
   const api = app();

@@ -1,8 +1,8 @@
 import {
   AesGcmEncryptor,
-  CryptoSecretGenerator,
   type CoreDeps,
   type CoreSettings,
+  CryptoSecretGenerator,
   createUseCases,
   DEFAULT_SETTINGS,
   JobHandlers,

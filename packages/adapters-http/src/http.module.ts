@@ -1,4 +1,4 @@
-import { type Clock, type IdGenerator, LogMailer, type Logger, TOKENS } from '@shipyard/core';
+import { type Clock, type IdGenerator, type Logger, LogMailer, TOKENS } from '@shipyard/core';
 import { InMemoryTokenBlacklist } from '@shipyard/core/testing';
 import { ContainerModule } from 'inversify';
 import type { Redis } from 'ioredis';
@@ -66,7 +66,8 @@ export const httpModule = (options: HttpModuleOptions): ContainerModule =>
     const smtp = options.smtp;
     bind(TOKENS.Mailer)
       .toResolvedValue(
-        (logger: Logger) => (smtp === undefined ? new LogMailer(logger.child({ component: 'mail' })) : new SmtpMailer(smtp)),
+        (logger: Logger) =>
+          smtp === undefined ? new LogMailer(logger.child({ component: 'mail' })) : new SmtpMailer(smtp),
         [TOKENS.Logger],
       )
       .inSingletonScope();

@@ -8,10 +8,10 @@ export { JoseTokenIssuer, type JoseTokenIssuerOptions, type SigningKey } from '.
 export { OAuthStateCookie } from './auth/oauth-state.js';
 export { type AuthRateLimitOptions, AuthRateLimits } from './auth/rate-limits.js';
 export { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
-export { SmtpMailer, type SmtpMailerOptions } from './mail/smtp-mailer.js';
 export { type HealthCheck, HealthProbe, type HealthReport } from './health.js';
 export { HTTP_TOKENS, type HttpModuleOptions, httpModule } from './http.module.js';
 export type { LogStreamOptions } from './log-stream.js';
+export { SmtpMailer, type SmtpMailerOptions } from './mail/smtp-mailer.js';
 export { STATUS_OF } from './middleware/error.middleware.js';
 export {
   type RequestObserver,

@@ -63,7 +63,9 @@ export const UserWire = z
     email_verified_at: timestamp()
       .nullable()
       .openapi({ description: 'When the user proved the address (a link followed, or a provider); null until then' }),
-    has_password: z.boolean().openapi({ description: 'False for an invited user who has not set one yet, and for provider-only sign-in' }),
+    has_password: z
+      .boolean()
+      .openapi({ description: 'False for an invited user who has not set one yet, and for provider-only sign-in' }),
   })
   .openapi('User');
 export const userToWire = (u: User) => ({

@@ -1,4 +1,4 @@
-import type { MailMessage, Mailer } from '@shipyard/core';
+import type { Mailer, MailMessage } from '@shipyard/core';
 import { createTransport, type Transporter } from 'nodemailer';
 
 export interface SmtpMailerOptions {

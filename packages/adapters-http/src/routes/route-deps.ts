@@ -1,7 +1,7 @@
 import type { UseCases } from '@shipyard/core';
 import type { Logger } from 'pino';
-import type { CookiePolicy } from '../auth/cookies.js';
 import type { AccountRateLimits } from '../auth/account-limits.js';
+import type { CookiePolicy } from '../auth/cookies.js';
 import type { AuthRateLimits } from '../auth/rate-limits.js';
 import type { LogStreamSettings } from '../log-stream.js';
 import { z } from '../openapi/zod.js';

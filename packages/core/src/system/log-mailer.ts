@@ -1,5 +1,5 @@
 import type { Logger } from '../ports/logger.port.js';
-import type { MailMessage, Mailer } from '../ports/mailer.port.js';
+import type { Mailer, MailMessage } from '../ports/mailer.port.js';
 
 /**
  * The mailer of a server without SMTP (the embedded default): every message is written to the

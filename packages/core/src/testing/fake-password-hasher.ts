@@ -4,13 +4,20 @@ import type { PasswordHasher } from '../ports/password-hasher.port.js';
 export class FakePasswordHasher implements PasswordHasher {
   /** How many verifications ran (timing-equalisation tests count them). */
   verifications = 0;
+  /** How many passwords were hashed (a request refused early must hash none). */
+  hashes = 0;
+
+  private encode(password: string): string {
+    return `fake$${Buffer.from(password, 'utf8').toString('base64url')}`;
+  }
 
   async hash(password: string): Promise<string> {
-    return `fake$${Buffer.from(password, 'utf8').toString('base64url')}`;
+    this.hashes += 1;
+    return this.encode(password);
   }
 
   async verify(hash: string, password: string): Promise<boolean> {
     this.verifications += 1;
-    return hash === (await this.hash(password));
+    return hash === this.encode(password);
   }
 }

@@ -1,4 +1,4 @@
-import type { MailMessage, Mailer } from '../ports/mailer.port.js';
+import type { Mailer, MailMessage } from '../ports/mailer.port.js';
 
 /** Keeps every message sent, for tests; `failing` makes `send` reject (a transport outage). */
 export class InMemoryMailer implements Mailer {

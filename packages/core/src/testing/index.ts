@@ -11,6 +11,7 @@ export { FixedClock } from './fixed-clock.js';
 export { createTestHarness, type DrainReport, type HarnessOptions, type SignedUp, TestHarness } from './harness.js';
 export { cloneRow, InMemoryDatabase, InMemoryTransaction, type Row } from './in-memory-database.js';
 export { DEFAULT_MAX_CHUNKS, InMemoryLogStore } from './in-memory-log-store.js';
+export { InMemoryMailer } from './in-memory-mailer.js';
 export {
   createInMemoryRepositories,
   InMemoryAuditEventRepository,
@@ -20,7 +21,6 @@ export {
   InMemoryRefreshTokenRepository,
   InMemoryScopedRepository,
 } from './in-memory-repositories.js';
-export { InMemoryMailer } from './in-memory-mailer.js';
 export { InMemoryTokenBlacklist } from './in-memory-token-blacklist.js';
 export { InMemoryUnitOfWork } from './in-memory-unit-of-work.js';
 export { type LogEntry, MemoryLogger } from './memory-logger.js';

@@ -131,7 +131,11 @@ export class ResetPassword {
     const purposes = ['reset_password', 'invitation'] as const;
     const digest = this.deps.secrets.digest(parsed.secret);
     const pending = await this.deps.uow.run(parsed.tenantId, (repos) => repos.users.find(parsed.userId));
-    if (pending === null || !pending.isActive || pending.pendingEmailLink(purposes, digest, this.deps.clock.now()) === null) {
+    if (
+      pending === null ||
+      !pending.isActive ||
+      pending.pendingEmailLink(purposes, digest, this.deps.clock.now()) === null
+    ) {
       throw invalidLink();
     }
     const password = checkPassword(input.password, this.deps.settings.passwordMinLength);

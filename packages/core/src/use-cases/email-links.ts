@@ -70,7 +70,10 @@ export function emailLinkMessage(
       'Reset your password',
       'Someone (hopefully you) asked to reset the password of this account. Open the link below to choose a new one; every session of the account then ends. If it was not you, ignore this message.',
     ],
-    invitation: ['You are invited to Shipyard', 'An administrator added you. Open the link below to choose your password.'],
+    invitation: [
+      'You are invited to Shipyard',
+      'An administrator added you. Open the link below to choose your password.',
+    ],
   };
   const [subject, body] = intro[purpose];
   return {

@@ -15,7 +15,9 @@ type Outcome = { kind: 'ok'; session: AuthSession } | { kind: 'reused' } | { kin
  * other one is an `AuthenticationError`.
  */
 export class RefreshSession {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'tokens' | 'logger' | 'blacklist' | 'settings'>) {}
+  constructor(
+    private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'tokens' | 'logger' | 'blacklist' | 'settings'>,
+  ) {}
 
   async execute(refreshToken: string, origin: RequestOrigin = {}): Promise<AuthSession> {
     const claims = await this.deps.tokens.verifyRefresh(refreshToken);
