@@ -391,3 +391,38 @@ test('a cookie-authenticated write from the same site but another origin needs a
     .send({ name: 'bearer-web' });
   t.is(res.status, 201);
 });
+
+test('every auth response, token responses included, is Cache-Control: no-store', async (t) => {
+  const api = new TestApp();
+  const reg = await api.http
+    .post('/api/v1/auth/register')
+    .send({ tenant_name: 'Cache Co', email: 'cache@example.test', password: PASSWORD })
+    .expect(201);
+  t.is(reg.headers['cache-control'], 'no-store');
+  const signedIn = await login(api, 'cache@example.test').expect(200);
+  t.is(signedIn.headers['cache-control'], 'no-store');
+  t.is(signedIn.headers.pragma, 'no-cache');
+  const refreshed = await api.http
+    .post('/api/v1/auth/refresh')
+    .send({ refresh_token: signedIn.body.refresh_token })
+    .expect(200);
+  t.is(refreshed.headers['cache-control'], 'no-store');
+  const failed = await login(api, 'cache@example.test', 'wrong password!').expect(401);
+  t.is(failed.headers['cache-control'], 'no-store');
+});
+
+test('a full-width look-alike of an email is the same address (NFKC)', async (t) => {
+  const api = new TestApp();
+  await api.http
+    .post('/api/v1/auth/register')
+    .send({ tenant_name: 'Alice Co', email: 'alice@example.test', password: PASSWORD })
+    .expect(201);
+  const lookalike = '\uff41\uff4c\uff49\uff43\uff45@example.test';
+  const taken = await api.http
+    .post('/api/v1/auth/register')
+    .send({ tenant_name: 'Mallory Co', email: lookalike, password: PASSWORD })
+    .expect(409);
+  t.is(taken.body.error.code, 'conflict');
+  const signedIn = await login(api, lookalike).expect(200);
+  t.is(signedIn.body.user.email, 'alice@example.test');
+});

@@ -50,7 +50,34 @@ test('production needs its secrets, and they must be strong enough', (t) => {
     config.encryptionKeys.map((k) => k.id),
     ['k2', 'k1'],
   );
-  t.deepEqual(config.warnings, []);
+  t.is(config.warnings.length, 1);
+  t.regex(config.warnings[0] ?? '', /SMTP_URL is not set/);
+  const withSmtp = loadConfig({
+    NODE_ENV: 'production',
+    JWT_SECRET: secret,
+    ENCRYPTION_KEYS: `k1:${key}`,
+    SMTP_URL: 'smtps://mailer:pw@smtp.example.com:465',
+    MAIL_FROM: 'Ops <ops@example.com>',
+  });
+  t.deepEqual(withSmtp.warnings, []);
+  t.deepEqual(withSmtp.smtp, { url: 'smtps://mailer:pw@smtp.example.com:465', from: 'Ops <ops@example.com>' });
+});
+
+test('in production an unset FRONTEND_URL allows no localhost origin: it is the server itself', (t) => {
+  const base = { NODE_ENV: 'production', JWT_SECRET: secret, ENCRYPTION_KEYS: `k1:${key}` } as const;
+  t.is(loadConfig({ ...base, PUBLIC_URL: 'https://api.example.com' }).frontendUrl, 'https://api.example.com');
+  t.is(loadConfig({ ...base, PORT: '8000' }).frontendUrl, 'http://localhost:8000');
+  t.is(loadConfig({ ...base, FRONTEND_URL: 'https://app.example.com' }).frontendUrl, 'https://app.example.com');
+  t.is(loadConfig({}).frontendUrl, 'http://localhost:3000');
+});
+
+test('SESSION_MAX_AGE defaults to 30 days and may not be shorter than a refresh token', (t) => {
+  t.is(loadConfig({}).sessionMaxAgeSeconds, 30 * 86_400);
+  t.is(loadConfig({ SESSION_MAX_AGE: '14d' }).sessionMaxAgeSeconds, 14 * 86_400);
+  t.throws(() => loadConfig({ SESSION_MAX_AGE: '1d' }), {
+    message: /SESSION_MAX_AGE: must be at least REFRESH_TOKEN_TTL/,
+  });
+  t.throws(() => loadConfig({ SMTP_URL: 'http://not-smtp' }), { message: /SMTP_URL/ });
 });
 
 test('bad values name their variable', (t) => {

@@ -80,7 +80,8 @@ const schema = z.object({
   GITHUB_CLIENT_SECRET: z.string().optional(),
   GITHUB_OAUTH_URL: httpUrl.default('https://github.com'),
   GITHUB_API_URL: httpUrl.default('https://api.github.com'),
-  FRONTEND_URL: httpUrl.default('http://localhost:3000'),
+  // No default here: in production an unset FRONTEND_URL allows no extra origin (see loadConfig).
+  FRONTEND_URL: httpUrl.optional(),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -318,7 +319,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             apiUrl: c.GITHUB_API_URL,
           }
         : undefined,
-    frontendUrl: c.FRONTEND_URL,
+    // The development default is a local frontend; in production, unset means the server itself
+    // (no credentialed CORS origin besides PUBLIC_URL).
+    frontendUrl:
+      c.FRONTEND_URL ?? (production ? (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`) : 'http://localhost:3000'),
     corsOrigins: c.CORS_ORIGINS,
     logLevel: c.LOG_LEVEL,
     debug: c.DEBUG,

@@ -8,6 +8,7 @@ import {
   type BuildRepository,
   isUuid,
   type ListQuery,
+  normalizeEmail,
   type OAuthAccount,
   type OAuthProviderName,
   type OutboxMessage,
@@ -189,9 +190,9 @@ export class MikroOrmPlatformRepositories implements PlatformRepositories {
   }
 
   async findUserByEmail(email: string): Promise<User | null> {
-    // Matches the unique index on lower(email).
+    // Matches the unique index on lower(email); stored emails are normalised the same way.
     const [found] = await this.call<{ id: string; tenant_id: string }>('select * from shipyard_user_by_email(?)', [
-      email.trim().toLowerCase(),
+      normalizeEmail(email),
     ]);
     return found === undefined ? null : this.inTenant(found.tenant_id).users.find(found.id);
   }

@@ -193,6 +193,15 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   app.use(accessLog(logger));
   app.use(errorHandler(logger));
   app.use(securityHeaders());
+  // Token responses (register, login, refresh, change-password, the OAuth callback) and the rest
+  // of the auth routes are never kept by a browser or a proxy cache.
+  app.use(async (ctx, next) => {
+    if (ctx.path.startsWith('/api/v1/auth/')) {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.set('Pragma', 'no-cache');
+    }
+    await next();
+  });
   app.use(
     cors({
       origin: (ctx) => {

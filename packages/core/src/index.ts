@@ -16,7 +16,7 @@ export * from './domain/team.entity.js';
 export * from './domain/team-member.entity.js';
 export * from './domain/tenant.entity.js';
 export * from './domain/user.entity.js';
-export { isUuid } from './domain/validate.js';
+export { isUuid, normalizeEmail } from './domain/validate.js';
 export * from './jobs/job.types.js';
 export * from './jobs/job-handlers.js';
 export * from './policy/tenant-isolation.policy.js';

@@ -1,4 +1,4 @@
-import { RateLimitedError } from '@shipyard/core';
+import { normalizeEmail, RateLimitedError } from '@shipyard/core';
 import type { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -66,7 +66,7 @@ export class AuthRateLimits {
    */
   async beginLoginAttempt(email: string): Promise<number> {
     try {
-      await this.failedLogins.consume(email.trim().toLowerCase());
+      await this.failedLogins.consume(normalizeEmail(email));
       return 0;
     } catch (error) {
       if (error instanceof RateLimiterRes) return Math.max(1, Math.ceil(error.msBeforeNext / 1000));
@@ -75,6 +75,6 @@ export class AuthRateLimits {
   }
 
   async clearFailedLogins(email: string): Promise<void> {
-    await this.failedLogins.delete(email.trim().toLowerCase());
+    await this.failedLogins.delete(normalizeEmail(email));
   }
 }

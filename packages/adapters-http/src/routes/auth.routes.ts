@@ -1,4 +1,4 @@
-import { AuthenticationError } from '@shipyard/core';
+import { AuthenticationError, normalizeEmail } from '@shipyard/core';
 import { clearSessionCookies, REFRESH_COOKIE, setSessionCookies } from '../auth/cookies.js';
 import { z } from '../openapi/zod.js';
 import { type RouteSpec, route } from '../route.js';
@@ -155,7 +155,7 @@ export const authRoutes = ({ useCases, rateLimits, accountLimits, cookies }: Rou
       await rateLimits.consumeIp(ctx.ip);
       const answer = { message: 'If this address belongs to an account, a link is on its way' };
       // Past the address' budget the answer is the same, and nothing is sent.
-      const key = body.email.normalize('NFKC').trim().toLowerCase();
+      const key = normalizeEmail(body.email);
       if (!(await accountLimits.tryConsume('resetMail', key))) return answer;
       await useCases.forgotPassword.execute({ email: body.email }, { ip: ctx.ip });
       return answer;

@@ -42,8 +42,14 @@ export function boolean(field: string, value: unknown): boolean {
 // A pragmatic address check (local@domain.tld); deliverability is the mail server's business.
 const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
 
+/**
+ * The one form an address is compared in: NFKC (a full-width or ligature look-alike is the same
+ * address), trimmed, lowercase.
+ */
+export const normalizeEmail = (value: string): string => value.normalize('NFKC').trim().toLowerCase();
+
 export function email(field: string, value: unknown): string {
-  const normalized = text(field, value, { max: 254 }).toLowerCase();
+  const normalized = normalizeEmail(text(field, value, { max: 254 }));
   if (!EMAIL.test(normalized)) throw ValidationError.field(field, 'must be an email address');
   return normalized;
 }

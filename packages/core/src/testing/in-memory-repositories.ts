@@ -16,6 +16,7 @@ import type { OutboxMessage } from '../domain/outbox-message.entity.js';
 import type { RefreshToken } from '../domain/refresh-token.entity.js';
 import type { Tenant } from '../domain/tenant.entity.js';
 import type { User } from '../domain/user.entity.js';
+import { normalizeEmail } from '../domain/validate.js';
 import { isTenantRow, TENANT_ISOLATION } from '../policy/tenant-isolation.policy.js';
 import type { BuildArtifact } from '../ports/build-runner.port.js';
 import type {
@@ -338,7 +339,7 @@ export class InMemoryPlatformRepositories implements PlatformRepositories {
   }
 
   async findUserByEmail(email: string): Promise<User | null> {
-    const wanted = email.trim().toLowerCase();
+    const wanted = normalizeEmail(email);
     for (const row of this.tx.rows('user')) if (row.email === wanted) return this.copy('user', row);
     return null;
   }
