@@ -346,8 +346,8 @@ async function seed(url: string, tenantId: string, chainService: string, otherBu
       [SIZES.tenants - 1],
     );
     await client.query(
-      `insert into users (id, tenant_id, email, full_name, role, is_active, password_hash, created_at, updated_at)
-       select gen_random_uuid(), t.id, 'owner@' || t.slug || '.bench.test', 'Owner of ' || t.name, 'owner', true, null, now(), now()
+      `insert into users (id, tenant_id, email, full_name, role, is_active, password_hash, session_epoch, created_at, updated_at)
+       select gen_random_uuid(), t.id, 'owner@' || t.slug || '.bench.test', 'Owner of ' || t.name, 'owner', true, null, 0, now(), now()
        from tenants t where t.slug like 'bench-tenant-%'`,
     );
     await client.query(

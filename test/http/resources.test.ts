@@ -15,16 +15,7 @@ function assertResource(t: import('ava').ExecutionContext, body: Record<string, 
   t.regex(String(body.updated_at), ISO);
 }
 
-const USER_KEYS = [
-  'tenant_id',
-  'email',
-  'full_name',
-  'role',
-  'is_active',
-  'last_login_at',
-  'email_verified_at',
-  'has_password',
-];
+const USER_KEYS = ['tenant_id', 'email', 'full_name', 'role', 'is_active', 'last_login_at', 'email_verified_at'];
 const PROJECT_KEYS = ['tenant_id', 'team_id', 'name', 'description'];
 const SERVICE_KEYS = [
   'project_id',

@@ -63,9 +63,6 @@ export const UserWire = z
     email_verified_at: timestamp()
       .nullable()
       .openapi({ description: 'When the user proved the address (a link followed, or a provider); null until then' }),
-    has_password: z
-      .boolean()
-      .openapi({ description: 'False for an invited user who has not set one yet, and for provider-only sign-in' }),
   })
   .openapi('User');
 export const userToWire = (u: User) => ({
@@ -79,7 +76,6 @@ export const userToWire = (u: User) => ({
   is_active: u.isActive,
   last_login_at: iso(u.lastLoginAt),
   email_verified_at: iso(u.emailVerifiedAt),
-  has_password: u.passwordHash !== null,
 });
 
 export const TeamMemberWire = z
