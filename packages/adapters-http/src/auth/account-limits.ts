@@ -1,6 +1,6 @@
-import { RateLimitedError } from '@shipyard/core';
 import type { Redis } from 'ioredis';
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { consumeOrRefuse, createLimiter } from './rate-limits.js';
 
 export interface AccountRateLimitOptions {
   /** Shared store; without it the limits are per process, in memory. */
@@ -26,12 +26,8 @@ export class AccountRateLimits {
 
   constructor(options: AccountRateLimitOptions = {}) {
     const prefix = options.keyPrefix ?? 'shipyard:rl';
-    const make = (name: string, points: number): RateLimiterAbstract => {
-      const base = { keyPrefix: `${prefix}:${name}`, points, duration: 3600 };
-      return options.redis === undefined
-        ? new RateLimiterMemory(base)
-        : new RateLimiterRedis({ ...base, storeClient: options.redis, insuranceLimiter: new RateLimiterMemory(base) });
-    };
+    const make = (name: string, points: number): RateLimiterAbstract =>
+      createLimiter(options.redis, { keyPrefix: `${prefix}:${name}`, points, duration: 3600 });
     this.limiters = {
       userCreation: make('user-create', options.userCreationsPerHour ?? 60),
       verificationMail: make('verify-mail', options.verificationMailsPerHour ?? 5),
@@ -41,10 +37,7 @@ export class AccountRateLimits {
 
   /** Spends one of `key`'s budget in `bucket`; `RateLimitedError` (429, Retry-After) when it is spent. */
   async consume(bucket: Bucket, key: string): Promise<void> {
-    if (!(await this.tryConsume(bucket, key))) {
-      const left = await this.limiters[bucket].get(key);
-      throw new RateLimitedError(Math.max(1, Math.ceil((left?.msBeforeNext ?? 1000) / 1000)));
-    }
+    await consumeOrRefuse(this.limiters[bucket], key);
   }
 
   /** Spends one of `key`'s budget in `bucket`; false when it is spent. */

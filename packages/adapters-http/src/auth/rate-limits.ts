@@ -15,6 +15,31 @@ export interface AuthRateLimitOptions {
 }
 
 /**
+ * A limiter on Redis with an in-memory insurance limiter (an outage degrades to per-process
+ * limits instead of none), or in memory only without Redis.
+ */
+export function createLimiter(
+  redis: Redis | undefined,
+  options: { keyPrefix: string; points: number; duration: number },
+): RateLimiterAbstract {
+  return redis === undefined
+    ? new RateLimiterMemory(options)
+    : new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: new RateLimiterMemory(options) });
+}
+
+/** Spends one point of `key`; a spent budget is `RateLimitedError` (429 with `Retry-After`). */
+export async function consumeOrRefuse(limiter: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (error) {
+    if (error instanceof RateLimiterRes) {
+      throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+    }
+    throw error;
+  }
+}
+
+/**
  * Brute-force protection of the auth routes: a per-IP request budget (429 with `Retry-After`)
  * and a per-email lock after repeated failed logins. On Redis, with an in-memory insurance
  * limiter so an outage degrades to per-process limits instead of no limits.
@@ -30,33 +55,13 @@ export class AuthRateLimits {
     this.maxFailedLogins = options.maxFailedLogins ?? 5;
     const lockout = options.lockoutSeconds ?? 15 * 60;
     const loginOptions = { keyPrefix: `${prefix}:login`, points: this.maxFailedLogins, duration: lockout };
-    if (options.redis === undefined) {
-      this.perIp = new RateLimiterMemory(ipOptions);
-      this.failedLogins = new RateLimiterMemory(loginOptions);
-    } else {
-      this.perIp = new RateLimiterRedis({
-        ...ipOptions,
-        storeClient: options.redis,
-        insuranceLimiter: new RateLimiterMemory(ipOptions),
-      });
-      this.failedLogins = new RateLimiterRedis({
-        ...loginOptions,
-        storeClient: options.redis,
-        insuranceLimiter: new RateLimiterMemory(loginOptions),
-      });
-    }
+    this.perIp = createLimiter(options.redis, ipOptions);
+    this.failedLogins = createLimiter(options.redis, loginOptions);
   }
 
   /** Spends one request of the IP's budget; `RateLimitedError` when it is exhausted. */
   async consumeIp(ip: string): Promise<void> {
-    try {
-      await this.perIp.consume(ip);
-    } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-      }
-      throw error;
-    }
+    await consumeOrRefuse(this.perIp, ip);
   }
 
   /**

@@ -8,11 +8,24 @@ import type { CoreDeps } from './core-deps.js';
 import { deliver, emailLinkMessage, issueEmailLink, parseLinkToken } from './email-links.js';
 import { checkPassword, PASSWORD_MAX_LENGTH } from './password-policy.js';
 import { retryOnConflict } from './retry.js';
-import { type AuthSession, endEverySession, openSession } from './session.js';
+import { type AuthSession, endEverySession, signIn } from './session.js';
 
 const invalidLink = () => ValidationError.field('token', 'is invalid, used or expired');
 
 type MailDeps = Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'secrets' | 'mailer' | 'logger' | 'settings'>;
+
+/** Where a link token points, and the digest its pending link must have; 422 when it is no token. */
+interface PresentedLink {
+  tenantId: string;
+  userId: string;
+  digest: string;
+}
+
+function presentedLink(deps: Pick<CoreDeps, 'secrets'>, token: unknown): PresentedLink {
+  const parsed = parseLinkToken(token);
+  if (parsed === null) throw invalidLink();
+  return { tenantId: parsed.tenantId, userId: parsed.userId, digest: deps.secrets.digest(parsed.secret) };
+}
 
 /**
  * Uses the pending link of the user the token names: in the user's tenant, re-read on a lost
@@ -20,17 +33,15 @@ type MailDeps = Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'secrets' | 'mailer' | 
  * `apply` writes what the link grants, in the same unit.
  */
 async function useLink<T>(
-  deps: Pick<CoreDeps, 'uow' | 'clock' | 'secrets'>,
-  token: unknown,
+  deps: Pick<CoreDeps, 'uow' | 'clock'>,
+  link: PresentedLink,
   purposes: readonly EmailLinkPurpose[],
   apply: (user: User, purpose: EmailLinkPurpose, repos: Repositories) => Promise<T>,
 ): Promise<T> {
-  const parsed = parseLinkToken(token);
-  if (parsed === null) throw invalidLink();
-  const digest = deps.secrets.digest(parsed.secret);
+  const { tenantId, userId, digest } = link;
   return retryOnConflict(() =>
-    deps.uow.run(parsed.tenantId, async (repos) => {
-      const user = await repos.users.find(parsed.userId);
+    deps.uow.run(tenantId, async (repos) => {
+      const user = await repos.users.find(userId);
       const now = deps.clock.now();
       const purpose = user?.consumeEmailLink(purposes, digest, now) ?? null;
       if (user === null || purpose === null || !user.isActive) throw invalidLink();
@@ -46,7 +57,7 @@ export class VerifyEmail {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'secrets'>) {}
 
   async execute(token: unknown, origin: RequestOrigin = {}): Promise<User> {
-    return useLink(this.deps, token, ['verify_email'], async (user, _purpose, repos) => {
+    return useLink(this.deps, presentedLink(this.deps, token), ['verify_email'], async (user, _purpose, repos) => {
       user.markEmailVerified(this.deps.clock.now());
       await recordAudit(
         this.deps,
@@ -126,21 +137,19 @@ export class ResetPassword {
   constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'secrets' | 'passwords' | 'settings'>) {}
 
   async execute(input: { token: unknown; password: unknown }, origin: RequestOrigin = {}): Promise<User> {
-    const parsed = parseLinkToken(input.token);
-    if (parsed === null) throw invalidLink();
+    const link = presentedLink(this.deps, input.token);
     const purposes = ['reset_password', 'invitation'] as const;
-    const digest = this.deps.secrets.digest(parsed.secret);
-    const pending = await this.deps.uow.run(parsed.tenantId, (repos) => repos.users.find(parsed.userId));
+    const pending = await this.deps.uow.run(link.tenantId, (repos) => repos.users.find(link.userId));
     if (
       pending === null ||
       !pending.isActive ||
-      pending.pendingEmailLink(purposes, digest, this.deps.clock.now()) === null
+      pending.pendingEmailLink(purposes, link.digest, this.deps.clock.now()) === null
     ) {
       throw invalidLink();
     }
     const password = checkPassword(input.password, this.deps.settings.passwordMinLength);
     const hash = await this.deps.passwords.hash(password);
-    return useLink(this.deps, input.token, purposes, async (user, purpose, repos) => {
+    return useLink(this.deps, link, purposes, async (user, purpose, repos) => {
       const now = this.deps.clock.now();
       user.setPasswordHash(hash, now);
       user.markEmailVerified(now);
@@ -193,15 +202,10 @@ export class ChangePassword {
         user.setPasswordHash(hash, now);
         await endEverySession(repos, user, now);
         await repos.users.update(user);
-        const sessionId = this.deps.ids.next();
-        const session = await openSession(this.deps, repos, user, sessionId);
-        await recordAudit(
-          this.deps,
-          repos,
-          { type: 'user', id: user.id, sessionId, ip: origin.ip ?? actor.ip ?? null },
-          { action: 'auth.password_change', target: { type: 'user', id: user.id } },
-        );
-        return session;
+        return signIn(this.deps, repos, user, origin.ip ?? actor.ip ?? null, {
+          action: 'auth.password_change',
+          target: { type: 'user', id: user.id },
+        });
       }),
     );
   }

@@ -52,7 +52,7 @@ const PAGES: Record<EmailLinkPurpose, string> = {
   invitation: 'accept-invitation',
 };
 
-const hours = (seconds: number): string =>
+const lifetime = (seconds: number): string =>
   seconds % 86_400 === 0 ? `${seconds / 86_400} day(s)` : `${Math.max(1, Math.round(seconds / 3600))} hour(s)`;
 
 /** The message that carries a link: the app's page with the token in the fragment, and the token itself. */
@@ -63,7 +63,7 @@ export function emailLinkMessage(
   token: string,
 ): MailMessage {
   const url = `${settings.appUrl.replace(/\/+$/, '')}/${PAGES[purpose]}#token=${token}`;
-  const ttl = hours(settings[TTL[purpose]] as number);
+  const ttl = lifetime(settings[TTL[purpose]] as number);
   const intro: Record<EmailLinkPurpose, [string, string]> = {
     verify_email: ['Verify your email address', 'Confirm that this address is yours by opening the link below.'],
     reset_password: [

@@ -3,7 +3,7 @@ import { type RequestOrigin, recordAudit } from './audit.use-cases.js';
 import type { CoreDeps } from './core-deps.js';
 import { PASSWORD_MAX_LENGTH } from './password-policy.js';
 import { retryOnConflict } from './retry.js';
-import { type AuthSession, openSession } from './session.js';
+import { type AuthSession, signIn } from './session.js';
 
 const INVALID_CREDENTIALS = 'Invalid email or password';
 
@@ -39,8 +39,6 @@ export class Login {
       await this.recordFailure(user.tenantId, user.id, origin, valid ? 'deactivated' : 'wrong_password');
       throw new AuthenticationError(INVALID_CREDENTIALS);
     }
-    const actor = { type: 'user', id: user.id, ip: origin.ip ?? null } as const;
-
     // Parallel sign-ins of one user all write its last_login_at: the later ones run again.
     return retryOnConflict(() =>
       this.deps.uow.run(user.tenantId, async (repos) => {
@@ -48,19 +46,11 @@ export class Login {
         if (!current.isActive) throw new AuthenticationError(INVALID_CREDENTIALS);
         current.recordLogin(this.deps.clock.now());
         await repos.users.update(current);
-        const sessionId = this.deps.ids.next();
-        const session = await openSession(this.deps, repos, current, sessionId);
-        await recordAudit(
-          this.deps,
-          repos,
-          { ...actor, sessionId },
-          {
-            action: 'auth.login',
-            target: { type: 'user', id: current.id },
-            summary: { method: 'password' },
-          },
-        );
-        return session;
+        return signIn(this.deps, repos, current, origin.ip ?? null, {
+          action: 'auth.login',
+          target: { type: 'user', id: current.id },
+          summary: { method: 'password' },
+        });
       }),
     );
   }

@@ -9,7 +9,7 @@ import { parseListQuery } from '../query/list-query.js';
 import { type RequestOrigin, recordAudit } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { retryOnConflict } from './retry.js';
-import { type AuthSession, openSession } from './session.js';
+import { type AuthSession, signIn } from './session.js';
 
 /** The associated data an OAuth access token is encrypted under. */
 export const oauthTokenContext = (tenantId: string, accountId: string): string =>
@@ -159,13 +159,12 @@ export class CompleteOAuthSignIn {
     }
     user.recordLogin(now);
     await repos.users.update(user);
-    const sessionId = this.deps.ids.next();
-    const session = await openSession(this.deps, repos, user, sessionId);
     // In the tenant of the user found or created (`inTenant`), in the sign-in's transaction.
-    await recordAudit(
+    const session = await signIn(
       this.deps,
       repos,
-      { type: 'user', id: user.id, sessionId, ip: origin.ip ?? null },
+      user,
+      origin.ip ?? null,
       outcome === 'registered'
         ? { action: 'auth.register', target: { type: 'tenant', id: user.tenantId }, summary: { method: provider } }
         : {

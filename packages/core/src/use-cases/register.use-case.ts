@@ -2,11 +2,11 @@ import { ConflictError } from '../domain/app.errors.js';
 import { slugify, Tenant } from '../domain/tenant.entity.js';
 import { User } from '../domain/user.entity.js';
 import { email as checkEmail, text } from '../domain/validate.js';
-import { type RequestOrigin, recordAudit } from './audit.use-cases.js';
+import type { RequestOrigin } from './audit.use-cases.js';
 import { type CoreDeps, stamp } from './core-deps.js';
 import { deliver, emailLinkMessage, issueEmailLink } from './email-links.js';
 import { checkPassword } from './password-policy.js';
-import { type AuthSession, openSession } from './session.js';
+import { type AuthSession, signIn } from './session.js';
 
 export interface RegisterInput {
   tenantName: string;
@@ -88,14 +88,11 @@ export class Register {
       });
       const link = issueEmailLink(this.deps, user, 'verify_email');
       await repos.users.add(user);
-      const sessionId = this.deps.ids.next();
-      const session = await openSession(this.deps, repos, user, sessionId);
-      await recordAudit(
-        this.deps,
-        repos,
-        { type: 'user', id: user.id, sessionId, ip: origin.ip ?? null },
-        { action: 'auth.register', target: { type: 'tenant', id: tenant.id }, summary: { method: 'password' } },
-      );
+      const session = await signIn(this.deps, repos, user, origin.ip ?? null, {
+        action: 'auth.register',
+        target: { type: 'tenant', id: tenant.id },
+        summary: { method: 'password' },
+      });
       return { ...session, tenant, link };
     });
   }

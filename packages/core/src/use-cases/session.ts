@@ -1,6 +1,7 @@
 import { RefreshToken } from '../domain/refresh-token.entity.js';
 import type { User } from '../domain/user.entity.js';
 import type { Repositories } from '../ports/repository.port.js';
+import { type AuditEntry, recordAudit } from './audit.use-cases.js';
 import type { CoreDeps } from './core-deps.js';
 import { retryOnConflict } from './retry.js';
 
@@ -60,6 +61,23 @@ export async function openSession(
     sessionId: familyId,
     user,
   };
+}
+
+/**
+ * Signs `user` in within the caller's unit of work: a new session (`openSession`) and the audit
+ * event that records it, whose actor is the user in that session, from `ip`.
+ */
+export async function signIn(
+  deps: Pick<CoreDeps, 'tokens' | 'ids' | 'clock' | 'settings'>,
+  repos: Repositories,
+  user: User,
+  ip: string | null,
+  entry: AuditEntry,
+): Promise<AuthSession> {
+  const sessionId = deps.ids.next();
+  const session = await openSession(deps, repos, user, sessionId);
+  await recordAudit(deps, repos, { type: 'user', id: user.id, sessionId, ip }, entry);
+  return session;
 }
 
 /**
