@@ -151,7 +151,14 @@ export async function composeRuntime(
       logger: coreLogger.child({ component: 'database' }),
     });
     closers.push(() => database.close());
-    if (!(await database.ping())) throw new StartupError('The database does not answer (check DATABASE_URL)');
+    // A few tries over about two seconds: a database that is still starting, or a machine under
+    // load, is not a wrong DATABASE_URL.
+    let answers = await database.ping();
+    for (let attempt = 1; !answers && attempt < 5; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      answers = await database.ping();
+    }
+    if (!answers) throw new StartupError('The database does not answer (check DATABASE_URL)');
     await prepareSchema(database, config, logger, role === 'server');
     healthChecks.push({
       name: 'database',
