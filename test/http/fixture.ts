@@ -3,6 +3,7 @@ import { openScratchDatabase, type ScratchDatabase } from '@shipyard/adapters-db
 import {
   type AccountRateLimits,
   AuthRateLimits,
+  BundledCommonPasswords,
   createHttpApp,
   type GitHubOAuthOptions,
   GitHubOAuthProvider,
@@ -103,6 +104,8 @@ export class TestApp {
       ids: new SequentialIdGenerator(randomBytes(4).toString('hex')),
       ...(options.buildRunner === undefined ? {} : { buildRunner: options.buildRunner }),
       ...(DATABASE === 'postgres' ? { uow: postgresUnitOfWork } : {}),
+      // The server's list, not the harness' short one.
+      commonPasswords: new BundledCommonPasswords(),
     });
     this.keys = options.keys ?? [{ id: 'k1', secret: randomBytes(32) }];
     this.tokens = new JoseTokenIssuer({

@@ -1,5 +1,6 @@
 import {
   AesGcmEncryptor,
+  CORE_DEPS_TOKENS,
   type CoreDeps,
   type CoreSettings,
   CryptoSecretGenerator,
@@ -40,62 +41,12 @@ export const coreModule = (
     bind(TOKENS.BuildRunner).toConstantValue(extra.runtime.buildRunner);
     bind(TOKENS.DeploymentRuntime).toConstantValue(extra.runtime.deploymentRuntime);
     bind(TOKENS.CoreDeps)
-      .toResolvedValue(
-        (...ports: unknown[]): CoreDeps => {
-          const [
-            uow,
-            clock,
-            ids,
-            passwords,
-            tokens,
-            blacklist,
-            encryptor,
-            jobs,
-            buildRunner,
-            runtime,
-            logStore,
-            log,
-            s,
-            mailer,
-            secrets,
-          ] = ports;
-          return {
-            uow,
-            clock,
-            ids,
-            passwords,
-            tokens,
-            blacklist,
-            encryptor,
-            jobs,
-            buildRunner,
-            runtime,
-            logStore,
-            logger: log,
-            mailer,
-            secrets,
-            settings: s,
-            oauthProviders: extra.oauthProviders ?? {},
-          } as CoreDeps;
-        },
-        [
-          TOKENS.UnitOfWork,
-          TOKENS.Clock,
-          TOKENS.IdGenerator,
-          TOKENS.PasswordHasher,
-          TOKENS.TokenIssuer,
-          TOKENS.TokenBlacklist,
-          TOKENS.Encryptor,
-          TOKENS.JobQueue,
-          TOKENS.BuildRunner,
-          TOKENS.DeploymentRuntime,
-          TOKENS.LogStore,
-          TOKENS.Logger,
-          TOKENS.CoreSettings,
-          TOKENS.Mailer,
-          TOKENS.SecretGenerator,
-        ],
-      )
+      .toDynamicValue((context): CoreDeps => {
+        const ports = Object.fromEntries(
+          Object.entries(CORE_DEPS_TOKENS).map(([name, token]) => [name, context.get(token)]),
+        ) as Omit<CoreDeps, 'oauthProviders'>;
+        return { ...ports, oauthProviders: extra.oauthProviders ?? {} };
+      })
       .inSingletonScope();
     bind(TOKENS.UseCases)
       .toResolvedValue((deps: CoreDeps) => createUseCases(deps), [TOKENS.CoreDeps])

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { AccountRateLimits } from './auth/account-limits.js';
 import type { CookiePolicy } from './auth/cookies.js';
 import { CsrfTokens } from './auth/csrf.js';
+import { DeviceCookies } from './auth/device-cookie.js';
 import { AuthRateLimits } from './auth/rate-limits.js';
 import { type HealthCheck, HealthProbe } from './health.js';
 import { type LogStreamOptions, resolveLogStream } from './log-stream.js';
@@ -49,8 +50,9 @@ export interface HttpAppOptions {
   /** Limits on user creation and on the mails of the account routes. */
   accountLimits?: AccountRateLimits;
   /**
-   * Keys the session-bound CSRF tokens (at least 32 bytes; a key of its own is derived). Omitted:
-   * a random one per process, so give one (the same to every server) when several share traffic.
+   * Keys the session-bound CSRF tokens and the device cookies (at least 32 bytes; a key of its own
+   * is derived for each). Omitted: a random one per process, so give one (the same to every
+   * server) when several share traffic, and keep it across restarts.
    */
   cookieSecret?: Uint8Array;
   healthChecks?: readonly HealthCheck[];
@@ -110,6 +112,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   const cookies: CookiePolicy = {
     secure: options.secureCookies ?? (production || options.publicUrl.startsWith('https:')),
     csrf,
+    devices: new DeviceCookies(options.cookieSecret),
   };
   const allowedOrigins = new Set(
     [options.publicUrl, options.frontendUrl, ...(options.corsOrigins ?? [])]

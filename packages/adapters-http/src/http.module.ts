@@ -4,6 +4,7 @@ import { ContainerModule } from 'inversify';
 import type { Redis } from 'ioredis';
 import { AccountRateLimits } from './auth/account-limits.js';
 import { Argon2PasswordHasher } from './auth/argon2-password-hasher.js';
+import { BundledCommonPasswords } from './auth/bundled-common-passwords.js';
 import { JoseTokenIssuer, type SigningKey } from './auth/jose-token-issuer.js';
 import { AuthRateLimits } from './auth/rate-limits.js';
 import { RedisTokenBlacklist } from './auth/redis-token-blacklist.js';
@@ -32,7 +33,7 @@ export interface HttpModuleOptions {
 
 /**
  * Binds the ports this adapter implements: `TokenIssuer` (jose), `PasswordHasher` (argon2id),
- * `TokenBlacklist` (Redis, or in process without Redis), `Mailer` (SMTP, or the log), and the
+ * `CommonPasswords` (the zxcvbn-ts list), `TokenBlacklist` (Redis, or in process without Redis), `Mailer` (SMTP, or the log), and the
  * auth and account rate limits.
  */
 export const httpModule = (options: HttpModuleOptions): ContainerModule =>
@@ -54,6 +55,7 @@ export const httpModule = (options: HttpModuleOptions): ContainerModule =>
       )
       .inSingletonScope();
     bind(TOKENS.PasswordHasher).toConstantValue(new Argon2PasswordHasher());
+    bind(TOKENS.CommonPasswords).toConstantValue(new BundledCommonPasswords());
     bind(TOKENS.TokenBlacklist)
       .toResolvedValue(
         (clock: Clock) =>

@@ -1,8 +1,10 @@
 export { apiRoutes, createHttpApp, type HttpAppOptions } from './app.js';
 export { type AccountRateLimitOptions, AccountRateLimits } from './auth/account-limits.js';
 export { Argon2PasswordHasher } from './auth/argon2-password-hasher.js';
-export { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE } from './auth/cookies.js';
+export { BundledCommonPasswords } from './auth/bundled-common-passwords.js';
+export { ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, DEVICE_COOKIE, REFRESH_COOKIE } from './auth/cookies.js';
 export { CsrfTokens } from './auth/csrf.js';
+export { DEVICE_COOKIE_DAYS, DeviceCookies } from './auth/device-cookie.js';
 export { GITHUB_SCOPES, type GitHubOAuthOptions, GitHubOAuthProvider } from './auth/github-oauth-provider.js';
 export { JoseTokenIssuer, type JoseTokenIssuerOptions, type SigningKey } from './auth/jose-token-issuer.js';
 export { OAuthStateCookie } from './auth/oauth-state.js';

@@ -22,6 +22,7 @@ export * from './jobs/job-handlers.js';
 export * from './policy/tenant-isolation.policy.js';
 export type * from './ports/build-runner.port.js';
 export type * from './ports/clock.port.js';
+export type * from './ports/common-passwords.port.js';
 export type * from './ports/deployment-runtime.port.js';
 export type * from './ports/encryptor.port.js';
 export type * from './ports/id-generator.port.js';

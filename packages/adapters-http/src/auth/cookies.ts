@@ -1,11 +1,13 @@
 import type { AuthSession } from '@shipyard/core';
 import type { Context } from 'koa';
 import type { CsrfTokens } from './csrf.js';
+import type { DeviceCookies } from './device-cookie.js';
 
 export const ACCESS_COOKIE = 'access_token';
 export const REFRESH_COOKIE = 'refresh_token';
 export const CSRF_COOKIE = 'csrf_token';
 export const CSRF_HEADER = 'x-csrf-token';
+export const DEVICE_COOKIE = 'device_token';
 /** The refresh cookie travels only to the auth routes. */
 const REFRESH_PATH = '/api/v1/auth';
 
@@ -14,6 +16,8 @@ export interface CookiePolicy {
   secure: boolean;
   /** Derives the CSRF token of a session. */
   csrf: CsrfTokens;
+  /** Signs and checks the cookie of a device that signed in before. */
+  devices: DeviceCookies;
 }
 
 /**
@@ -58,3 +62,25 @@ export function clearSessionCookies(ctx: Context, policy: CookiePolicy): void {
   ctx.cookies.set(REFRESH_COOKIE, '', { ...common, httpOnly: true, path: REFRESH_PATH });
   ctx.cookies.set(CSRF_COOKIE, '', { ...common, httpOnly: false, path: '/' });
 }
+
+/**
+ * After a sign-in (password, registration, GitHub): the session cookies, and the cookie that
+ * marks this browser as a device that signed in to the account (httpOnly, sent to the auth
+ * routes only). Its later failed sign-ins count against the device instead of the email.
+ */
+export function setSignInCookies(ctx: Context, session: AuthSession, policy: CookiePolicy): void {
+  setSessionCookies(ctx, session, policy);
+  const cookie = policy.devices.issue(session.user.email);
+  ctx.cookies.set(DEVICE_COOKIE, cookie.value, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: policy.secure,
+    overwrite: true,
+    path: REFRESH_PATH,
+    expires: cookie.expires,
+  });
+}
+
+/** The id of the device when the request carries a valid device cookie for `email`. */
+export const knownDevice = (ctx: Context, email: string, policy: CookiePolicy): string | null =>
+  policy.devices.deviceOf(ctx.cookies.get(DEVICE_COOKIE), email);

@@ -41,12 +41,14 @@ export async function consumeOrRefuse(limiter: RateLimiterAbstract, key: string)
 
 /**
  * Brute-force protection of the auth routes: a per-IP request budget (429 with `Retry-After`)
- * and a per-email lock after repeated failed logins. On Redis, with an in-memory insurance
+ * and a lock after repeated failed logins, per email or, from a device that signed in to the
+ * account before, per device. On Redis, with an in-memory insurance
  * limiter so an outage degrades to per-process limits instead of no limits.
  */
 export class AuthRateLimits {
   private readonly perIp: RateLimiterAbstract;
   private readonly failedLogins: RateLimiterAbstract;
+  private readonly failedDevices: RateLimiterAbstract;
   private readonly maxFailedLogins: number;
 
   constructor(options: AuthRateLimitOptions = {}) {
@@ -57,6 +59,7 @@ export class AuthRateLimits {
     const loginOptions = { keyPrefix: `${prefix}:login`, points: this.maxFailedLogins, duration: lockout };
     this.perIp = createLimiter(options.redis, ipOptions);
     this.failedLogins = createLimiter(options.redis, loginOptions);
+    this.failedDevices = createLimiter(options.redis, { ...loginOptions, keyPrefix: `${prefix}:device` });
   }
 
   /** Spends one request of the IP's budget; `RateLimitedError` when it is exhausted. */
@@ -65,13 +68,16 @@ export class AuthRateLimits {
   }
 
   /**
-   * Counts a sign-in attempt for the email before its password is checked (so a burst of
-   * parallel guesses cannot slip past the limit); returns the seconds the email stays locked, or
-   * 0 when this attempt may go on. A successful sign-in clears the count.
+   * Counts a sign-in attempt before its password is checked (so a burst of parallel guesses
+   * cannot slip past the limit); returns the seconds the attempt stays locked, or 0 when it may
+   * go on. From a known device (`device`: the id of a valid device cookie for this email) the
+   * attempt counts against the device alone, so failures from elsewhere that lock the email do
+   * not lock out the device; a device that fails too often is locked in turn.
    */
-  async beginLoginAttempt(email: string): Promise<number> {
+  async beginLoginAttempt(email: string, device: string | null = null): Promise<number> {
+    const [limiter, key] = device === null ? [this.failedLogins, normalizeEmail(email)] : [this.failedDevices, device];
     try {
-      await this.failedLogins.consume(normalizeEmail(email));
+      await limiter.consume(key);
       return 0;
     } catch (error) {
       if (error instanceof RateLimiterRes) return Math.max(1, Math.ceil(error.msBeforeNext / 1000));
@@ -79,7 +85,12 @@ export class AuthRateLimits {
     }
   }
 
-  async clearFailedLogins(email: string): Promise<void> {
-    await this.failedLogins.delete(normalizeEmail(email));
+  /**
+   * After a successful sign-in: clears the count the attempt was charged to. From a known device
+   * that is the device's alone; the email's count (others' failures) stays.
+   */
+  async clearFailedLogins(email: string, device: string | null = null): Promise<void> {
+    if (device === null) await this.failedLogins.delete(normalizeEmail(email));
+    else await this.failedDevices.delete(device);
   }
 }

@@ -1,5 +1,11 @@
 import { AuthenticationError, normalizeEmail } from '@shipyard/core';
-import { clearSessionCookies, REFRESH_COOKIE, setSessionCookies } from '../auth/cookies.js';
+import {
+  clearSessionCookies,
+  knownDevice,
+  REFRESH_COOKIE,
+  setSessionCookies,
+  setSignInCookies,
+} from '../auth/cookies.js';
 import { z } from '../openapi/zod.js';
 import { type RouteSpec, route } from '../route.js';
 import { RegisterWire, sessionToWire, TokenWire, tenantToWire, UserWire, userToWire } from '../wire.js';
@@ -55,7 +61,7 @@ export const authRoutes = ({ useCases, rateLimits, accountLimits, cookies }: Rou
         },
         { ip: ctx.ip },
       );
-      setSessionCookies(ctx, session, cookies);
+      setSignInCookies(ctx, session, cookies);
       return { ...sessionToWire(session), tenant: tenantToWire(session.tenant) };
     },
   }),
@@ -64,20 +70,22 @@ export const authRoutes = ({ useCases, rateLimits, accountLimits, cookies }: Rou
     path: '/auth/login',
     tag: 'auth',
     summary: 'Sign in with email and password',
-    description: 'Five failed attempts in a row lock the email for 15 minutes (401 with Retry-After).',
+    description:
+      'Five failed attempts in a row lock the email for 15 minutes (401 with Retry-After), except from a device that signed in to the account before (the `device_token` cookie set by every sign-in): its attempts count against the device alone.',
     auth: false,
     body: LoginBody,
     response: TokenWire,
     handler: async ({ body, ctx }) => {
       await rateLimits.consumeIp(ctx.ip);
-      const locked = await rateLimits.beginLoginAttempt(body.email);
+      const device = knownDevice(ctx, body.email, cookies);
+      const locked = await rateLimits.beginLoginAttempt(body.email, device);
       if (locked > 0) {
         ctx.set('Retry-After', String(locked));
         throw new AuthenticationError(INVALID_CREDENTIALS);
       }
       const session = await useCases.login.execute({ email: body.email, password: body.password }, { ip: ctx.ip });
-      await rateLimits.clearFailedLogins(body.email);
-      setSessionCookies(ctx, session, cookies);
+      await rateLimits.clearFailedLogins(body.email, device);
+      setSignInCookies(ctx, session, cookies);
       return sessionToWire(session);
     },
   }),
@@ -194,7 +202,7 @@ export const authRoutes = ({ useCases, rateLimits, accountLimits, cookies }: Rou
         { currentPassword: body.current_password, newPassword: body.new_password },
         { ip: ctx.ip },
       );
-      setSessionCookies(ctx, session, cookies);
+      setSignInCookies(ctx, session, cookies);
       return sessionToWire(session);
     },
   }),

@@ -7,7 +7,7 @@ import {
   type TokenBlacklist,
 } from '@shipyard/core';
 import type { Context } from 'koa';
-import { setSessionCookies } from '../auth/cookies.js';
+import { setSignInCookies } from '../auth/cookies.js';
 import { OAuthStateCookie } from '../auth/oauth-state.js';
 import { z } from '../openapi/zod.js';
 import { type RouteSpec, route } from '../route.js';
@@ -141,7 +141,7 @@ export const oauthRoutes =
             },
             { ip: ctx.ip },
           );
-          setSessionCookies(ctx, session, cookies);
+          setSignInCookies(ctx, session, cookies);
           ctx.set('Cache-Control', 'no-store');
           ctx.redirect(options.frontendUrl);
         },

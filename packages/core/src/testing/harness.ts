@@ -3,12 +3,14 @@ import type { Principal, Role } from '../domain/role.js';
 import type { Tenant } from '../domain/tenant.entity.js';
 import type { Job } from '../jobs/job.types.js';
 import { JobHandlers } from '../jobs/job-handlers.js';
+import type { CommonPasswords } from '../ports/common-passwords.port.js';
 import type { LogStore } from '../ports/log-store.port.js';
 import type { UnitOfWork } from '../ports/unit-of-work.port.js';
 import { CryptoSecretGenerator } from '../system/crypto-secret-generator.js';
 import { type CoreDeps, type CoreSettings, DEFAULT_SETTINGS } from '../use-cases/core-deps.js';
 import { createUseCases, type UseCases } from '../use-cases/create-use-cases.js';
 import type { AuthSession } from '../use-cases/session.js';
+import { FakeCommonPasswords } from './fake-common-passwords.js';
 import { FakeEncryptor } from './fake-encryptor.js';
 import { FakePasswordHasher } from './fake-password-hasher.js';
 import { FakeTokenIssuer } from './fake-token-issuer.js';
@@ -35,6 +37,8 @@ export interface HarnessOptions {
   uow?: UnitOfWork;
   /** Another log store (a database adapter's) in place of the in-memory one. */
   logStore?: LogStore;
+  /** Another list of common passwords (the server's bundled one) in place of the short one. */
+  commonPasswords?: CommonPasswords;
 }
 
 export interface DrainReport {
@@ -91,6 +95,7 @@ export class TestHarness {
       clock: this.clock,
       ids: this.ids,
       passwords: this.passwords,
+      commonPasswords: options.commonPasswords ?? new FakeCommonPasswords(),
       tokens: this.tokens,
       blacklist: this.blacklist,
       encryptor: this.encryptor,

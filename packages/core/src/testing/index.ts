@@ -3,6 +3,7 @@
  * adapters, scoped by the same tenant-isolation policy and raising the same errors as the
  * database ones; they pass the same contract suites.
  */
+export { FakeCommonPasswords } from './fake-common-passwords.js';
 export { FakeEncryptor } from './fake-encryptor.js';
 export { FakeOAuthProvider } from './fake-oauth-provider.js';
 export { FakePasswordHasher } from './fake-password-hasher.js';

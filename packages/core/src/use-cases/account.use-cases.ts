@@ -134,7 +134,12 @@ export class ForgotPassword {
  * address. The new password is checked and hashed only once the link is known to be pending.
  */
 export class ResetPassword {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'secrets' | 'passwords' | 'settings'>) {}
+  constructor(
+    private readonly deps: Pick<
+      CoreDeps,
+      'uow' | 'clock' | 'ids' | 'secrets' | 'passwords' | 'commonPasswords' | 'settings'
+    >,
+  ) {}
 
   async execute(input: { token: unknown; password: unknown }, origin: RequestOrigin = {}): Promise<User> {
     const link = presentedLink(this.deps, input.token);
@@ -147,7 +152,7 @@ export class ResetPassword {
     ) {
       throw invalidLink();
     }
-    const password = checkPassword(input.password, this.deps.settings.passwordMinLength);
+    const password = checkPassword(this.deps, input.password);
     const hash = await this.deps.passwords.hash(password);
     return useLink(this.deps, link, purposes, async (user, purpose, repos) => {
       const now = this.deps.clock.now();
@@ -173,7 +178,12 @@ export class ResetPassword {
  * user ends (this one too), and a fresh session is opened and returned.
  */
 export class ChangePassword {
-  constructor(private readonly deps: Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'passwords' | 'tokens' | 'settings'>) {}
+  constructor(
+    private readonly deps: Pick<
+      CoreDeps,
+      'uow' | 'clock' | 'ids' | 'passwords' | 'commonPasswords' | 'tokens' | 'settings'
+    >,
+  ) {}
 
   async execute(
     actor: Principal,
@@ -190,7 +200,7 @@ export class ChangePassword {
     if (!(await this.deps.passwords.verify(stored.passwordHash, input.currentPassword))) {
       throw ValidationError.field('current_password', 'is not the current password');
     }
-    const password = checkPassword(input.newPassword, this.deps.settings.passwordMinLength);
+    const password = checkPassword(this.deps, input.newPassword, 'new_password');
     const hash = await this.deps.passwords.hash(password);
     return retryOnConflict(() =>
       this.deps.uow.run(actor.tenantId, async (repos) => {

@@ -2,6 +2,7 @@ import type { NewEntity } from '../domain/entity.js';
 import type { OAuthProviderName } from '../domain/oauth-account.entity.js';
 import type { BuildRunner } from '../ports/build-runner.port.js';
 import type { Clock } from '../ports/clock.port.js';
+import type { CommonPasswords } from '../ports/common-passwords.port.js';
 import type { DeploymentRuntime } from '../ports/deployment-runtime.port.js';
 import type { Encryptor } from '../ports/encryptor.port.js';
 import type { IdGenerator } from '../ports/id-generator.port.js';
@@ -95,6 +96,8 @@ export interface CoreDeps {
   clock: Clock;
   ids: IdGenerator;
   passwords: PasswordHasher;
+  /** New passwords on this list are refused. */
+  commonPasswords: CommonPasswords;
   tokens: TokenIssuer;
   blacklist: TokenBlacklist;
   encryptor: Encryptor;

@@ -23,14 +23,23 @@ export class Register {
   constructor(
     private readonly deps: Pick<
       CoreDeps,
-      'uow' | 'clock' | 'ids' | 'passwords' | 'tokens' | 'settings' | 'secrets' | 'mailer' | 'logger'
+      | 'uow'
+      | 'clock'
+      | 'ids'
+      | 'passwords'
+      | 'commonPasswords'
+      | 'tokens'
+      | 'settings'
+      | 'secrets'
+      | 'mailer'
+      | 'logger'
     >,
   ) {}
 
   async execute(input: RegisterInput, origin: RequestOrigin = {}): Promise<AuthSession & { tenant: Tenant }> {
     const tenantName = text('tenantName', input.tenantName, { max: 100 });
     const email = checkEmail('email', input.email);
-    const password = checkPassword(input.password, this.deps.settings.passwordMinLength);
+    const password = checkPassword(this.deps, input.password);
     const passwordHash = await this.deps.passwords.hash(password);
 
     // Two registrations may pick the same free slug at once; the one that loses takes a suffix.

@@ -78,7 +78,7 @@ export class CreateUser {
   constructor(
     private readonly deps: Pick<
       CoreDeps,
-      'uow' | 'clock' | 'ids' | 'passwords' | 'settings' | 'secrets' | 'mailer' | 'logger'
+      'uow' | 'clock' | 'ids' | 'passwords' | 'commonPasswords' | 'settings' | 'secrets' | 'mailer' | 'logger'
     >,
   ) {}
 
@@ -92,7 +92,7 @@ export class CreateUser {
     });
     assertMayGrant(actor, user.role);
     const invited = input.password === undefined || input.password === null;
-    const password = invited ? null : checkPassword(input.password, this.deps.settings.passwordMinLength);
+    const password = invited ? null : checkPassword(this.deps, input.password);
     // Platform-wide: emails are unique across tenants, so the check looks at every tenant. It runs
     // before the hashing (a taken email costs no CPU) and again in the writing transaction.
     if ((await this.deps.uow.platform((platform) => platform.findUserByEmail(user.email))) !== null) {
