@@ -183,14 +183,19 @@ test('in production /openapi.json and /docs are 404 with the error shape', async
     const res = await api.http.get(path);
     assertError(t, res, 404, 'not_found');
   }
-  // The API itself still works, and its session cookies are Secure.
+  // The API itself still works, and its session and device cookies are Secure.
   await api.http.get('/health').expect(200);
   const registered = await api.http
     .post('/api/v1/auth/register')
     .send({ tenant_name: 'Prod Co', email: 'prod@example.test', password: 'correct horse battery' })
     .expect(201);
   const cookies = ([] as string[]).concat(registered.headers['set-cookie'] ?? []);
-  t.is(cookies.length, 3);
+  t.deepEqual(cookies.map((cookie) => cookie.split('=')[0]).sort(), [
+    'access_token',
+    'csrf_token',
+    'device_token',
+    'refresh_token',
+  ]);
   for (const cookie of cookies) t.regex(cookie, /;\s*secure/i, cookie.split('=')[0]);
   await api.http
     .get('/api/v1/tenant')
