@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { withTimeout } from './timeout.js';
 
 /** A dependency `GET /health` asks; `check` rejects (or times out) when it is down. */
 export interface HealthCheck {
@@ -11,16 +12,6 @@ export interface HealthReport {
   checks: Record<string, 'ok' | 'down'>;
   /** The response body (`{"status", "checks"}`), serialised once per probe. */
   body: string;
-}
-
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<void>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -52,7 +43,7 @@ export class HealthProbe {
     const results = await Promise.all(
       this.checks.map(async ({ name, check }) => {
         try {
-          await withTimeout(check(), this.options.timeoutMs);
+          await withTimeout(check(), this.options.timeoutMs, (ms) => new Error(`no answer in ${ms} ms`));
           return [name, 'ok'] as const;
         } catch (error) {
           this.logger.warn({ check: name, err: error }, 'health check failed');

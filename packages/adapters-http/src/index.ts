@@ -21,6 +21,6 @@ export {
   UNMATCHED_ROUTE,
 } from './middleware/request-metrics.middleware.js';
 export { createRedisClient, type RedisClientOptions } from './redis-client.js';
-export { type RouteSpec, route } from './route.js';
 export type { OAuthRouteOptions } from './routes/oauth.routes.js';
 export type { RouteDeps } from './routes/route-deps.js';
+export { type RouteSpec, route } from './routes/route-spec.js';

@@ -1,7 +1,6 @@
 import { type EntityName, type ListQueryInput, MAX_LIMIT, QUERY_RULES } from '@shipyard/core';
 import { z } from './openapi/zod.js';
-
-export const toSnake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+import { snakeCase } from './snake-case.js';
 
 const many = (description: string) =>
   z
@@ -16,7 +15,7 @@ const many = (description: string) =>
  */
 export function listQuerySchema(entity: EntityName, scoped: readonly string[] = []) {
   const rules = QUERY_RULES[entity];
-  const sortable = rules.sortable.map(toSnake) as [string, ...string[]];
+  const sortable = rules.sortable.map(snakeCase) as [string, ...string[]];
   const filters = Object.keys(rules.filterable).filter((column) => !scoped.includes(column));
   const shape: Record<string, z.ZodType> = {
     skip: z.coerce.number().int().min(0).optional().openapi({ description: 'Rows to skip', example: 0 }),
@@ -31,7 +30,7 @@ export function listQuerySchema(entity: EntityName, scoped: readonly string[] = 
     sort_order: z.enum(['asc', 'desc']).optional().openapi({ description: 'Default desc' }),
   };
   if (rules.relations.length > 0) shape.include = many(`Relations to embed: ${rules.relations.join(', ')}`);
-  for (const column of filters) shape[toSnake(column)] = many(`Filter on ${toSnake(column)}`);
+  for (const column of filters) shape[snakeCase(column)] = many(`Filter on ${snakeCase(column)}`);
   return z.strictObject(shape);
 }
 
@@ -40,14 +39,14 @@ export function toListQueryInput(entity: EntityName, query: Record<string, unkno
   const rules = QUERY_RULES[entity];
   const filters: Record<string, unknown> = {};
   for (const column of Object.keys(rules.filterable)) {
-    const value = query[toSnake(column)];
+    const value = query[snakeCase(column)];
     if (value !== undefined) filters[column] = value;
   }
   const sortBy = query.sort_by as string | undefined;
   return {
     skip: query.skip,
     limit: query.limit,
-    sortBy: sortBy === undefined ? undefined : rules.sortable.find((c) => toSnake(c) === sortBy),
+    sortBy: sortBy === undefined ? undefined : rules.sortable.find((c) => snakeCase(c) === sortBy),
     sortOrder: query.sort_order,
     filters,
     include: query.include,

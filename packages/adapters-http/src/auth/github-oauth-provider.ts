@@ -6,6 +6,7 @@ import {
   type OAuthTokens,
 } from '@shipyard/core';
 import { CodeChallengeMethod, OAuth2Client, OAuth2RequestError } from 'arctic';
+import { withTimeout } from '../timeout.js';
 
 export interface GitHubOAuthOptions {
   clientId: string;
@@ -30,16 +31,6 @@ interface GitHubEmail {
   email: string;
   primary: boolean;
   verified: boolean;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BadGatewayError(`GitHub did not answer in ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -82,6 +73,7 @@ export class GitHubOAuthProvider implements OAuthProvider {
           input.codeVerifier,
         ),
         this.timeoutMs,
+        (ms) => new BadGatewayError(`GitHub did not answer in ${ms} ms`),
       );
       // GitHub answers a refused code with 200 and an error body.
       const refusal = (tokens.data as { error?: unknown }).error;

@@ -1,6 +1,7 @@
 import { type AppError, type ErrorCode, isAppError, RateLimitedError } from '@shipyard/core';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
+import { snakeCase } from '../snake-case.js';
 
 /** HTTP status of every core error code. */
 export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
@@ -25,8 +26,6 @@ const HTTP_CODES: Readonly<Record<number, string>> = {
   415: 'unsupported_media_type',
 };
 
-const camelToSnake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
 /**
  * Field names in details are reported in the wire's snake_case; an env var's name
  * (`vars.API_KEY`) is data, not a field, and stays as it was sent.
@@ -34,7 +33,7 @@ const camelToSnake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toL
 function wireDetails(error: AppError): unknown {
   if (error.code !== 'validation_error' || !Array.isArray(error.details)) return error.details;
   return (error.details as { field: string; message: string }[]).map((issue) => ({
-    field: issue.field.startsWith('vars.') ? issue.field : issue.field.split('.').map(camelToSnake).join('.'),
+    field: issue.field.startsWith('vars.') ? issue.field : issue.field.split('.').map(snakeCase).join('.'),
     message: issue.message,
   }));
 }

@@ -1,8 +1,9 @@
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
-import { AuditEventWire, auditEventToWire, pageToWire, pageWire } from '../wire.js';
+import { AuditEventWire, auditEventToWire } from './audit.wire.js';
+import { pageToWire, pageWire } from './common.wire.js';
 import type { RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
 
 const instant = (description: string) =>
   z.iso

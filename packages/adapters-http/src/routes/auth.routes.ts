@@ -7,9 +7,11 @@ import {
   setSignInCookies,
 } from '../auth/cookies.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
-import { RegisterWire, sessionToWire, TokenWire, tenantToWire, UserWire, userToWire } from '../wire.js';
+import { RegisterWire, sessionToWire, TokenWire } from './auth.wire.js';
 import { optionalText, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
+import { tenantToWire } from './tenant.wire.js';
+import { UserWire, userToWire } from './user.wire.js';
 
 const RegisterBody = z
   .strictObject({

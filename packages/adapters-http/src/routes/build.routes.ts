@@ -1,9 +1,10 @@
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
-import { BuildWire, buildToWire, pageToWire, pageWire } from '../wire.js';
+import { BuildWire, buildToWire } from './build.wire.js';
+import { pageToWire, pageWire } from './common.wire.js';
 import { logsRoute } from './logs.js';
 import { idParams, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
 
 const TriggerBuildBody = z
   .strictObject({

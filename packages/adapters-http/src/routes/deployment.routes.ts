@@ -1,9 +1,10 @@
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
-import { DeploymentWire, deploymentToWire, pageToWire, pageWire } from '../wire.js';
+import { pageToWire, pageWire } from './common.wire.js';
+import { DeploymentWire, deploymentToWire } from './deployment.wire.js';
 import { logsRoute } from './logs.js';
 import { idParams, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
 
 const DeployBody = z.strictObject({ build_id: z.string().uuid() }).openapi('DeployRequest');
 

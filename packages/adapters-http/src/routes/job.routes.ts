@@ -1,7 +1,8 @@
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
-import { type RouteSpec, route } from '../route.js';
-import { JobWire, jobToWire, pageToWire, pageWire } from '../wire.js';
+import { pageToWire, pageWire } from './common.wire.js';
+import { JobWire, jobToWire } from './job.wire.js';
 import { idParams, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
 
 /** The tenant's jobs (outbox messages), for admins; `?state=failed` lists the dead letters. */
 export const jobRoutes = ({ useCases }: RouteDeps): RouteSpec[] => [

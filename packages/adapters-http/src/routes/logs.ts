@@ -1,8 +1,8 @@
 import { type LogSubject, RateLimitedError } from '@shipyard/core';
 import { logText, type ReadLog, streamLog } from '../log-stream.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
 import { idParams, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
 
 // Opaque to clients: what X-Log-Cursor or an event's id said. Printable ASCII, so it is safe in a
 // header and in an `id:` field.

@@ -10,8 +10,8 @@ import type { Context } from 'koa';
 import { setSignInCookies } from '../auth/cookies.js';
 import { OAuthStateCookie } from '../auth/oauth-state.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
 import { idParams, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
 
 export interface OAuthRouteOptions {
   /** Signs the state cookie; at least 32 bytes. */

@@ -1,8 +1,9 @@
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
-import { ProjectWire, pageToWire, pageWire, projectToWire } from '../wire.js';
+import { pageToWire, pageWire } from './common.wire.js';
+import { ProjectWire, projectToWire } from './project.wire.js';
 import { idParams, optionalText, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
 
 const CreateProjectBody = z
   .strictObject({

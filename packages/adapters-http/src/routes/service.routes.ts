@@ -1,8 +1,9 @@
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
-import { EnvWire, envToWire, pageToWire, pageWire, ServiceWire, serviceToWire } from '../wire.js';
+import { pageToWire, pageWire } from './common.wire.js';
 import { idParams, optionalText, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
+import { EnvWire, envToWire, ServiceWire, serviceToWire } from './service.wire.js';
 
 const serviceFields = {
   branch: z.string().min(1).max(255).optional(),

@@ -1,9 +1,10 @@
 import { TEAM_ROLES } from '@shipyard/core';
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
-import { pageToWire, pageWire, TeamMemberWire, TeamWire, teamMemberToWire, teamToWire } from '../wire.js';
+import { pageToWire, pageWire } from './common.wire.js';
 import { idParams, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
+import { TeamMemberWire, TeamWire, teamMemberToWire, teamToWire } from './team.wire.js';
 
 const CreateTeamBody = z
   .strictObject({ name: z.string().min(1).max(100), owner_id: z.string().uuid().optional() })

@@ -1,7 +1,7 @@
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
-import { TenantWire, tenantToWire } from '../wire.js';
 import type { RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
+import { TenantWire, tenantToWire } from './tenant.wire.js';
 
 const UpdateTenantBody = z
   .strictObject({ name: z.string().min(1).max(100).optional(), slug: z.string().max(63).optional() })

@@ -1,9 +1,10 @@
 import { ROLES, requireRole } from '@shipyard/core';
 import { listQuerySchema, toListQueryInput } from '../list-query.schema.js';
 import { z } from '../openapi/zod.js';
-import { type RouteSpec, route } from '../route.js';
-import { pageToWire, pageWire, UserWire, userToWire } from '../wire.js';
+import { pageToWire, pageWire } from './common.wire.js';
 import { idParams, optionalText, type RouteDeps } from './route-deps.js';
+import { type RouteSpec, route } from './route-spec.js';
+import { UserWire, userToWire } from './user.wire.js';
 
 const CreateUserBody = z
   .strictObject({
