@@ -2,6 +2,9 @@
  * Layer rules (DESIGN.md), checked by `npm test`:
  * - the core imports no third-party package and no other workspace package;
  * - inside the core, Node built-ins only in `src/system/` (and the test-only `src/testing/`);
+ * - inside the core, arrows point inwards, type-only imports included: domain ← query, policy ←
+ *   ports ← use cases ← jobs (the handlers the queue adapters call); system (the ports' defaults)
+ *   sees domain and ports; none of them imports the harness (`src/testing/`), tests may;
  * - an adapter never imports another adapter; only examples/ and test/ compose them;
  * - nothing imports the examples or the test suites.
  */
@@ -28,6 +31,54 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/core/src/', pathNot: '^packages/core/src/(system|testing)/|\\.test\\.ts$' },
       to: { dependencyTypes: ['core'] },
+    },
+    // The core's inner layers. Every import counts, `import type` too (tsPreCompilationDeps), and
+    // `to` takes the whole package, so a file importing `@shipyard/core` (its dist) breaks the rule
+    // too. Tests are exempt: they may use the harness in src/testing.
+    {
+      name: 'core-domain-imports-only-domain',
+      comment:
+        'The domain (entities, errors, the model, job names and payloads) is the innermost layer: it imports nothing else of the core.',
+      severity: 'error',
+      from: { path: '^packages/core/src/domain/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^packages/core/', pathNot: '^packages/core/src/domain/' },
+    },
+    {
+      name: 'core-query-and-policy-import-only-domain',
+      comment: 'List queries and the tenant-isolation policy are rules over the domain: they import the domain only.',
+      severity: 'error',
+      from: { path: '^packages/core/src/(query|policy)/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^packages/core/', pathNot: '^packages/core/src/(domain|$1)/' },
+    },
+    {
+      name: 'core-ports-import-domain-and-query',
+      comment: 'Ports speak the domain (and list queries); they never import use cases, jobs or adapters.',
+      severity: 'error',
+      from: { path: '^packages/core/src/ports/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^packages/core/', pathNot: '^packages/core/src/(domain|query|ports)/' },
+    },
+    {
+      name: 'core-use-cases-import-inner-layers',
+      comment:
+        'Use cases import the domain, list queries, the policy and the ports; the job handlers, the defaults (src/system), the harness and the tokens sit above them.',
+      severity: 'error',
+      from: { path: '^packages/core/src/use-cases/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^packages/core/', pathNot: '^packages/core/src/(domain|query|policy|ports|use-cases)/' },
+    },
+    {
+      name: 'core-jobs-import-use-cases-and-below',
+      comment:
+        'The job handlers route deliveries to the use cases; they never import the defaults, the harness or the tokens.',
+      severity: 'error',
+      from: { path: '^packages/core/src/jobs/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^packages/core/', pathNot: '^packages/core/src/(domain|query|policy|ports|use-cases|jobs)/' },
+    },
+    {
+      name: 'core-system-imports-domain-and-ports',
+      comment: "The ports' defaults (src/system) implement ports: they import the domain and the ports only.",
+      severity: 'error',
+      from: { path: '^packages/core/src/system/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^packages/core/', pathNot: '^packages/core/src/(domain|ports|system)/' },
     },
     {
       name: 'adapters-do-not-import-each-other',

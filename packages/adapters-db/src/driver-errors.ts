@@ -19,6 +19,7 @@ import {
 } from '@shipyard/core';
 import { foreignKeyConstraintName, uniqueConstraintName } from './schemas/constraint-names.js';
 import { ENTITY_CLASSES } from './schemas/define-schema.js';
+import { TABLES } from './schemas/table-names.js';
 import { APPLICATION_ROLE_REFUSED } from './tenant-session.js';
 
 const entities = Object.keys(MODEL) as EntityName[];
@@ -26,7 +27,7 @@ const entities = Object.keys(MODEL) as EntityName[];
 const UNIQUES = new Map<string, { entity: EntityName; field: string }>();
 const FOREIGN_KEYS = new Map<string, { references: EntityName; field: string }>();
 for (const entity of entities) {
-  UNIQUES.set(`${MODEL[entity].table}_pkey`, { entity, field: 'id' });
+  UNIQUES.set(`${TABLES[entity]}_pkey`, { entity, field: 'id' });
   for (const unique of MODEL[entity].uniques) {
     UNIQUES.set(uniqueConstraintName(entity, unique.name), { entity, field: unique.name });
   }
@@ -44,7 +45,7 @@ for (const entity of entities) {
   const rule = TENANT_ISOLATION[entity];
   const hop = rule.path[0];
   POLICY_PARENTS.set(
-    MODEL[entity].table,
+    TABLES[entity],
     hop !== undefined
       ? { references: hop.entity, field: hop.field }
       : rule.tenantField === 'id'
@@ -96,9 +97,7 @@ export function translateError(error: unknown): unknown {
   if (error instanceof OptimisticLockError) {
     const entity = entityOf(error.entity);
     const label = entity === undefined ? 'The row' : ENTITY_LABELS[entity];
-    return new ConflictError(`${label} was changed by someone else; reload and try again`, {
-      reason: 'stale_version',
-    });
+    return ConflictError.stale(label);
   }
   const constraint = (error as { constraint?: unknown } | null)?.constraint;
   if (error instanceof UniqueConstraintViolationException) {

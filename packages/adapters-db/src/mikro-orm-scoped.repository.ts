@@ -227,7 +227,7 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
       const current = await this.managed(entity.id, true);
       if (current === null) throw this.notFound();
       await this.checkReferences(entity as unknown as Row);
-      if (current.version !== entity.version) throw staleError(this.entity);
+      if (current.version !== entity.version) throw ConflictError.stale(ENTITY_LABELS[this.entity]);
       await this.unit.beforeWrite();
       const before = this.em.getUnitOfWork().getOriginalEntityData(current) ?? {};
       assignFields(this.entity, current, entity);
@@ -248,8 +248,3 @@ export class MikroOrmScopedRepository<N extends EntityName> implements ScopedRep
     });
   }
 }
-
-export const staleError = (entity: EntityName): ConflictError =>
-  new ConflictError(`${ENTITY_LABELS[entity]} was changed by someone else; reload and try again`, {
-    reason: 'stale_version',
-  });

@@ -1,11 +1,10 @@
-import { type EntityName, MODEL } from '@shipyard/core';
-
-export const snakeCase = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+import { type EntityName, snakeCase } from '@shipyard/core';
+import { TABLES } from './table-names.js';
 
 /** The name of the database constraint (or unique index) behind a unique key of MODEL. */
 export const uniqueConstraintName = (entity: EntityName, unique: string): string =>
-  `${MODEL[entity].table}_${unique}_unique`;
+  `${TABLES[entity]}_${unique}_unique`;
 
 /** The name of the foreign-key constraint behind a foreign key of MODEL. */
 export const foreignKeyConstraintName = (entity: EntityName, field: string): string =>
-  `${MODEL[entity].table}_${snakeCase(field)}_foreign`;
+  `${TABLES[entity]}_${snakeCase(field)}_foreign`;

@@ -11,13 +11,15 @@ import {
   Project,
   RefreshToken,
   Service,
+  snakeCase,
   TENANT_ISOLATION,
   Team,
   TeamMember,
   Tenant,
   User,
 } from '@shipyard/core';
-import { foreignKeyConstraintName, snakeCase, uniqueConstraintName } from './constraint-names.js';
+import { foreignKeyConstraintName, uniqueConstraintName } from './constraint-names.js';
+import { TABLES } from './table-names.js';
 
 /** The core's entity class of each entity name. */
 export const ENTITY_CLASSES: { readonly [N in EntityName]: new () => EntityTypes[N] } = {
@@ -87,7 +89,7 @@ export function defineSchema<N extends EntityName>(spec: SchemaSpec<N>): EntityS
     const expression = spec.uniqueExpressions?.[unique.name];
     return expression === undefined
       ? { name, properties: [...unique.fields] }
-      : { name, expression: expression(name, model.table) };
+      : { name, expression: expression(name, TABLES[spec.entity]) };
   });
   MAPPED_FIELDS.set(spec.entity, Object.keys(properties));
   if (TENANT_ISOLATION[spec.entity].path.length > 0) {
@@ -104,7 +106,7 @@ export function defineSchema<N extends EntityName>(spec: SchemaSpec<N>): EntityS
   }
   const metadata = {
     class: ENTITY_CLASSES[spec.entity],
-    tableName: model.table,
+    tableName: TABLES[spec.entity],
     properties,
     uniques,
     indexes: spec.indexes ?? [],

@@ -80,6 +80,14 @@ export class AuthorizationError extends AppError {
 
 export class ConflictError extends AppError {
   readonly code = 'conflict' as const;
+  /**
+   * A write refused because the row changed since it was read (its `version` moved on):
+   * `reason: 'stale_version'`, which `isStaleWrite` recognises and `retryOnConflict` retries.
+   * `label` names the row (`ENTITY_LABELS`).
+   */
+  static stale(label: string): ConflictError {
+    return new ConflictError(`${label} was changed by someone else; reload and try again`, { reason: 'stale_version' });
+  }
 }
 
 export class BadRequestError extends AppError {

@@ -4,6 +4,8 @@
  * value of a secret out even when a caller hands one over by mistake.
  */
 
+import { snakeCase } from './snake-case.js';
+
 /** Keys whose values never enter a summary, whatever they hold. */
 const SECRET_KEY =
   /pass(word|phrase)?|secret|token|hash|credential|cookie|authorization|api[-_]?key|private|env|vars|value/i;
@@ -13,8 +15,6 @@ const MAX_STRING = 200;
 const MAX_ITEMS = 200;
 const MAX_DEPTH = 3;
 export const REDACTED = '[redacted]';
-
-const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 function clean(value: unknown, depth: number): unknown {
   if (value === null || typeof value === 'boolean') return value;
@@ -67,7 +67,7 @@ export function changedFields<K extends string>(
   after: Readonly<Record<K, unknown>>,
   fields: readonly K[],
 ): string[] {
-  return fields.filter((field) => !same(before[field], after[field])).map(snake);
+  return fields.filter((field) => !same(before[field], after[field])).map(snakeCase);
 }
 
 /** A shallow snapshot of a row's fields, to compare after a change (`changedFields`). */

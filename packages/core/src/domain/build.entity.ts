@@ -1,7 +1,12 @@
-import type { BuildArtifact } from '../ports/build-runner.port.js';
 import { ValidationError } from './app.errors.js';
 import { assertTransition, Entity, type NewEntity, type StatusMachine } from './entity.js';
 import type { Service } from './service.entity.js';
+
+/**
+ * What a build yields and its deployments (and rollbacks) receive: a directory on the machine
+ * that runs the apps (the local runtime), or an image reference (a container runtime).
+ */
+export type BuildArtifact = { kind: 'directory'; path: string } | { kind: 'image'; ref: string };
 
 export const BUILD_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type BuildStatus = (typeof BUILD_STATUSES)[number];

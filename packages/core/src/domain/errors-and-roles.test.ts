@@ -49,6 +49,16 @@ test('a NotFoundError names the resource and carries no details by default', (t)
   t.deepEqual(error.toJSON(), { code: 'not_found', message: 'Service not found', details: null });
 });
 
+test('a stale write is a ConflictError naming the row, with reason stale_version', (t) => {
+  const error = ConflictError.stale('Project');
+  t.true(error instanceof ConflictError);
+  t.deepEqual(error.toJSON(), {
+    code: 'conflict',
+    message: 'Project was changed by someone else; reload and try again',
+    details: { reason: 'stale_version' },
+  });
+});
+
 test('a ValidationError lists its fields in details and in its message', (t) => {
   const error = new ValidationError([
     { field: 'limit', message: 'must be an integer from 1 to 1000' },

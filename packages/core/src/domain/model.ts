@@ -42,7 +42,6 @@ export interface UniqueKey {
 }
 
 export interface EntityModel {
-  table: string;
   foreignKeys: readonly ForeignKey[];
   uniques: readonly UniqueKey[];
 }
@@ -50,54 +49,48 @@ export interface EntityModel {
 const cascade = (field: string, references: EntityName): ForeignKey => ({ field, references, onDelete: 'cascade' });
 
 /**
- * The relational shape every store must keep: table names, foreign keys with their delete rule,
- * and unique keys. The database adapter maps it to constraints; the in-memory store enforces it.
+ * The relational shape every store must keep: foreign keys with their delete rule, and unique
+ * keys. The database adapter maps it to constraints (its tables are its own); the in-memory
+ * store enforces it.
  */
 export const MODEL: Readonly<Record<EntityName, EntityModel>> = {
-  tenant: { table: 'tenants', foreignKeys: [], uniques: [{ name: 'slug', fields: ['slug'] }] },
+  tenant: { foreignKeys: [], uniques: [{ name: 'slug', fields: ['slug'] }] },
   user: {
-    table: 'users',
     foreignKeys: [cascade('tenantId', 'tenant')],
     uniques: [{ name: 'email', fields: ['email'] }],
   },
   oauthAccount: {
-    table: 'oauth_accounts',
     foreignKeys: [cascade('userId', 'user')],
     uniques: [
       { name: 'provider_account_id', fields: ['provider', 'providerAccountId'] },
       { name: 'provider', fields: ['userId', 'provider'] },
     ],
   },
-  team: { table: 'teams', foreignKeys: [cascade('ownerId', 'user')], uniques: [] },
+  team: { foreignKeys: [cascade('ownerId', 'user')], uniques: [] },
   teamMember: {
-    table: 'team_members',
     foreignKeys: [cascade('teamId', 'team'), cascade('userId', 'user')],
     uniques: [{ name: 'user_id', fields: ['teamId', 'userId'] }],
   },
   project: {
-    table: 'projects',
     foreignKeys: [cascade('tenantId', 'tenant'), { field: 'teamId', references: 'team', onDelete: 'set null' }],
     uniques: [],
   },
   service: {
-    table: 'services',
     foreignKeys: [cascade('projectId', 'project')],
     uniques: [{ name: 'name', fields: ['projectId', 'name'] }],
   },
-  build: { table: 'builds', foreignKeys: [cascade('serviceId', 'service')], uniques: [] },
+  build: { foreignKeys: [cascade('serviceId', 'service')], uniques: [] },
   deployment: {
-    table: 'deployments',
     foreignKeys: [cascade('serviceId', 'service'), cascade('buildId', 'build')],
     uniques: [],
   },
   refreshToken: {
-    table: 'refresh_tokens',
     foreignKeys: [cascade('tenantId', 'tenant'), cascade('userId', 'user')],
     uniques: [],
   },
-  outboxMessage: { table: 'outbox_messages', foreignKeys: [cascade('tenantId', 'tenant')], uniques: [] },
+  outboxMessage: { foreignKeys: [cascade('tenantId', 'tenant')], uniques: [] },
   // Only the tenant: the actor and the target may be deleted later, their events stay.
-  auditEvent: { table: 'audit_events', foreignKeys: [cascade('tenantId', 'tenant')], uniques: [] },
+  auditEvent: { foreignKeys: [cascade('tenantId', 'tenant')], uniques: [] },
 };
 
 /** A relation that repositories can load with a row (eager loading). */

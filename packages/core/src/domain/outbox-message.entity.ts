@@ -1,5 +1,5 @@
-import type { JobName, QueueName } from '../jobs/job.types.js';
 import { Entity, type NewEntity } from './entity.js';
+import type { JobName, QueueName } from './job.types.js';
 
 /**
  * Where a job stands, as the database keeps it: `pending` until the relay publishes it, `sent`

@@ -1,6 +1,6 @@
+import { type JobName, type JobPayloads, parseJobPayload } from '../domain/job.types.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { UseCases } from '../use-cases/create-use-cases.js';
-import { type JobName, type JobPayloads, parseJobPayload } from './job.types.js';
 
 /** What the queue tells a handler about the delivery it runs. */
 export interface JobContext {

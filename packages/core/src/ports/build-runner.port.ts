@@ -1,8 +1,6 @@
-/**
- * What a build yields and its deployments (and rollbacks) receive: a directory on the machine
- * that runs the apps (the local runtime), or an image reference (a container runtime).
- */
-export type BuildArtifact = { kind: 'directory'; path: string } | { kind: 'image'; ref: string };
+import type { BuildArtifact } from '../domain/build.entity.js';
+
+export type { BuildArtifact };
 
 export interface BuildRequest {
   tenantId: string;

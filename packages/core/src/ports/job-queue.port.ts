@@ -1,4 +1,4 @@
-import type { Job } from '../jobs/job.types.js';
+import type { Job } from '../domain/job.types.js';
 
 /** A published job as the queue knows it: its id and the queue that carries it. */
 export type JobRef = Pick<Job, 'id' | 'queue'>;

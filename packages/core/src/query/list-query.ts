@@ -2,6 +2,7 @@ import { type FieldIssue, ValidationError } from '../domain/app.errors.js';
 import { AUDIT_ACTIONS, AUDIT_ACTOR_TYPES, AUDIT_TARGET_TYPES } from '../domain/audit-event.entity.js';
 import { BUILD_STATUSES } from '../domain/build.entity.js';
 import { DEPLOYMENT_STATUSES } from '../domain/deployment.entity.js';
+import { JOB_NAMES, QUEUES } from '../domain/job.types.js';
 import { type EntityName, RELATIONS } from '../domain/model.js';
 import { OAUTH_PROVIDERS } from '../domain/oauth-account.entity.js';
 import { JOB_STATES } from '../domain/outbox-message.entity.js';
@@ -9,7 +10,6 @@ import { ROLES } from '../domain/role.js';
 import { SERVICE_STATUSES } from '../domain/service.entity.js';
 import { TEAM_ROLES } from '../domain/team-member.entity.js';
 import { isUuid } from '../domain/validate.js';
-import { JOB_NAMES, QUEUES } from '../jobs/job.types.js';
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;

@@ -1,13 +1,14 @@
 import { ValidationError } from '../domain/app.errors.js';
+import type { Job } from '../domain/job.types.js';
 import type { Principal, Role } from '../domain/role.js';
 import type { Tenant } from '../domain/tenant.entity.js';
-import type { Job } from '../jobs/job.types.js';
 import { JobHandlers } from '../jobs/job-handlers.js';
 import type { CommonPasswords } from '../ports/common-passwords.port.js';
 import type { LogStore } from '../ports/log-store.port.js';
 import type { UnitOfWork } from '../ports/unit-of-work.port.js';
 import { CryptoSecretGenerator } from '../system/crypto-secret-generator.js';
-import { type CoreDeps, type CoreSettings, DEFAULT_SETTINGS } from '../use-cases/core-deps.js';
+import type { CoreDeps } from '../use-cases/core-deps.js';
+import { type CoreSettings, DEFAULT_SETTINGS } from '../use-cases/core-settings.js';
 import { createUseCases, type UseCases } from '../use-cases/create-use-cases.js';
 import type { AuthSession } from '../use-cases/session.js';
 import { FakeCommonPasswords } from './fake-common-passwords.js';

@@ -114,7 +114,7 @@ export class InMemoryTransaction {
     this.assertOpen();
     const current = this.read(entity, row.id);
     if (current === undefined) throw new NotFoundError(ENTITY_LABELS[entity]);
-    if (current.version !== expectedVersion) throw staleError(entity);
+    if (current.version !== expectedVersion) throw ConflictError.stale(ENTITY_LABELS[entity]);
     this.checkForeignKeys(entity, row, (e, id) => this.read(e, id));
     this.checkUniques(entity, row, this.rows(entity));
     row.version = expectedVersion + 1;
@@ -161,7 +161,9 @@ export class InMemoryTransaction {
         if (write.kind === 'insert' && committed !== undefined) {
           throw new ConflictError(`${ENTITY_LABELS[entity]} already exists`, { field: 'id' });
         }
-        if (write.kind === 'update' && committed?.version !== write.baseVersion) throw staleError(entity);
+        if (write.kind === 'update' && committed?.version !== write.baseVersion) {
+          throw ConflictError.stale(ENTITY_LABELS[entity]);
+        }
       }
     }
     const finalRead = (entity: EntityName, id: string): Row | undefined => this.read(entity, id);
@@ -232,8 +234,3 @@ export class InMemoryTransaction {
     }
   }
 }
-
-const staleError = (entity: EntityName): ConflictError =>
-  new ConflictError(`${ENTITY_LABELS[entity]} was changed by someone else; reload and try again`, {
-    reason: 'stale_version',
-  });

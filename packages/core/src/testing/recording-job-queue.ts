@@ -1,5 +1,5 @@
 import { ServiceUnavailableError } from '../domain/app.errors.js';
-import type { Job } from '../jobs/job.types.js';
+import type { Job } from '../domain/job.types.js';
 import type { JobQueue, JobRef } from '../ports/job-queue.port.js';
 
 /** Records published jobs (one per id while it waits, like the real queue). `available = false` simulates an outage. */

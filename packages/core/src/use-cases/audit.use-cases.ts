@@ -9,7 +9,8 @@ import {
 import { type Principal, requireRole } from '../domain/role.js';
 import type { Repositories, TimeRange } from '../ports/repository.port.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
-import { type CoreDeps, stamp } from './core-deps.js';
+import type { CoreDeps } from './core-deps.js';
+import { stamp } from './stamp.js';
 
 /** Where a request without a signed-in actor came from (sign-in, registration). */
 export interface RequestOrigin {

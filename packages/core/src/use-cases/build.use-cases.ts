@@ -3,9 +3,11 @@ import { type Principal, requireRole } from '../domain/role.js';
 import { checkBranch } from '../domain/service.entity.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { recordAudit } from './audit.use-cases.js';
-import { type CoreDeps, stamp } from './core-deps.js';
-import { scheduleJob, settleServiceStatus } from './outbox.js';
+import type { CoreDeps } from './core-deps.js';
+import { scheduleJob } from './outbox.js';
 import { retryOnConflict } from './retry.js';
+import { settleServiceStatus } from './service-status.js';
+import { stamp } from './stamp.js';
 
 export interface TriggerBuildInput {
   commitSha?: string | null;

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ValidationError } from '../domain/app.errors.js';
 import { type DrainReport, SimulatedBuildRunner, SimulatedDeploymentRuntime, TestHarness } from '../testing/index.js';
-import type { CoreSettings } from '../use-cases/core-deps.js';
+import type { CoreSettings } from '../use-cases/core-settings.js';
 
 interface Options {
   buildRunner?: SimulatedBuildRunner;

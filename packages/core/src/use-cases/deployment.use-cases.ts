@@ -5,9 +5,11 @@ import { uuid } from '../domain/validate.js';
 import type { Repositories } from '../ports/repository.port.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { recordAudit } from './audit.use-cases.js';
-import { type CoreDeps, stamp } from './core-deps.js';
-import { scheduleJob, settleServiceStatus } from './outbox.js';
+import type { CoreDeps } from './core-deps.js';
+import { scheduleJob } from './outbox.js';
 import { retryOnConflict } from './retry.js';
+import { settleServiceStatus } from './service-status.js';
+import { stamp } from './stamp.js';
 
 /** Creates a pending deployment of a succeeded build of the service and schedules its job. */
 export async function startDeployment(

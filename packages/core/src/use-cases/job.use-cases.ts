@@ -1,16 +1,17 @@
 import { ConflictError, NotFoundError } from '../domain/app.errors.js';
 import { Build } from '../domain/build.entity.js';
+import type { JobPayloads } from '../domain/job.types.js';
 import type { OutboxMessage } from '../domain/outbox-message.entity.js';
 import { type Principal, requireRole } from '../domain/role.js';
 import { isUuid } from '../domain/validate.js';
-import type { JobPayloads } from '../jobs/job.types.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { recordAudit } from './audit.use-cases.js';
-import { type CoreDeps, stamp } from './core-deps.js';
+import type { CoreDeps } from './core-deps.js';
 import { startDeployment } from './deployment.use-cases.js';
 import { markJobFailed } from './job-failure.js';
 import { scheduleJob } from './outbox.js';
 import { retryOnConflict } from './retry.js';
+import { stamp } from './stamp.js';
 
 /** What a job is about, for people: the row its payload names. */
 export function jobSubject(message: Pick<OutboxMessage, 'name' | 'payload' | 'tenantId'>): {

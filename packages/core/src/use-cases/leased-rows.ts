@@ -12,8 +12,9 @@ import {
   waitForDatabase,
   watchLease,
 } from './job-lease.js';
-import { scheduleJob, settleServiceStatus } from './outbox.js';
+import { scheduleJob } from './outbox.js';
 import { retryOnConflict } from './retry.js';
+import { settleServiceStatus } from './service-status.js';
 
 type Deps = Pick<CoreDeps, 'uow' | 'clock' | 'ids' | 'logger' | 'settings'>;
 

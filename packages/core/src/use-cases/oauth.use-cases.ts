@@ -7,9 +7,10 @@ import type { OAuthIdentity, OAuthProvider, OAuthTokens } from '../ports/oauth-p
 import type { PlatformRepositories, Repositories } from '../ports/repository.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import { type RequestOrigin, recordAudit } from './audit.use-cases.js';
-import { type CoreDeps, stamp } from './core-deps.js';
+import type { CoreDeps } from './core-deps.js';
 import { retryOnConflict } from './retry.js';
 import { type AuthSession, signIn } from './session.js';
+import { stamp } from './stamp.js';
 
 /** The associated data an OAuth access token is encrypted under. */
 export const oauthTokenContext = (tenantId: string, accountId: string): string =>

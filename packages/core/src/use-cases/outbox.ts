@@ -1,8 +1,8 @@
+import { JOB_QUEUES, type JobName, type JobPayloads } from '../domain/job.types.js';
 import { OutboxMessage } from '../domain/outbox-message.entity.js';
-import type { Service, ServiceStatus } from '../domain/service.entity.js';
-import { JOB_QUEUES, type JobName, type JobPayloads } from '../jobs/job.types.js';
 import type { Repositories } from '../ports/repository.port.js';
-import { type CoreDeps, stamp } from './core-deps.js';
+import type { CoreDeps } from './core-deps.js';
+import { stamp } from './stamp.js';
 
 /**
  * Schedules a job of the unit's tenant inside the current transaction: it is published only if
@@ -22,15 +22,4 @@ export async function scheduleJob<N extends JobName>(
   });
   await repos.outbox.add(message);
   return message;
-}
-
-/** Sets a service's status when nothing is building or deploying: `live` if a deployment is live. */
-export async function settleServiceStatus(
-  repos: Repositories,
-  service: Service,
-  now: Date,
-  otherwise: ServiceStatus = 'idle',
-): Promise<void> {
-  const live = await repos.deployments.count({ serviceId: [service.id], status: ['live'] });
-  if (service.setStatus(live > 0 ? 'live' : otherwise, now)) await repos.services.update(service);
 }

@@ -3,7 +3,8 @@ import { Project } from '../domain/project.entity.js';
 import { type Principal, requireRole } from '../domain/role.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { recordAudit } from './audit.use-cases.js';
-import { type CoreDeps, stamp } from './core-deps.js';
+import type { CoreDeps } from './core-deps.js';
+import { stamp } from './stamp.js';
 
 export class ListProjects {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}

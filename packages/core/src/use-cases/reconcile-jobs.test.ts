@@ -2,7 +2,7 @@ import test from 'ava';
 import type { BuildOutcome, BuildRequest, BuildRunner } from '../ports/build-runner.port.js';
 import type { DeploymentOutcome, DeploymentRequest } from '../ports/deployment-runtime.port.js';
 import { SimulatedBuildRunner, SimulatedDeploymentRuntime, TestHarness } from '../testing/index.js';
-import type { CoreSettings } from './core-deps.js';
+import type { CoreSettings } from './core-settings.js';
 
 const LEASE_MS = 15_000;
 const GRACE_MS = 10_000;

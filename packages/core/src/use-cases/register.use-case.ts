@@ -3,10 +3,11 @@ import { slugify, Tenant } from '../domain/tenant.entity.js';
 import { User } from '../domain/user.entity.js';
 import { email as checkEmail, text } from '../domain/validate.js';
 import type { RequestOrigin } from './audit.use-cases.js';
-import { type CoreDeps, stamp } from './core-deps.js';
+import type { CoreDeps } from './core-deps.js';
 import { deliver, emailLinkMessage, issueEmailLink } from './email-links.js';
 import { checkPassword } from './password-policy.js';
 import { type AuthSession, signIn } from './session.js';
+import { stamp } from './stamp.js';
 
 export interface RegisterInput {
   tenantName: string;

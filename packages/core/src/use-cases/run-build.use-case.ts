@@ -1,7 +1,7 @@
 import { ConflictError } from '../domain/app.errors.js';
 import { type Build, isFinishedBuild, MAX_BUILD_LOG_LENGTH } from '../domain/build.entity.js';
+import { type JobPayloads, jobLogFields } from '../domain/job.types.js';
 import type { Service } from '../domain/service.entity.js';
-import { type JobPayloads, jobLogFields } from '../jobs/job.types.js';
 import type { BuildOutcome } from '../ports/build-runner.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import { recordAudit } from './audit.use-cases.js';
@@ -10,9 +10,10 @@ import { startDeployment } from './deployment.use-cases.js';
 import { abandonAfterAbort, abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
 import { BUILD_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
 import { LogTail, LogWriter } from './log-writer.js';
-import { scheduleJob, settleServiceStatus } from './outbox.js';
+import { scheduleJob } from './outbox.js';
 import { retryOnConflict } from './retry.js';
 import { cloneUrl, decryptEnv } from './service-env.js';
+import { settleServiceStatus } from './service-status.js';
 
 export type RunBuildResult = 'succeeded' | 'failed' | 'skipped';
 

@@ -1,4 +1,4 @@
-import { type JobPayloads, jobLogFields } from '../jobs/job.types.js';
+import { type JobPayloads, jobLogFields } from '../domain/job.types.js';
 import type { BuildArtifact } from '../ports/build-runner.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Repositories } from '../ports/repository.port.js';

@@ -1,16 +1,17 @@
 import { ConflictError } from '../domain/app.errors.js';
 import { type Deployment, isActiveDeployment } from '../domain/deployment.entity.js';
-import { type JobPayloads, jobLogFields } from '../jobs/job.types.js';
+import { type JobPayloads, jobLogFields } from '../domain/job.types.js';
 import type { DeploymentOutcome, DeploymentRequest } from '../ports/deployment-runtime.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import { parseListQuery } from '../query/list-query.js';
 import type { CoreDeps } from './core-deps.js';
 import { abandonAfterAbort, abortKind, leaseEnd, linkedController, waitForDatabase } from './job-lease.js';
 import { DEPLOYMENT_ROWS, endAttempt, watchAttempt } from './leased-rows.js';
-import { scheduleJob, settleServiceStatus } from './outbox.js';
+import { scheduleJob } from './outbox.js';
 import { DeploymentRequestError, deploymentRequest, type ShipDeploymentLogs } from './reconcile-runtime.use-case.js';
 import { retryOnConflict } from './retry.js';
 import { RuntimeGate } from './runtime-gate.js';
+import { settleServiceStatus } from './service-status.js';
 
 export type RunDeploymentResult = 'live' | 'failed' | 'skipped';
 

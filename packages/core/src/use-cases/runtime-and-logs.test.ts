@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { BuildArtifact } from '../ports/build-runner.port.js';
 import { SimulatedBuildRunner, SimulatedDeploymentRuntime, TestHarness } from '../testing/index.js';
-import type { CoreSettings } from './core-deps.js';
+import type { CoreSettings } from './core-settings.js';
 
 async function setup(
   options: {

@@ -5,8 +5,9 @@ import { type Principal, requireRole } from '../domain/role.js';
 import { checkEnvVars, Service, type ServiceSettings } from '../domain/service.entity.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { recordAudit } from './audit.use-cases.js';
-import { type CoreDeps, stamp } from './core-deps.js';
+import type { CoreDeps } from './core-deps.js';
 import { envContext, MASK, repoCredentialsContext } from './service-env.js';
+import { stamp } from './stamp.js';
 
 export class ListServices {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}

@@ -5,7 +5,8 @@ import { Team } from '../domain/team.entity.js';
 import { TeamMember, type TeamRole } from '../domain/team-member.entity.js';
 import { type ListQueryInput, type Page, parseInclude, parseListQuery } from '../query/list-query.js';
 import { recordAudit } from './audit.use-cases.js';
-import { type CoreDeps, stamp } from './core-deps.js';
+import type { CoreDeps } from './core-deps.js';
+import { stamp } from './stamp.js';
 
 /** Members read teams; admins manage them. */
 export class ListTeams {

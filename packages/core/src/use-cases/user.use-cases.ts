@@ -5,10 +5,11 @@ import { User } from '../domain/user.entity.js';
 import type { Repositories } from '../ports/repository.port.js';
 import { type ListQueryInput, type Page, parseListQuery } from '../query/list-query.js';
 import { recordAudit } from './audit.use-cases.js';
-import { type CoreDeps, stamp } from './core-deps.js';
+import type { CoreDeps } from './core-deps.js';
 import { deliver, emailLinkMessage, issueEmailLink } from './email-links.js';
 import { checkPassword } from './password-policy.js';
 import { endEverySession } from './session.js';
+import { stamp } from './stamp.js';
 
 export class GetMe {
   constructor(private readonly deps: Pick<CoreDeps, 'uow'>) {}

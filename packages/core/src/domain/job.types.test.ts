@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
-import { ValidationError } from '../domain/app.errors.js';
 import { createTestHarness } from '../testing/index.js';
+import { ValidationError } from './app.errors.js';
 import { isJobName, JOB_QUEUES, type JobName, parseJobPayload, QUEUES } from './job.types.js';
 
 const TENANT = '3f2a8c1e-9b7d-4e6f-8a5b-1c2d3e4f5a6b';

@@ -1,5 +1,5 @@
-import { ValidationError } from '../domain/app.errors.js';
-import { isUuid } from '../domain/validate.js';
+import { ValidationError } from './app.errors.js';
+import { isUuid } from './validate.js';
 
 /** The four queues of the platform. */
 export const QUEUES = ['deployment', 'build', 'cleanup', 'default'] as const;
