@@ -1,6 +1,5 @@
-import { type EntityName, type ListQueryInput, MAX_LIMIT, QUERY_RULES } from '@shipyard/core';
+import { type EntityName, type ListQueryInput, MAX_LIMIT, QUERY_RULES, snakeCase } from '@shipyard/core';
 import { z } from './openapi/zod.js';
-import { snakeCase } from './snake-case.js';
 
 const many = (description: string) =>
   z

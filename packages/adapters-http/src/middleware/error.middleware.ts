@@ -1,7 +1,6 @@
-import { type AppError, type ErrorCode, isAppError, RateLimitedError } from '@shipyard/core';
+import { type AppError, type ErrorCode, isAppError, RateLimitedError, snakeCase } from '@shipyard/core';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
-import { snakeCase } from '../snake-case.js';
 
 /** HTTP status of every core error code. */
 export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
