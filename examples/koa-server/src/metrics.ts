@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { PoolStats } from '@shipyard/adapters-db';
 import type { RequestObserver, RequestRecord } from '@shipyard/adapters-http';
 import type { AttemptObserver, AttemptRecord, QueueDepth } from '@shipyard/adapters-queue';
-import { type Logger, QUEUES, type QueueName } from '@shipyard/core';
+import { type Logger, QUEUES, type QueueName, withTimeout } from '@shipyard/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -40,14 +40,6 @@ const JOB_OUTCOMES: Record<AttemptRecord['outcome'], string> = {
 };
 
 class TimeoutError extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * One call at a time: a scrape that comes while the previous one's question is still out (a
@@ -238,7 +230,11 @@ export class Metrics {
       value: undefined as T | undefined,
       refresh: async () => {
         try {
-          source.value = await withTimeout(ongoing(), this.collectTimeoutMs);
+          source.value = await withTimeout(
+            ongoing(),
+            this.collectTimeoutMs,
+            (ms) => new TimeoutError(`took longer than ${ms} ms`),
+          );
           this.sourceUp.set({ source: name }, 1);
           if (this.down.delete(name)) this.logger.info({ source: name }, `metrics: ${name} answers again`);
         } catch (error) {

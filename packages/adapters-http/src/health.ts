@@ -1,5 +1,5 @@
+import { withTimeout } from '@shipyard/core';
 import type { Logger } from 'pino';
-import { withTimeout } from './timeout.js';
 
 /** A dependency `GET /health` asks; `check` rejects (or times out) when it is down. */
 export interface HealthCheck {

@@ -7,6 +7,7 @@ import {
   type QueueName,
   ServiceUnavailableError,
   SilentLogger,
+  withTimeout,
 } from '@shipyard/core';
 import BeeQueue from 'bee-queue';
 import {
@@ -67,13 +68,7 @@ interface Connection {
   closing?: Promise<void>;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const tookTooLong = (what: string) => (ms: number) => new Error(`${what} took longer than ${ms} ms`);
 
 /** What `liveJobs` reads of bee-queue: its command client and key names (not in its typings). */
 interface BeeQueueInternals {
@@ -127,7 +122,7 @@ export class BeeQueueJobQueue implements JobQueue {
         .backoff('exponential', this.backoffMs)
         .timeout(timeoutMs + TIMEOUT_GRACE_MS);
       if (job.runAt !== undefined) created.delayUntil(job.runAt);
-      const saved = await withTimeout(created.save(), this.publishTimeoutMs, 'publishing a job');
+      const saved = await withTimeout(created.save(), this.publishTimeoutMs, tookTooLong('publishing a job'));
       if (saved.id === null) this.logger.debug({ queue: job.queue, job_id: job.id }, 'job already published');
     } catch (error) {
       this.drop(connection);
@@ -199,9 +194,9 @@ export class BeeQueueJobQueue implements JobQueue {
       // A shorter timeout than the publish timeout bounds the wait for the connection too.
       const ready =
         timeoutMs < this.publishTimeoutMs
-          ? withTimeout(connection.ready, timeoutMs, 'connecting to Redis')
+          ? withTimeout(connection.ready, timeoutMs, tookTooLong('connecting to Redis'))
           : connection.ready;
-      return await withTimeout(command(await ready), timeoutMs, 'a Redis command');
+      return await withTimeout(command(await ready), timeoutMs, tookTooLong('a Redis command'));
     } catch (error) {
       this.drop(connection);
       throw new ServiceUnavailableError('The job queue is unavailable', { cause: error });
@@ -225,7 +220,7 @@ export class BeeQueueJobQueue implements JobQueue {
       name,
       bq,
       // Handled at once: a first connection that fails must not be an unhandled rejection.
-      ready: withTimeout(bq.ready(), this.publishTimeoutMs, 'connecting to Redis').then(
+      ready: withTimeout(bq.ready(), this.publishTimeoutMs, tookTooLong('connecting to Redis')).then(
         () => bq,
         (error: unknown) => {
           this.drop(connection);

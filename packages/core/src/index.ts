@@ -19,6 +19,7 @@ export * from './domain/team-member.entity.js';
 export * from './domain/tenant.entity.js';
 export * from './domain/user.entity.js';
 export { isUuid, normalizeEmail } from './domain/validate.js';
+export * from './domain/with-timeout.js';
 export * from './jobs/job-handlers.js';
 export * from './policy/tenant-isolation.policy.js';
 export type * from './ports/build-runner.port.js';

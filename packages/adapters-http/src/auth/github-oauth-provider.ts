@@ -4,9 +4,9 @@ import {
   type OAuthIdentity,
   type OAuthProvider,
   type OAuthTokens,
+  withTimeout,
 } from '@shipyard/core';
 import { CodeChallengeMethod, OAuth2Client, OAuth2RequestError } from 'arctic';
-import { withTimeout } from '../timeout.js';
 
 export interface GitHubOAuthOptions {
   clientId: string;

@@ -3,7 +3,7 @@
  * `timeoutError(ms)` makes (built when the time is up). The timer is cleared either way.
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number, timeoutError: (ms: number) => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
