@@ -2,6 +2,9 @@
  * Layer rules (DESIGN.md), checked by `npm test`:
  * - the core imports no third-party package and no other workspace package;
  * - inside the core, Node built-ins only in `src/system/` (and the test-only `src/testing/`);
+ *   the in-process adapters (`src/in-process/`) use none;
+ * - production code (the packages' and examples' `src`, tests aside) never imports the core's
+ *   test fakes (`@shipyard/core/testing`): its in-process adapters are `@shipyard/core/in-process`;
  * - an adapter never imports another adapter; only examples/ and test/ compose them;
  * - nothing imports the examples or the test suites.
  */
@@ -28,6 +31,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/core/src/', pathNot: '^packages/core/src/(system|testing)/|\\.test\\.ts$' },
       to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'production-imports-no-core-testing',
+      comment:
+        'packages/core/src/testing holds test fakes and the harness: production code takes the in-process adapters from @shipyard/core/in-process.',
+      severity: 'error',
+      from: { path: '^(packages|examples)/[^/]+/src/', pathNot: '\\.test\\.ts$|^packages/core/src/testing/' },
+      to: { path: '^packages/core/(src|dist)/testing/' },
     },
     {
       name: 'adapters-do-not-import-each-other',
