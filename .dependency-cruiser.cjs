@@ -2,9 +2,12 @@
  * Layer rules (DESIGN.md), checked by `npm test`:
  * - the core imports no third-party package and no other workspace package;
  * - inside the core, Node built-ins only in `src/system/` (and the test-only `src/testing/`);
+ *   the in-process adapters (`src/in-process/`) use none;
  * - inside the core, arrows point inwards, type-only imports included: domain ← query, policy ←
  *   ports ← use cases ← jobs (the handlers the queue adapters call); system (the ports' defaults)
  *   sees domain and ports; none of them imports the harness (`src/testing/`), tests may;
+ * - production code (the packages' and examples' `src`, tests aside) never imports the core's
+ *   test fakes (`@shipyard/core/testing`): its in-process adapters are `@shipyard/core/in-process`;
  * - an adapter never imports another adapter; only examples/ and test/ compose them;
  * - nothing imports the examples or the test suites.
  */
@@ -79,6 +82,25 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/core/src/system/', pathNot: '\\.test\\.ts$' },
       to: { path: '^packages/core/', pathNot: '^packages/core/src/(domain|ports|system)/' },
+    },
+    {
+      name: 'core-in-process-imports-no-harness',
+      comment:
+        'The in-process adapters (the embedded default, @shipyard/core/in-process) implement ports and run job handlers; they never import the harness, the defaults in src/system or the tokens.',
+      severity: 'error',
+      from: { path: '^packages/core/src/in-process/', pathNot: '\\.test\\.ts$' },
+      to: {
+        path: '^packages/core/',
+        pathNot: '^packages/core/src/(domain|query|policy|ports|use-cases|jobs|in-process)/',
+      },
+    },
+    {
+      name: 'production-imports-no-core-testing',
+      comment:
+        'packages/core/src/testing holds test fakes and the harness: production code takes the in-process adapters from @shipyard/core/in-process.',
+      severity: 'error',
+      from: { path: '^(packages|examples)/[^/]+/src/', pathNot: '\\.test\\.ts$|^packages/core/src/testing/' },
+      to: { path: '^packages/core/(src|dist)/testing/' },
     },
     {
       name: 'adapters-do-not-import-each-other',

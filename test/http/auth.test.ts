@@ -180,9 +180,9 @@ test('a cookie-authenticated write needs the CSRF header matching the cookie', a
 test('when the blacklist cannot answer, authenticated requests get 503, never access', async (t) => {
   const api = new TestApp();
   const owner = await api.register();
-  api.harness.blacklist.available = false;
+  api.harness.blacklist.outage.begin();
   const res = await api.http.get('/api/v1/projects').set(bearer(owner)).expect(503);
   t.is(res.body.error.code, 'service_unavailable');
-  api.harness.blacklist.available = true;
+  api.harness.blacklist.outage.end();
   await api.http.get('/api/v1/projects').set(bearer(owner)).expect(200);
 });

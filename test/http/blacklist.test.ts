@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRedisClient, RedisTokenBlacklist } from '@shipyard/adapters-http';
 import { SystemClock } from '@shipyard/core';
-import { FixedClock, InMemoryTokenBlacklist } from '@shipyard/core/testing';
+import { FixedClock, InMemoryTokenBlacklist, withBlacklistOutage } from '@shipyard/core/testing';
 import type { Redis } from 'ioredis';
 import { tokenBlacklistContract } from '../contracts/token-blacklist.contract.js';
 
@@ -15,8 +15,8 @@ tokenBlacklistContract('in-memory', async () => {
     now: () => clock.now(),
     elapse: async (ms) => clock.advance(ms),
     unreachable: async () => {
-      const down = new InMemoryTokenBlacklist(clock);
-      down.available = false;
+      const down = withBlacklistOutage(new InMemoryTokenBlacklist(clock));
+      down.outage.begin();
       return down;
     },
   };

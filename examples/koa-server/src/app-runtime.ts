@@ -18,7 +18,7 @@ import type {
   Logger,
   RuntimeReconcileReport,
 } from '@shipyard/core';
-import { SimulatedBuildRunner, SimulatedDeploymentRuntime } from '@shipyard/core/testing';
+import { SimulatedBuildRunner, SimulatedDeploymentRuntime } from '@shipyard/core/in-process';
 import type { Config } from './config.js';
 
 /** What builds and runs the apps in this process, and how to stop it. */

@@ -1,5 +1,5 @@
 import { type Clock, type IdGenerator, type Logger, LogMailer, TOKENS } from '@shipyard/core';
-import { InMemoryTokenBlacklist } from '@shipyard/core/testing';
+import { InMemoryTokenBlacklist } from '@shipyard/core/in-process';
 import { ContainerModule } from 'inversify';
 import type { Redis } from 'ioredis';
 import { AccountRateLimits } from './auth/account-limits.js';

@@ -1,3 +1,4 @@
+export * from './create-core.js';
 export * from './domain/app.errors.js';
 export * from './domain/audit-event.entity.js';
 export * from './domain/audit-redaction.js';

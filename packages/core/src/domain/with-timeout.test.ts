@@ -3,9 +3,12 @@ import { withTimeout } from './with-timeout.js';
 
 test('withTimeout settles as the promise does when it is in time, with its value or its error', async (t) => {
   t.is(await withTimeout(Promise.resolve(7), 1000, () => new Error('late')), 7);
-  await t.throwsAsync(withTimeout(Promise.reject(new Error('own')), 1000, () => new Error('late')), {
-    message: 'own',
-  });
+  await t.throwsAsync(
+    withTimeout(Promise.reject(new Error('own')), 1000, () => new Error('late')),
+    {
+      message: 'own',
+    },
+  );
 });
 
 test('withTimeout rejects with the error it is given, built with the milliseconds, once time is up', async (t) => {

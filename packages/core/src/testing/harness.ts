@@ -1,7 +1,13 @@
-import { ValidationError } from '../domain/app.errors.js';
 import type { Job } from '../domain/job.types.js';
 import type { Principal, Role } from '../domain/role.js';
 import type { Tenant } from '../domain/tenant.entity.js';
+import { type DrainReport, drainHeldJobs, runHeldJob } from '../in-process/held-job-queue.js';
+import { InMemoryDatabase } from '../in-process/in-memory-database.js';
+import { InMemoryLogStore } from '../in-process/in-memory-log-store.js';
+import { InMemoryTokenBlacklist } from '../in-process/in-memory-token-blacklist.js';
+import { InMemoryUnitOfWork } from '../in-process/in-memory-unit-of-work.js';
+import { SimulatedBuildRunner } from '../in-process/simulated-build-runner.js';
+import { SimulatedDeploymentRuntime } from '../in-process/simulated-deployment-runtime.js';
 import { JobHandlers } from '../jobs/job-handlers.js';
 import type { CommonPasswords } from '../ports/common-passwords.port.js';
 import type { LogStore } from '../ports/log-store.port.js';
@@ -16,16 +22,13 @@ import { FakeEncryptor } from './fake-encryptor.js';
 import { FakePasswordHasher } from './fake-password-hasher.js';
 import { FakeTokenIssuer } from './fake-token-issuer.js';
 import { FixedClock } from './fixed-clock.js';
-import { InMemoryDatabase } from './in-memory-database.js';
-import { InMemoryLogStore } from './in-memory-log-store.js';
 import { InMemoryMailer } from './in-memory-mailer.js';
-import { InMemoryTokenBlacklist } from './in-memory-token-blacklist.js';
-import { InMemoryUnitOfWork } from './in-memory-unit-of-work.js';
 import { MemoryLogger } from './memory-logger.js';
+import { type WithOutage, withBlacklistOutage, withJobQueueOutage } from './outage.js';
 import { RecordingJobQueue } from './recording-job-queue.js';
 import { SequentialIdGenerator } from './sequential-id-generator.js';
-import { SimulatedBuildRunner } from './simulated-build-runner.js';
-import { SimulatedDeploymentRuntime } from './simulated-deployment-runtime.js';
+
+export type { DrainReport } from '../in-process/held-job-queue.js';
 
 export interface HarnessOptions {
   clock?: FixedClock;
@@ -42,13 +45,6 @@ export interface HarnessOptions {
   commonPasswords?: CommonPasswords;
 }
 
-export interface DrainReport {
-  /** Jobs run, retries included. */
-  runs: number;
-  /** Jobs that ended failed after their retries (their `giveUp` ran). */
-  gaveUp: Job[];
-}
-
 export interface SignedUp {
   principal: Principal;
   session: AuthSession;
@@ -58,7 +54,8 @@ export interface SignedUp {
 /**
  * The whole core on in-memory adapters: deterministic clock and ids, a recording queue, and a
  * simulated build runner and runtime. `drain()` plays the worker: it relays the outbox and runs
- * queued jobs (with the platform's 3 retries) until nothing is left.
+ * queued jobs (with the platform's 3 retries) until nothing is left. The blacklist and the queue
+ * can be made unreachable: `harness.blacklist.outage.begin()`, `harness.jobs.outage.begin()`.
  */
 export class TestHarness {
   /** The in-memory store (unused when `options.uow` replaced it). */
@@ -68,9 +65,9 @@ export class TestHarness {
   readonly ids: SequentialIdGenerator;
   readonly passwords = new FakePasswordHasher();
   readonly tokens: FakeTokenIssuer;
-  readonly blacklist: InMemoryTokenBlacklist;
+  readonly blacklist: WithOutage<InMemoryTokenBlacklist>;
   readonly encryptor = new FakeEncryptor();
-  readonly jobs = new RecordingJobQueue();
+  readonly jobs: WithOutage<RecordingJobQueue> = withJobQueueOutage(new RecordingJobQueue());
   readonly buildRunner: SimulatedBuildRunner;
   readonly runtime: SimulatedDeploymentRuntime;
   readonly logStore: LogStore;
@@ -87,7 +84,7 @@ export class TestHarness {
     this.clock = options.clock ?? new FixedClock();
     this.ids = options.ids ?? new SequentialIdGenerator();
     this.tokens = new FakeTokenIssuer(this.clock, this.ids);
-    this.blacklist = new InMemoryTokenBlacklist(this.clock);
+    this.blacklist = withBlacklistOutage(new InMemoryTokenBlacklist(this.clock));
     this.buildRunner = options.buildRunner ?? new SimulatedBuildRunner();
     this.runtime = options.runtime ?? new SimulatedDeploymentRuntime();
     this.logStore = options.logStore ?? new InMemoryLogStore(this.clock);
@@ -116,33 +113,13 @@ export class TestHarness {
   }
 
   /** Relays the outbox and runs every queued job until the queue is empty. */
-  async drain(): Promise<DrainReport> {
-    const report: DrainReport = { runs: 0, gaveUp: [] };
-    for (;;) {
-      await this.useCases.relayOutbox.execute({ batchSize: 1000 });
-      const jobs = this.jobs.take();
-      if (jobs.length === 0) return report;
-      for (const job of jobs) await this.runJob(job, report);
-    }
+  drain(): Promise<DrainReport> {
+    return drainHeldJobs(this, this.jobs, TestHarness.MAX_RETRIES);
   }
 
   /** Runs one job as a worker would: retried on infrastructure errors, failed at once on bad payloads. */
-  async runJob(job: Job, report: DrainReport = { runs: 0, gaveUp: [] }): Promise<void> {
-    for (let attempt = 0; ; attempt += 1) {
-      report.runs += 1;
-      try {
-        await this.handlers.run(job.name, job.payload);
-        return;
-      } catch (error) {
-        const final = error instanceof ValidationError || attempt >= TestHarness.MAX_RETRIES;
-        if (!final) continue;
-        report.gaveUp.push(job);
-        if (!(error instanceof ValidationError)) {
-          await this.handlers.giveUp(job.name, job.payload, error instanceof Error ? error.message : String(error));
-        }
-        return;
-      }
-    }
+  runJob(job: Job, report: DrainReport = { runs: 0, gaveUp: [] }): Promise<void> {
+    return runHeldJob(this.handlers, job, report, TestHarness.MAX_RETRIES);
   }
 
   /** Registers a tenant and its owner. */

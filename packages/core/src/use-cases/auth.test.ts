@@ -244,16 +244,16 @@ test('logout leaves the other sessions of the user signed in', async (t) => {
 
 test('authenticate fails closed when the blacklist cannot be asked', async (t) => {
   const { harness, session } = await registered();
-  harness.blacklist.available = false;
+  harness.blacklist.outage.begin();
   await t.throwsAsync(harness.useCases.authenticate.execute(session.accessToken), { code: 'service_unavailable' });
-  harness.blacklist.available = true;
+  harness.blacklist.outage.end();
   t.truthy(await harness.useCases.authenticate.execute(session.accessToken));
 });
 
 test('logout fails loudly when the blacklist cannot be written', async (t) => {
   const { harness, session } = await registered();
   const { principal, token } = await harness.useCases.authenticate.execute(session.accessToken);
-  harness.blacklist.available = false;
+  harness.blacklist.outage.begin();
   await t.throwsAsync(harness.useCases.logout.execute(principal, token), { code: 'service_unavailable' });
 });
 

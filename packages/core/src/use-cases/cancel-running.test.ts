@@ -1,6 +1,6 @@
 import test from 'ava';
+import { SimulatedBuildRunner } from '../in-process/simulated-build-runner.js';
 import { TestHarness } from '../testing/harness.js';
-import { SimulatedBuildRunner } from '../testing/simulated-build-runner.js';
 
 test('cancelling a running build stops its runner, and the build stays cancelled', async (t) => {
   // Ten minutes: the test ends in time only if cancelling aborts the runner.

@@ -98,10 +98,10 @@ test('cleanup prunes sent outbox rows past the retention and keeps unsent and re
   const oldSent = [...harness.db.table('outboxMessage').keys()];
   t.true(oldSent.length > 0);
   harness.clock.advance(8 * DAY);
-  harness.jobs.available = false;
+  harness.jobs.outage.begin();
   await uc.triggerBuild.execute(owner, web.id); // unsent, and stays unsent
   await uc.relayOutbox.execute();
-  harness.jobs.available = true;
+  harness.jobs.outage.end();
   const unsent = [...harness.db.table('outboxMessage').keys()].filter((id) => !oldSent.includes(id));
   harness.clock.advance(8 * DAY);
   const recentBuild = (await uc.triggerBuild.execute(owner, web.id)).id;
@@ -121,7 +121,7 @@ test('cleanup prunes sent outbox rows past the retention and keeps unsent and re
 
 test('cleanup never touches an unsent outbox row, however old', async (t) => {
   const { harness, uc, owner, web } = await setup();
-  harness.jobs.available = false;
+  harness.jobs.outage.begin();
   await uc.triggerBuild.execute(owner, web.id);
   await uc.relayOutbox.execute();
   harness.clock.advance(365 * DAY);

@@ -1,7 +1,7 @@
 import test from 'ava';
+import { SimulatedBuildRunner } from '../in-process/simulated-build-runner.js';
+import { SimulatedDeploymentRuntime } from '../in-process/simulated-deployment-runtime.js';
 import { TestHarness } from '../testing/harness.js';
-import { SimulatedBuildRunner } from '../testing/simulated-build-runner.js';
-import { SimulatedDeploymentRuntime } from '../testing/simulated-deployment-runtime.js';
 
 test('builds and deployments of one service run side by side; none is left behind', async (t) => {
   const harness = new TestHarness({

@@ -90,7 +90,7 @@ test('while the queue is down the relay publishes nothing and keeps the rows', a
   await uc.triggerBuild.execute(owner, service.id);
   await uc.triggerBuild.execute(owner, service.id);
   const pending = outboxRows(harness).length;
-  harness.jobs.available = false;
+  harness.jobs.outage.begin();
   const report = await uc.relayOutbox.execute();
   t.deepEqual(report, { published: 0, blocked: true });
   t.is(harness.jobs.published.length, 0);
@@ -104,9 +104,9 @@ test('once the queue is back every kept row is published exactly once', async (t
   const first = await uc.triggerBuild.execute(owner, service.id);
   await uc.cancelBuild.execute(owner, first.id);
   await uc.triggerBuild.execute(owner, service.id);
-  harness.jobs.available = false;
+  harness.jobs.outage.begin();
   await uc.relayOutbox.execute();
-  harness.jobs.available = true;
+  harness.jobs.outage.end();
   const back = await uc.relayOutbox.execute();
   t.deepEqual(back, { published: 2, blocked: false });
   t.deepEqual(await uc.relayOutbox.execute(), { published: 0, blocked: false }, 'a second relay sends nothing');
@@ -143,10 +143,10 @@ test('a queue outage at commit time loses no job: drain later runs it', async (t
   const uc = harness.useCases;
   const project = await uc.createProject.execute(owner, { name: 'Website' });
   const service = await uc.createService.execute(owner, project.id, { name: 'web', repoUrl: 'https://example.com/w' });
-  harness.jobs.available = false;
+  harness.jobs.outage.begin();
   const build = await uc.triggerBuild.execute(owner, service.id);
   t.is(build.status, 'queued', 'the request succeeds without the queue');
-  harness.jobs.available = true;
+  harness.jobs.outage.end();
   await harness.drain();
   t.is((await uc.getBuild.execute(owner, build.id)).status, 'succeeded');
 });

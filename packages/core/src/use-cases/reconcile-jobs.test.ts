@@ -77,7 +77,7 @@ test('the reconciler decides nothing when the queue cannot be asked', async (t) 
   await uc.relayOutbox.execute();
   harness.jobs.take();
   harness.clock.advance(GRACE_MS + 1);
-  harness.jobs.available = false;
+  harness.jobs.outage.begin();
   t.deepEqual(await uc.reconcileJobs.execute(), { republished: 0, failed: 0, checked: false });
   t.is((await uc.getBuild.execute(owner, build.id)).status, 'queued');
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FixedClock } from './fixed-clock.js';
+import { FixedClock } from '../testing/fixed-clock.js';
 import { InMemoryTokenBlacklist } from './in-memory-token-blacklist.js';
 
 test('expired entries are dropped as new ones come, so the blacklist stays bounded', async (t) => {

@@ -1,24 +1,17 @@
-import { ServiceUnavailableError } from '../domain/app.errors.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { TokenBlacklist } from '../ports/token-blacklist.port.js';
 
 /**
  * Revoked token ids until their expiry, in this process (the server's blacklist without Redis).
- * `available = false` simulates an unreachable store.
+ * It is never unreachable; tests play an outage with `withOutage` of `@shipyard/core/testing`.
  */
 export class InMemoryTokenBlacklist implements TokenBlacklist {
   private readonly entries = new Map<string, number>();
-  available = true;
   private sweepAt = 1024;
 
   constructor(private readonly clock: Clock) {}
 
-  private assertAvailable(): void {
-    if (!this.available) throw new ServiceUnavailableError('The token blacklist is unavailable');
-  }
-
   async add(tokenId: string, expiresAt: Date): Promise<void> {
-    this.assertAvailable();
     const now = this.clock.now().getTime();
     if (expiresAt.getTime() <= now) return;
     this.entries.set(tokenId, expiresAt.getTime());
@@ -35,7 +28,6 @@ export class InMemoryTokenBlacklist implements TokenBlacklist {
   }
 
   async hasAny(tokenIds: readonly string[]): Promise<boolean> {
-    this.assertAvailable();
     const now = this.clock.now().getTime();
     let found = false;
     for (const tokenId of tokenIds) {

@@ -26,7 +26,9 @@ const RUNNING: ReadonlySet<InstanceState> = new Set(['starting', 'live']);
  * twice reuses the first instance. It keeps the port's promises the way a real runtime does: a
  * new live instance stops the service's previous one, a failed deploy leaves it serving, `stop`,
  * `status`, `logs` and `reconcile` answer for what it runs. Can fail on purpose or simulate
- * outages; `forgetAll()` plays a restart of the machine (nothing runs until `reconcile`).
+ * outages; `forgetAll()` plays a restart of the machine (nothing runs until `reconcile`). It keeps
+ * every request and instance (`calls`, `instances`) for tests to read: for tests and demos, not
+ * for a process that runs for long.
  */
 export class SimulatedDeploymentRuntime implements DeploymentRuntime {
   /** Every `deploy` call, in order. */

@@ -64,7 +64,8 @@ const mask = (text: string, secrets: readonly string[]): string =>
  * A deterministic build runner: writes plausible logs, takes `durationMs`, fails a build whose
  * command would fail (`false`, `exit 1`) or as `failWhen` says, and can simulate infrastructure
  * failures. Honors cancellation through the abort signal. Credentials in the repository URL are
- * masked in every line it logs and in its errors.
+ * masked in every line it logs and in its errors. It keeps every request (`calls`, environment
+ * included) for tests to read: for tests and demos, not for a process that runs for long.
  */
 export class SimulatedBuildRunner implements BuildRunner {
   /** Every request it received, in order. */
