@@ -844,8 +844,29 @@ export function repositorySpecificsContract(label: string, getUow: () => UnitOfW
   });
 }
 
-/** Transactions: commit, rollback, isolation and optimistic locking. */
-export function unitOfWorkContract(label: string, getUow: () => UnitOfWork): void {
+/**
+ * How units of work of one store run beside each other: `concurrent` (a pool of sessions) lets a
+ * reader run while a writer holds its transaction open; `serialized` (PGlite, one session) makes
+ * units take turns, each holding the session from its first write to its commit.
+ */
+export type UnitConcurrency = 'concurrent' | 'serialized';
+
+export interface RepositoryContractOptions {
+  /** Default `concurrent`. */
+  concurrency?: UnitConcurrency;
+}
+
+/**
+ * Transactions: commit, rollback, isolation and optimistic locking. With `serialized` units, the
+ * isolation test cannot hold a writer open while another unit reads (the reader would wait for
+ * the writer, which waits for the reader): it checks the isolation one session gives instead, a
+ * reader waits for the writer's commit and never sees its writes before.
+ */
+export function unitOfWorkContract(
+  label: string,
+  getUow: () => UnitOfWork,
+  options: RepositoryContractOptions = {},
+): void {
   const name = `${label} unit of work`;
 
   test(`${name}: a throwing unit rolls every write back and rethrows the same error`, async (t) => {
@@ -865,30 +886,55 @@ export function unitOfWorkContract(label: string, getUow: () => UnitOfWork): voi
     t.not(await getUow().run(rows.tenant.id, (r) => r.services.find(rows.service.id)), null);
   });
 
-  test(`${name}: a unit reads its own writes; others see them only after commit`, async (t) => {
-    const stamps = new Stamps();
-    const rows = await seedTenant(getUow(), stamps, 'isolation');
-    const project = Project.create(stamps.next(), { tenantId: rows.tenant.id, name: 'pending' });
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
+  if (options.concurrency === 'serialized') {
+    test(`${name}: a reader waits for an open writer and sees only its committed rows`, async (t) => {
+      const stamps = new Stamps();
+      const rows = await seedTenant(getUow(), stamps, 'isolation');
+      const project = Project.create(stamps.next(), { tenantId: rows.tenant.id, name: 'pending' });
+      let added!: () => void;
+      const wasAdded = new Promise<void>((resolve) => {
+        added = resolve;
+      });
+      let committed = false;
+      const writer = getUow().run(rows.tenant.id, async (r) => {
+        await r.projects.add(project);
+        t.not(await r.projects.find(project.id), null, 'the unit reads its own write');
+        added();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        committed = true;
+      });
+      await wasAdded;
+      const seen = await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id));
+      t.true(committed, 'the reader ran after the writer');
+      t.not(seen, null);
+      await writer;
     });
-    let added!: () => void;
-    const wasAdded = new Promise<void>((resolve) => {
-      added = resolve;
+  } else {
+    test(`${name}: a unit reads its own writes; others see them only after commit`, async (t) => {
+      const stamps = new Stamps();
+      const rows = await seedTenant(getUow(), stamps, 'isolation');
+      const project = Project.create(stamps.next(), { tenantId: rows.tenant.id, name: 'pending' });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let added!: () => void;
+      const wasAdded = new Promise<void>((resolve) => {
+        added = resolve;
+      });
+      const writer = getUow().run(rows.tenant.id, async (r) => {
+        await r.projects.add(project);
+        t.not(await r.projects.find(project.id), null);
+        added();
+        await gate;
+      });
+      await wasAdded;
+      t.is(await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id)), null, 'no dirty read');
+      release();
+      await writer;
+      t.not(await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id)), null);
     });
-    const writer = getUow().run(rows.tenant.id, async (r) => {
-      await r.projects.add(project);
-      t.not(await r.projects.find(project.id), null);
-      added();
-      await gate;
-    });
-    await wasAdded;
-    t.is(await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id)), null, 'no dirty read');
-    release();
-    await writer;
-    t.not(await getUow().run(rows.tenant.id, (r) => r.projects.find(project.id)), null);
-  });
+  }
 
   test(`${name}: of two units changing one row, the later commit is a conflict`, async (t) => {
     const stamps = new Stamps();
@@ -1084,7 +1130,11 @@ export function auditEventRepositoryContract(label: string, getUow: () => UnitOf
 }
 
 /** Every repository contract against one implementation. Call it once per test file. */
-export function repositoryContracts(label: string, factory: RepositoryFactory): void {
+export function repositoryContracts(
+  label: string,
+  factory: RepositoryFactory,
+  options: RepositoryContractOptions = {},
+): void {
   let subject: RepositorySubject | undefined;
   test.before(async () => {
     subject = await factory();
@@ -1100,5 +1150,5 @@ export function repositoryContracts(label: string, factory: RepositoryFactory): 
   listQueryContract(label, getUow);
   repositorySpecificsContract(label, getUow);
   auditEventRepositoryContract(label, getUow);
-  unitOfWorkContract(label, getUow);
+  unitOfWorkContract(label, getUow, options);
 }

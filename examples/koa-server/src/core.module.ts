@@ -1,6 +1,5 @@
 import {
   AesGcmEncryptor,
-  CORE_DEPS_TOKENS,
   type CoreDeps,
   type CoreSettings,
   CryptoSecretGenerator,
@@ -10,12 +9,11 @@ import {
   type Logger,
   RandomIdGenerator,
   SystemClock,
-  TOKENS,
-  type UseCases,
 } from '@shipyard/core';
 import { ContainerModule } from 'inversify';
 import type { AppRuntime } from './app-runtime.js';
 import type { Config } from './config.js';
+import { BOUND, bindFactory, bindValue, CORE_PORTS } from './typed-tokens.js';
 
 /**
  * The core's own bindings: system clock and ids, the AES-GCM encryptor, the build runner and
@@ -32,26 +30,18 @@ export const coreModule = (
   },
 ) =>
   new ContainerModule(({ bind }) => {
-    bind(TOKENS.Clock).toConstantValue(new SystemClock());
-    bind(TOKENS.IdGenerator).toConstantValue(new RandomIdGenerator());
-    bind(TOKENS.Logger).toConstantValue(logger);
-    bind(TOKENS.CoreSettings).toConstantValue({ ...DEFAULT_SETTINGS, ...extra.settings });
-    bind(TOKENS.Encryptor).toConstantValue(new AesGcmEncryptor(config.encryptionKeys));
-    bind(TOKENS.SecretGenerator).toConstantValue(new CryptoSecretGenerator());
-    bind(TOKENS.BuildRunner).toConstantValue(extra.runtime.buildRunner);
-    bind(TOKENS.DeploymentRuntime).toConstantValue(extra.runtime.deploymentRuntime);
-    bind(TOKENS.CoreDeps)
-      .toDynamicValue((context): CoreDeps => {
-        const ports = Object.fromEntries(
-          Object.entries(CORE_DEPS_TOKENS).map(([name, token]) => [name, context.get(token)]),
-        ) as Omit<CoreDeps, 'oauthProviders'>;
-        return { ...ports, oauthProviders: extra.oauthProviders ?? {} };
-      })
-      .inSingletonScope();
-    bind(TOKENS.UseCases)
-      .toResolvedValue((deps: CoreDeps) => createUseCases(deps), [TOKENS.CoreDeps])
-      .inSingletonScope();
-    bind(TOKENS.JobHandlers)
-      .toResolvedValue((useCases: UseCases) => new JobHandlers(useCases), [TOKENS.UseCases])
-      .inSingletonScope();
+    bindValue(bind, BOUND.Clock, new SystemClock());
+    bindValue(bind, BOUND.IdGenerator, new RandomIdGenerator());
+    bindValue(bind, BOUND.Logger, logger);
+    bindValue(bind, BOUND.CoreSettings, { ...DEFAULT_SETTINGS, ...extra.settings });
+    bindValue(bind, BOUND.Encryptor, new AesGcmEncryptor(config.encryptionKeys));
+    bindValue(bind, BOUND.SecretGenerator, new CryptoSecretGenerator());
+    bindValue(bind, BOUND.BuildRunner, extra.runtime.buildRunner);
+    bindValue(bind, BOUND.DeploymentRuntime, extra.runtime.deploymentRuntime);
+    bindFactory(bind, BOUND.CoreDeps, CORE_PORTS, (ports) => ({
+      ...ports,
+      oauthProviders: extra.oauthProviders ?? {},
+    }));
+    bindFactory(bind, BOUND.UseCases, { deps: BOUND.CoreDeps }, ({ deps }) => createUseCases(deps));
+    bindFactory(bind, BOUND.JobHandlers, { useCases: BOUND.UseCases }, ({ useCases }) => new JobHandlers(useCases));
   });

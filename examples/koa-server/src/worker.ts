@@ -1,7 +1,8 @@
 import { runWorkerProcess, startWorker } from '@shipyard/adapters-queue';
-import { type JobHandlers, type Logger, QUEUES, type QueueName, TOKENS } from '@shipyard/core';
+import { type Logger, QUEUES, type QueueName } from '@shipyard/core';
 import { exitOnFailure, loadConfigOrExit, orExit, processLogger } from './bootstrap.js';
 import { composeRuntime, REDIS_PREFIX, type Runtime, serveMetricsPort } from './compose.js';
+import { BOUND, resolve } from './typed-tokens.js';
 
 /**
  * `npm run worker`: the job process. It takes jobs from Redis, shares PostgreSQL with the servers,
@@ -12,15 +13,17 @@ import { composeRuntime, REDIS_PREFIX, type Runtime, serveMetricsPort } from './
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = processLogger(config, 'shipyard-worker');
-  if (config.redisUrl === undefined || config.databaseUrl === undefined) {
+  const redisUrl = config.redisUrl;
+  if (redisUrl === undefined || config.databaseUrl === undefined) {
     logger.fatal(
       'npm run worker needs REDIS_URL and DATABASE_URL (a worker shares the queue and the database with the servers); without them, `npm start` runs the jobs in process',
     );
     process.exit(1);
   }
   const runtime = await orExit(logger, () => composeRuntime(config, logger, 'worker'));
-  const handlers = runtime.container.get<JobHandlers>(TOKENS.JobHandlers);
-  const workerLogger = (logger as unknown as Logger).child({ component: 'worker' });
+  const handlers = resolve(runtime.container, BOUND.JobHandlers);
+  const coreLogger: Logger = logger;
+  const workerLogger = coreLogger.child({ component: 'worker' });
   const owner = await orExit(logger, () => runtime.claimRuntime());
   // A worker has no HTTP server: its metrics are served on METRICS_PORT only.
   const metricsPort = await orExit(logger, () => serveMetricsPort(config, runtime, logger));
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
   }
   const onAttempt = runtime.metrics?.observeJob;
   await runWorkerProcess({
-    redis: config.redisUrl,
+    redis: redisUrl,
     prefix: REDIS_PREFIX,
     handlers,
     queues: owner ? QUEUES : QUEUES.filter((queue) => !RUNTIME_QUEUES.includes(queue)),
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
     );
     awaitRuntime(runtime, config.jobs.reconcileIntervalMs, workerLogger, async () => {
       const builds = await startWorker({
-        redis: config.redisUrl as string,
+        redis: redisUrl,
         prefix: REDIS_PREFIX,
         handlers,
         queues: RUNTIME_QUEUES,
