@@ -76,10 +76,9 @@ test.serial(
     );
 
     await composition.close();
-    // Nothing the composition started keeps the process alive once it is closed. Some of what it
-    // closes ends a moment later: the deployment logs' copies get a second to finish
-    // (`ShipDeploymentLogs.close`), on a timer that outlives the close.
-    const deadline = Date.now() + 3_000;
+    // Nothing the composition started keeps the process alive once it is closed (a socket may
+    // take a moment to go).
+    const deadline = Date.now() + 500;
     while (Object.keys(leftOver(before)).length > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -1,4 +1,5 @@
 import type { Deployment } from '../domain/deployment.entity.js';
+import { withTimeout } from '../domain/with-timeout.js';
 import type { DeploymentRequest, RuntimeReconcileReport } from '../ports/deployment-runtime.port.js';
 import type { Repositories } from '../ports/repository.port.js';
 import type { CoreDeps } from './core-deps.js';
@@ -47,7 +48,9 @@ export class ShipDeploymentLogs {
   async close(): Promise<void> {
     for (const controller of this.followers.values()) controller.abort();
     this.followers.clear();
-    await Promise.race([Promise.allSettled([...this.copies]), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    // The timer is cleared once the copies end: closing holds the process no longer than they do.
+    const late = () => new Error('the log copies did not end in time');
+    await withTimeout(Promise.allSettled([...this.copies]), 1_000, late).catch(() => undefined);
   }
 
   private async copy(tenantId: string, deploymentId: string, signal: AbortSignal, follow: boolean): Promise<void> {
