@@ -375,9 +375,12 @@ export class LocalProcessRuntime implements DeploymentRuntime {
           error: `The app did not answer GET ${path} with 2xx within ${Math.round(timeoutMs / 1000)} s (last: ${last}).`,
         };
       }
-      const answer = await probe(port, path, instance.host, Math.min(2_000, remaining));
+      const budget = Math.min(2_000, remaining);
+      const answer = await probe(port, path, instance.host, budget);
       if (typeof answer === 'number' && answer >= 200 && answer < 300) return { result: 'healthy' };
-      last = typeof answer === 'number' ? `HTTP ${answer}` : answer;
+      // A last probe the deadline cut short says less than the answer before it: keep that one.
+      const cutShort = budget < 2_000 && typeof answer !== 'number' && last !== 'no answer';
+      if (!cutShort) last = typeof answer === 'number' ? `HTTP ${answer}` : answer;
       await sleep(Math.min(this.options.healthIntervalMs ?? 250, Math.max(0, deadline - Date.now())));
     }
   }
