@@ -1,5 +1,6 @@
 import type { BuildArtifact, BuildRequest, DeploymentRequest } from '@shipyard/core';
 import { SimulatedBuildRunner, SimulatedDeploymentRuntime } from '@shipyard/core/testing';
+import test from 'ava';
 import { buildRunnerContract } from './build-runner.contract.js';
 import { type AppAnswer, type ContractService, deploymentRuntimeContract } from './deployment-runtime.contract.js';
 
@@ -99,4 +100,39 @@ deploymentRuntimeContract('simulated', async () => {
     restart: async () => runtime.forgetAll(),
     close: async () => {},
   };
+});
+
+test('the simulated adapters keep a bounded history: a long-running simulated server does not grow', async (t) => {
+  const runner = new SimulatedBuildRunner({ history: 3 });
+  const builds = Array.from({ length: 5 }, () => buildRequest());
+  for (const request of builds) await runner.run(request, () => {}, new AbortController().signal);
+  t.deepEqual(
+    runner.calls.map((call) => call.buildId),
+    builds.slice(2).map((request) => request.buildId),
+  );
+
+  const runtime = new SimulatedDeploymentRuntime({ history: 2 });
+  const service = { serviceId: 'service-h', serviceName: 'web' };
+  const deployed: string[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    sequence += 1;
+    const request: DeploymentRequest = {
+      tenantId: 'tenant-1',
+      deploymentId: `deployment-${sequence}`,
+      ...service,
+      buildId: 'build-v2',
+      artifact: artifacts.v2,
+      port: null,
+      startCommand: null,
+      healthCheckPath: '/health',
+      env: { SECRET: `value-${i}` },
+    };
+    t.is((await runtime.deploy(request)).outcome, 'live');
+    deployed.push(request.deploymentId);
+  }
+  // Each new deployment stopped the one before: the live one and the latest two ended are kept.
+  t.is(runtime.calls.length, 2);
+  t.deepEqual([...runtime.instances.keys()].sort(), deployed.slice(2).sort());
+  t.is((await runtime.status(deployed.at(-1) as string)).state, 'live');
+  t.is((await runtime.status(deployed[0] as string)).state, 'unknown');
 });

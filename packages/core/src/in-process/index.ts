@@ -19,5 +19,10 @@ export {
 } from './in-memory-repositories.js';
 export { InMemoryTokenBlacklist } from './in-memory-token-blacklist.js';
 export { InMemoryUnitOfWork } from './in-memory-unit-of-work.js';
-export { defaultBuildFailure, SimulatedBuildRunner, type SimulationOptions } from './simulated-build-runner.js';
+export {
+  defaultBuildFailure,
+  SIMULATION_HISTORY,
+  SimulatedBuildRunner,
+  type SimulationOptions,
+} from './simulated-build-runner.js';
 export { SimulatedDeploymentRuntime, type SimulatedInstance } from './simulated-deployment-runtime.js';

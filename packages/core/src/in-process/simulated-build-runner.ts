@@ -8,6 +8,20 @@ export interface SimulationOptions<R> {
   failWhen?: (request: R) => string | null;
   /** The first N calls throw, as a broken infrastructure would (the job is then retried). */
   infrastructureFailures?: number;
+  /**
+   * How many of the latest requests (and, for the runtime, ended instances) are kept for tests
+   * to read; older ones are forgotten, so a long-running simulated server stays bounded.
+   */
+  history?: number;
+}
+
+/** Default of `SimulationOptions.history`. */
+export const SIMULATION_HISTORY = 1_000;
+
+/** Appends `item`, dropping the oldest entries past `max`. */
+export function remember<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
 }
 
 // A command that a shell would end with a non-zero status: `false` or `exit N` with N ≠ 0.
@@ -64,13 +78,13 @@ const mask = (text: string, secrets: readonly string[]): string =>
  * A deterministic build runner: writes plausible logs, takes `durationMs`, fails a build whose
  * command would fail (`false`, `exit 1`) or as `failWhen` says, and can simulate infrastructure
  * failures. Honors cancellation through the abort signal. Credentials in the repository URL are
- * masked in every line it logs and in its errors. It keeps every request (`calls`, environment
- * included) for tests to read: for tests and demos, not for a process that runs for long.
+ * masked in every line it logs and in its errors. It keeps the latest requests (`calls`,
+ * environment included; `history`, 1000 by default) for tests to read.
  */
 export class SimulatedBuildRunner implements BuildRunner {
-  /** Every request it received, in order. */
+  /** The latest requests it received (up to `history`), in order. */
   readonly calls: BuildRequest[] = [];
-  /** Every artifact passed to `discardArtifact`, in order. */
+  /** The latest artifacts passed to `discardArtifact` (up to `history`), in order. */
   readonly discarded: BuildArtifact[] = [];
   private remainingInfraFailures: number;
 
@@ -79,7 +93,7 @@ export class SimulatedBuildRunner implements BuildRunner {
   }
 
   async run(request: BuildRequest, print: (line: string) => void, signal: AbortSignal): Promise<BuildOutcome> {
-    this.calls.push(request);
+    remember(this.calls, request, this.options.history ?? SIMULATION_HISTORY);
     const secrets = urlSecrets(request.repoUrl);
     const log = (line: string): void => print(mask(line, secrets));
     if (this.remainingInfraFailures > 0) {
@@ -108,6 +122,6 @@ export class SimulatedBuildRunner implements BuildRunner {
   }
 
   async discardArtifact(artifact: BuildArtifact): Promise<void> {
-    this.discarded.push(artifact);
+    remember(this.discarded, artifact, this.options.history ?? SIMULATION_HISTORY);
   }
 }

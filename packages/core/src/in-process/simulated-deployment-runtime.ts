@@ -8,7 +8,7 @@ import type {
   RuntimeReconcileOptions,
   RuntimeReconcileReport,
 } from '../ports/deployment-runtime.port.js';
-import { delay, type SimulationOptions } from './simulated-build-runner.js';
+import { delay, remember, SIMULATION_HISTORY, type SimulationOptions } from './simulated-build-runner.js';
 
 /** An instance the simulated runtime "runs". */
 export interface SimulatedInstance {
@@ -27,18 +27,20 @@ const RUNNING: ReadonlySet<InstanceState> = new Set(['starting', 'live']);
  * new live instance stops the service's previous one, a failed deploy leaves it serving, `stop`,
  * `status`, `logs` and `reconcile` answer for what it runs. Can fail on purpose or simulate
  * outages; `forgetAll()` plays a restart of the machine (nothing runs until `reconcile`). It keeps
- * every request and instance (`calls`, `instances`) for tests to read: for tests and demos, not
- * for a process that runs for long.
+ * the latest requests and ended instances (`calls`, `instances`; `history`, 1000 by default) for
+ * tests to read, and every running instance.
  */
 export class SimulatedDeploymentRuntime implements DeploymentRuntime {
-  /** Every `deploy` call, in order. */
+  /** The latest `deploy` calls (up to `history`), in order. */
   readonly calls: DeploymentRequest[] = [];
-  /** Deployment id → every instance started (and not forgotten). */
+  /** Deployment id → every running instance, and the latest ended ones (up to `history`). */
   readonly instances = new Map<string, SimulatedInstance>();
-  /** Deployment ids passed to `stop`, in order. */
+  /** The latest deployment ids passed to `stop` (up to `history`), in order. */
   readonly stops: string[] = [];
   private readonly liveByService = new Map<string, string>();
   private readonly followers = new Map<string, Set<() => void>>();
+  /** Ended instances, oldest first: past `history` they are forgotten. */
+  private readonly ended: string[] = [];
   private remainingInfraFailures: number;
 
   constructor(private readonly options: SimulationOptions<DeploymentRequest> & { baseDomain?: string } = {}) {
@@ -46,7 +48,7 @@ export class SimulatedDeploymentRuntime implements DeploymentRuntime {
   }
 
   async deploy(request: DeploymentRequest, signal?: AbortSignal): Promise<DeploymentOutcome> {
-    this.calls.push(request);
+    remember(this.calls, request, this.history);
     if (this.remainingInfraFailures > 0) {
       this.remainingInfraFailures -= 1;
       throw new Error('simulated infrastructure failure: runtime unreachable');
@@ -84,7 +86,7 @@ export class SimulatedDeploymentRuntime implements DeploymentRuntime {
   }
 
   async stop(deploymentId: string): Promise<void> {
-    this.stops.push(deploymentId);
+    remember(this.stops, deploymentId, this.history);
     const instance = this.instances.get(deploymentId);
     if (instance !== undefined && RUNNING.has(instance.state)) this.end(instance, 'stopped');
   }
@@ -177,6 +179,17 @@ export class SimulatedDeploymentRuntime implements DeploymentRuntime {
     }
     instance.state = state;
     this.print(instance, `==> ${state === 'stopped' ? 'Stopped' : 'Failed'}`);
+    this.ended.push(instance.request.deploymentId);
+    while (this.ended.length > this.history) {
+      const id = this.ended.shift() as string;
+      const old = this.instances.get(id);
+      // One that runs again, or whose logs are being followed, stays.
+      if (old !== undefined && !RUNNING.has(old.state) && !this.followers.has(id)) this.instances.delete(id);
+    }
+  }
+
+  private get history(): number {
+    return this.options.history ?? SIMULATION_HISTORY;
   }
 
   private wake(deploymentId: string): void {
